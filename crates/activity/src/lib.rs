@@ -1,0 +1,1 @@
+//! activity: keeps accounts alive by reading chats, viewing stories and rare reactions.

@@ -1,0 +1,1 @@
+//! The Telegram port implemented in-process over the simulated world.

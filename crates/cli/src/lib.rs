@@ -1,0 +1,1 @@
+//! The tgfleet command line: accounts, groups, campaigns, stats, migrations and run --all.

@@ -1,0 +1,1 @@
+//! Typed, layered configuration shared by every tgfleet binary.

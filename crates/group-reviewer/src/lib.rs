@@ -1,0 +1,1 @@
+//! group-reviewer: audits every group daily and prints a summary.

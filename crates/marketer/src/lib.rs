@@ -1,0 +1,1 @@
+//! marketer: posts campaign messages after a write-permission pre-check, within windows, caps and gaps.

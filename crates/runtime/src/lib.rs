@@ -1,0 +1,1 @@
+//! Service plumbing shared by the tgfleet jobs: leases around account work, telemetry, shutdown.

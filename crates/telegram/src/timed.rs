@@ -1,0 +1,168 @@
+//! Bounds every port call by a timeout (grammers has no request timeout of its own).
+
+use crate::{
+    AccountRef, ChatRights, Connector, JoinTarget, Me, MessageRef, OutgoingMessage, PeerRef,
+    Resolved, ResolvedChat, SentMessage, TelegramAccount, TgError, TgResult,
+};
+use async_trait::async_trait;
+use std::future::Future;
+use std::time::Duration;
+use tgfleet_domain::GroupHandle;
+
+/// A [`TelegramAccount`] whose every call ends within `timeout`, or fails with
+/// [`TgError::Transient`].
+#[derive(Debug)]
+pub struct Timed {
+    inner: Box<dyn TelegramAccount>,
+    timeout: Duration,
+}
+
+impl Timed {
+    /// Wraps `inner`, bounding each call by `timeout`.
+    pub fn new(inner: Box<dyn TelegramAccount>, timeout: Duration) -> Self {
+        Self { inner, timeout }
+    }
+
+    async fn bounded<T>(&self, call: &str, fut: impl Future<Output = TgResult<T>>) -> TgResult<T> {
+        match tokio::time::timeout(self.timeout, fut).await {
+            Ok(result) => result,
+            Err(_) => Err(TgError::Transient(format!(
+                "{call} timed out after {}s",
+                self.timeout.as_secs_f32()
+            ))),
+        }
+    }
+}
+
+#[async_trait]
+impl TelegramAccount for Timed {
+    async fn whoami(&self) -> TgResult<Me> {
+        self.bounded("whoami", self.inner.whoami()).await
+    }
+    async fn resolve(&self, handle: &GroupHandle) -> TgResult<Resolved> {
+        self.bounded("resolve", self.inner.resolve(handle)).await
+    }
+    async fn join(&self, target: &JoinTarget) -> TgResult<ResolvedChat> {
+        self.bounded("join", self.inner.join(target)).await
+    }
+    async fn rights(&self, peer: &PeerRef) -> TgResult<ChatRights> {
+        self.bounded("rights", self.inner.rights(peer)).await
+    }
+    async fn send(&self, peer: &PeerRef, message: &OutgoingMessage) -> TgResult<SentMessage> {
+        self.bounded("send", self.inner.send(peer, message)).await
+    }
+    async fn recent_messages(&self, peer: &PeerRef, limit: u32) -> TgResult<Vec<MessageRef>> {
+        self.bounded("recent_messages", self.inner.recent_messages(peer, limit))
+            .await
+    }
+    async fn mark_read(&self, peer: &PeerRef, max_id: i32) -> TgResult<()> {
+        self.bounded("mark_read", self.inner.mark_read(peer, max_id))
+            .await
+    }
+    async fn active_stories(&self, peer: &PeerRef) -> TgResult<Vec<i32>> {
+        self.bounded("active_stories", self.inner.active_stories(peer))
+            .await
+    }
+    async fn view_stories(&self, peer: &PeerRef, max_id: i32) -> TgResult<()> {
+        self.bounded("view_stories", self.inner.view_stories(peer, max_id))
+            .await
+    }
+    async fn react(&self, peer: &PeerRef, message_id: i32, emoji: &str) -> TgResult<()> {
+        self.bounded("react", self.inner.react(peer, message_id, emoji))
+            .await
+    }
+    async fn leave(&self, peer: &PeerRef) -> TgResult<()> {
+        self.bounded("leave", self.inner.leave(peer)).await
+    }
+    async fn close(&self) {
+        let _ = tokio::time::timeout(self.timeout, self.inner.close()).await;
+    }
+}
+
+/// A [`Connector`] whose connections (and the connect itself) are bounded by a timeout.
+#[derive(Debug)]
+pub struct TimedConnector<C> {
+    inner: C,
+    timeout: Duration,
+}
+
+impl<C: Connector> TimedConnector<C> {
+    /// Wraps `inner`, bounding the connect and every call by `timeout`.
+    pub fn new(inner: C, timeout: Duration) -> Self {
+        Self { inner, timeout }
+    }
+}
+
+#[async_trait]
+impl<C: Connector> Connector for TimedConnector<C> {
+    async fn connect(&self, account: &AccountRef) -> TgResult<Box<dyn TelegramAccount>> {
+        let connected = tokio::time::timeout(self.timeout, self.inner.connect(account))
+            .await
+            .map_err(|_| {
+                TgError::Transient(format!(
+                    "connect timed out after {}s",
+                    self.timeout.as_secs_f32()
+                ))
+            })??;
+        Ok(Box::new(Timed::new(connected, self.timeout)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug)]
+    struct Hanging;
+
+    #[async_trait]
+    impl TelegramAccount for Hanging {
+        async fn whoami(&self) -> TgResult<Me> {
+            std::future::pending().await
+        }
+        async fn resolve(&self, _: &GroupHandle) -> TgResult<Resolved> {
+            std::future::pending().await
+        }
+        async fn join(&self, _: &JoinTarget) -> TgResult<ResolvedChat> {
+            std::future::pending().await
+        }
+        async fn rights(&self, _: &PeerRef) -> TgResult<ChatRights> {
+            std::future::pending().await
+        }
+        async fn send(&self, _: &PeerRef, _: &OutgoingMessage) -> TgResult<SentMessage> {
+            std::future::pending().await
+        }
+        async fn recent_messages(&self, _: &PeerRef, _: u32) -> TgResult<Vec<MessageRef>> {
+            std::future::pending().await
+        }
+        async fn mark_read(&self, _: &PeerRef, _: i32) -> TgResult<()> {
+            std::future::pending().await
+        }
+        async fn active_stories(&self, _: &PeerRef) -> TgResult<Vec<i32>> {
+            std::future::pending().await
+        }
+        async fn view_stories(&self, _: &PeerRef, _: i32) -> TgResult<()> {
+            std::future::pending().await
+        }
+        async fn react(&self, _: &PeerRef, _: i32, _: &str) -> TgResult<()> {
+            Ok(())
+        }
+        async fn leave(&self, _: &PeerRef) -> TgResult<()> {
+            std::future::pending().await
+        }
+        async fn close(&self) {}
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_hanging_call_becomes_transient() {
+        let timed = Timed::new(Box::new(Hanging), Duration::from_secs(30));
+        let err = timed.whoami().await.unwrap_err();
+        assert_eq!(err, TgError::Transient("whoami timed out after 30s".into()));
+        let peer = PeerRef {
+            id: 1,
+            access_hash: 2,
+            kind: crate::PeerKind::Channel,
+        };
+        assert_eq!(timed.react(&peer, 1, "👍").await, Ok(()));
+    }
+}

@@ -1,0 +1,271 @@
+//! Values crossing the port.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use tgfleet_domain::GroupHandle;
+
+/// The kind of peer an access hash belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PeerKind {
+    /// A channel or supergroup (`InputPeerChannel`).
+    Channel,
+    /// A legacy basic group (`InputPeerChat`, no access hash).
+    Chat,
+    /// A user (`InputPeerUser`).
+    User,
+}
+
+/// A resolved peer: what is stored per account (memberships.peer_id / access_hash)
+/// so that a group is resolved once, never again on every use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct PeerRef {
+    /// Telegram's bare id of the peer (channel id, chat id or user id).
+    pub id: i64,
+    /// The access hash this account received for the peer (0 for basic groups).
+    pub access_hash: i64,
+    /// Which input peer constructor the pair belongs to.
+    pub kind: PeerKind,
+}
+
+/// What a group is, as far as posting goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChatKind {
+    /// A supergroup where members may write (subject to rights).
+    Supergroup,
+    /// A broadcast channel: only admins post.
+    Broadcast,
+    /// A gigagroup (broadcast group): only admins post.
+    Gigagroup,
+    /// A legacy basic group.
+    BasicGroup,
+}
+
+impl ChatKind {
+    /// The text stored in `groups.kind`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Supergroup => "supergroup",
+            Self::Broadcast => "channel",
+            Self::Gigagroup => "gigagroup",
+            Self::BasicGroup => "basic_group",
+        }
+    }
+}
+
+/// A group or channel the account can address.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResolvedChat {
+    /// The peer reference for this account.
+    pub peer: PeerRef,
+    /// The title shown in Telegram.
+    pub title: String,
+    /// Supergroup, channel, …
+    pub kind: ChatKind,
+    /// The public username, if any.
+    pub username: Option<String>,
+}
+
+/// What an invite link shows before joining (`chatInvite`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvitePreview {
+    /// The group's title.
+    pub title: String,
+    /// Joining sends a request that an admin must approve.
+    pub request_needed: bool,
+    /// The invite leads to a broadcast channel.
+    pub broadcast: bool,
+    /// Number of members, as Telegram reports it.
+    pub participants: i32,
+}
+
+/// The result of resolving a [`GroupHandle`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Resolved {
+    /// A public username, or an invite of a group the account already belongs to.
+    Chat(ResolvedChat),
+    /// An invite of a group the account is not in yet.
+    Invite(InvitePreview),
+}
+
+/// What to join.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum JoinTarget {
+    /// A public group or channel already resolved (`channels.joinChannel`).
+    Public(PeerRef),
+    /// A private invite hash (`messages.importChatInvite`).
+    Invite(String),
+}
+
+impl JoinTarget {
+    /// The join target for a handle whose public peer (if any) is known.
+    pub fn for_handle(handle: &GroupHandle, peer: Option<PeerRef>) -> Option<Self> {
+        match (handle, peer) {
+            (GroupHandle::Invite(hash), _) => Some(Self::Invite(hash.clone())),
+            (GroupHandle::Username(_), Some(peer)) => Some(Self::Public(peer)),
+            (GroupHandle::Username(_), None) => None,
+        }
+    }
+}
+
+/// The logged-in user.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Me {
+    /// Telegram user id.
+    pub user_id: i64,
+    /// First name.
+    pub first_name: String,
+    /// Username, if any.
+    pub username: Option<String>,
+    /// The phone number in full. Callers must mask it before logging or storing.
+    pub phone: Option<String>,
+}
+
+/// The account's standing in a group.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MemberStatus {
+    /// A regular member (possibly restricted, see the banned rights).
+    Member,
+    /// An admin or the creator.
+    Admin,
+    /// Not a member.
+    Left,
+    /// Banned (kicked) from the group.
+    Banned,
+}
+
+/// Rights that a group's defaults or an admin's restriction remove.
+/// `true` means the right is *banned* (Telegram's convention).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BannedRights {
+    /// Cannot read (a ban).
+    pub view_messages: bool,
+    /// Cannot send text messages.
+    pub send_messages: bool,
+    /// Cannot send media (photos, documents).
+    pub send_media: bool,
+    /// Cannot send links (embed links).
+    pub embed_links: bool,
+    /// Until when a personal restriction lasts (`None`: forever or not applicable).
+    pub until: Option<DateTime<Utc>>,
+}
+
+/// The membership and posting rights of the account in a group: everything the
+/// marketer's pre-check and the reviewer need, from `channels.getParticipant`
+/// and `channels.getFullChannel`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatRights {
+    /// Member, admin, left or banned.
+    pub status: MemberStatus,
+    /// Supergroup, broadcast channel, …
+    pub kind: ChatKind,
+    /// The account's personal restriction, if any.
+    pub my_banned: Option<BannedRights>,
+    /// The group's default banned rights.
+    pub default_banned: BannedRights,
+    /// Non-members must join before writing.
+    pub join_to_send: bool,
+    /// Slow-mode interval, if enabled.
+    pub slow_mode_secs: Option<u32>,
+    /// When this account may send next under slow mode (`None`: now).
+    pub slow_mode_next_send_at: Option<DateTime<Utc>>,
+}
+
+/// How a text is formatted.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TextFormat {
+    /// Sent as is.
+    #[default]
+    Plain,
+    /// Markdown (bold, italic, links) converted to message entities.
+    Markdown,
+    /// HTML (`<b>`, `<i>`, `<a>`) converted to message entities.
+    Html,
+}
+
+/// Which kind of file a media message carries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MediaKind {
+    /// A compressed photo.
+    Photo,
+    /// A document (any file).
+    Document,
+}
+
+/// A message to send.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum OutgoingMessage {
+    /// A text message.
+    Text {
+        /// The text, in `format`.
+        text: String,
+        /// How `text` is formatted.
+        format: TextFormat,
+    },
+    /// A photo or document with an optional caption.
+    Media {
+        /// Photo or document.
+        kind: MediaKind,
+        /// The file name shown to readers.
+        file_name: String,
+        /// The file's bytes (shared, so many posts reuse one load).
+        bytes: Arc<Vec<u8>>,
+        /// The caption, in `format`.
+        caption: String,
+        /// How `caption` is formatted.
+        format: TextFormat,
+    },
+    /// A post of a source channel: forwarded (keeps the author) or copied (`drop_author`).
+    Forward {
+        /// The source channel, resolved for this account.
+        from: PeerRef,
+        /// The message id in the source channel.
+        message_id: i32,
+        /// Copy instead of forward: the post appears as the account's own.
+        drop_author: bool,
+    },
+}
+
+impl OutgoingMessage {
+    /// Whether the message carries media (so the media right matters).
+    pub fn has_media(&self) -> bool {
+        matches!(self, Self::Media { .. })
+    }
+
+    /// Whether the text or caption contains a link (so the embed-links right matters).
+    pub fn has_link(&self) -> bool {
+        let text = match self {
+            Self::Text { text, .. } => text,
+            Self::Media { caption, .. } => caption,
+            Self::Forward { .. } => return false,
+        };
+        ["http://", "https://", "t.me/", "www."]
+            .iter()
+            .any(|marker| text.contains(marker))
+    }
+}
+
+/// A message Telegram accepted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SentMessage {
+    /// The new message's id in the group.
+    pub message_id: i32,
+    /// When Telegram dated it.
+    pub date: DateTime<Utc>,
+}
+
+/// A message seen in a chat's history.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageRef {
+    /// The message id.
+    pub id: i32,
+    /// When it was sent.
+    pub date: DateTime<Utc>,
+    /// Whether this account sent it.
+    pub outgoing: bool,
+}

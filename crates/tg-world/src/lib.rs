@@ -1,0 +1,1 @@
+//! The simulated Telegram world: deterministic model of accounts, groups, rules and rate limits.
