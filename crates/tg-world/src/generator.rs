@@ -1,11 +1,11 @@
 //! Generated worlds: N accounts and M groups with exact counts per profile,
 //! plus the group handles an operator would import.
 
+use crate::Limits;
 use crate::derive::{self, Tag};
 use crate::scenario::{AccountSpec, GroupSpec, Scenario, ScenarioError, VanishSpec, default_epoch};
 use crate::secret::Secret;
 use crate::types::{ChannelKind, Right, VanishKind};
-use crate::Limits;
 use chrono::{DateTime, Utc};
 use rand::seq::SliceRandom;
 

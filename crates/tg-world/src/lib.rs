@@ -22,7 +22,9 @@ mod world;
 
 pub use derive::auth_key_id;
 pub use error::{RpcError, names};
-pub use generator::{AccountMix, Generated, GeneratedHandle, GeneratorSpec, GroupMix, Profile, generate};
+pub use generator::{
+    AccountMix, Generated, GeneratedHandle, GeneratorSpec, GroupMix, Profile, generate,
+};
 pub use limits::{Budget, FloodPolicy, Limits, MethodClass, PeerFloodPolicy};
 pub use scenario::{
     AccountSpec, DEFAULT_CHANNEL_ID_BASE, DEFAULT_USER_ID_BASE, GroupSpec, SLOW_MODE_VALUES,

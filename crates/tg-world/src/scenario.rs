@@ -1,10 +1,10 @@
 //! The TOML scenario format: accounts, groups with their rules, and limits.
 //! `scenarios/small.toml` is a documented example.
 
+use crate::Limits;
 use crate::derive;
 use crate::secret::{AuthKey, Phone, Secret};
 use crate::types::{ChannelKind, Right, VanishKind};
-use crate::Limits;
 use chrono::{DateTime, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
@@ -403,7 +403,10 @@ impl Scenario {
             return Err(invalid("limits.flood.max_wait_secs", "must be at least 1"));
         }
         if limits.peer_flood.window_secs == 0 {
-            return Err(invalid("limits.peer_flood.window_secs", "must be at least 1"));
+            return Err(invalid(
+                "limits.peer_flood.window_secs",
+                "must be at least 1",
+            ));
         }
         if limits.channels_max == 0 {
             return Err(invalid("limits.channels_max", "must be at least 1"));
@@ -451,7 +454,10 @@ impl Scenario {
             if self.user_id(i) <= 0 || !ids.insert(self.user_id(i)) {
                 return Err(invalid(
                     field("user_id"),
-                    format!("{} is not positive or is used by another account", self.user_id(i)),
+                    format!(
+                        "{} is not positive or is used by another account",
+                        self.user_id(i)
+                    ),
                 ));
             }
             if let Some(username) = &account.username {

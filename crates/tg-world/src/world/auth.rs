@@ -109,7 +109,8 @@ impl World {
             return Err(RpcError::bad_request(names::PHONE_CODE_INVALID));
         }
         if acting.password.is_some() {
-            self.keys.insert(key_id, KeyState::PasswordNeeded { account });
+            self.keys
+                .insert(key_id, KeyState::PasswordNeeded { account });
             return Err(RpcError::unauthorized(names::SESSION_PASSWORD_NEEDED));
         }
         Ok(self.bind(key_id, account))

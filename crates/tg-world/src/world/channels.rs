@@ -284,8 +284,11 @@ impl World {
             return Err(RpcError::bad_request(names::CHANNELS_TOO_MUCH));
         }
         let g = &self.groups[group];
-        let (approval, approve_after, kick) =
-            (g.approval_required, g.approve_after_secs, g.kick_after_join_secs);
+        let (approval, approve_after, kick) = (
+            g.approval_required,
+            g.approve_after_secs,
+            g.kick_after_join_secs,
+        );
         let relation = self.relation_mut(account, group, now);
         if approval {
             relation.standing = Standing::Requested;

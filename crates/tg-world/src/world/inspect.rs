@@ -120,7 +120,10 @@ impl World {
         let Some(user) = self.user_id(label) else {
             return Vec::new();
         };
-        self.sent.iter().filter(|record| record.user == user).collect()
+        self.sent
+            .iter()
+            .filter(|record| record.user == user)
+            .collect()
     }
 
     /// The user id of the account labelled `label`.

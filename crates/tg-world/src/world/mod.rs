@@ -176,8 +176,7 @@ impl World {
         };
         for (index, spec) in scenario.accounts.iter().enumerate() {
             let user_id = scenario.user_id(index);
-            let preshared_key =
-                AuthKey::from_bytes(derive::auth_key_bytes(scenario.seed, user_id));
+            let preshared_key = AuthKey::from_bytes(derive::auth_key_bytes(scenario.seed, user_id));
             let revoked_at = if spec.revoked {
                 Some(DateTime::<Utc>::MIN_UTC)
             } else {
@@ -199,7 +198,10 @@ impl World {
                 phone: spec.phone.clone(),
                 code: spec.code.clone(),
                 password: spec.password.clone(),
-                first_name: spec.first_name.clone().unwrap_or_else(|| spec.label.clone()),
+                first_name: spec
+                    .first_name
+                    .clone()
+                    .unwrap_or_else(|| spec.label.clone()),
                 last_name: spec.last_name.clone(),
                 username: spec.username.clone(),
                 deactivated_at: if spec.deactivated {
@@ -365,7 +367,8 @@ impl World {
     ) -> Result<usize, RpcError> {
         let invalid = || RpcError::bad_request(names::CHANNEL_INVALID);
         let group = *self.by_channel.get(&input.channel_id).ok_or_else(invalid)?;
-        let expected = derive::access_hash(self.seed, self.accounts[account].user_id, input.channel_id);
+        let expected =
+            derive::access_hash(self.seed, self.accounts[account].user_id, input.channel_id);
         if input.access_hash != expected {
             return Err(invalid());
         }

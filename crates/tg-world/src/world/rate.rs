@@ -48,9 +48,9 @@ impl Bucket {
             return Ok(());
         }
         self.state = Some((tokens, now));
-        let fresh = self.last_violation.is_none_or(|last| {
-            now - last > TimeDelta::seconds(i64::from(flood.reset_after_secs))
-        });
+        let fresh = self
+            .last_violation
+            .is_none_or(|last| now - last > TimeDelta::seconds(i64::from(flood.reset_after_secs)));
         self.strikes = if fresh { 1 } else { self.strikes + 1 };
         self.last_violation = Some(now);
         let until_token = ((1.0 - tokens) / per_sec).max(1.0);
@@ -84,7 +84,11 @@ impl SpamState {
             return true;
         }
         let window = TimeDelta::seconds(i64::from(policy.window_secs));
-        while self.recent.front().is_some_and(|&sent| now - sent >= window) {
+        while self
+            .recent
+            .front()
+            .is_some_and(|&sent| now - sent >= window)
+        {
             self.recent.pop_front();
         }
         if self.recent.len() >= policy.max_sends as usize {
