@@ -117,6 +117,8 @@ pub mod names {
     pub const CHAT_GUEST_SEND_FORBIDDEN: &str = "CHAT_GUEST_SEND_FORBIDDEN";
     /// The source channel forbids forwarding (400).
     pub const CHAT_FORWARDS_RESTRICTED: &str = "CHAT_FORWARDS_RESTRICTED";
+    /// The peer is not a channel the world knows (400).
+    pub const PEER_ID_INVALID: &str = "PEER_ID_INVALID";
     /// The message id does not exist in the chat (400).
     pub const MESSAGE_ID_INVALID: &str = "MESSAGE_ID_INVALID";
     /// The message text is empty (400).
