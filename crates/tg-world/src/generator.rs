@@ -223,6 +223,10 @@ pub struct GeneratedHandle {
     pub profile: Profile,
     /// The group's channel id (`None` for missing handles).
     pub channel_id: Option<i64>,
+    /// The username the line names, if it names one.
+    pub username: Option<String>,
+    /// The invite hash the line names, if it names one.
+    pub invite: Option<String>,
 }
 
 /// A generated scenario and its import list.
@@ -299,6 +303,8 @@ pub fn generate(spec: &GeneratorSpec) -> Result<Generated, ScenarioError> {
                 line: line_for_username(&username),
                 profile,
                 channel_id: None,
+                username: Some(username),
+                invite: None,
             });
             continue;
         }
@@ -316,7 +322,8 @@ pub fn generate(spec: &GeneratorSpec) -> Result<Generated, ScenarioError> {
         }
         scenario.groups.push(group);
         let index = scenario.groups.len() - 1;
-        let line = match &scenario.groups[index].invite {
+        let invite = scenario.groups[index].invite.clone();
+        let line = match &invite {
             Some(invite) if position % 2 == 0 => format!("https://t.me/+{invite}"),
             Some(invite) => format!("t.me/joinchat/{invite}"),
             None => line_for_username(&username),
@@ -325,6 +332,8 @@ pub fn generate(spec: &GeneratorSpec) -> Result<Generated, ScenarioError> {
             line,
             profile,
             channel_id: Some(scenario.channel_id(index)),
+            username: scenario.groups[index].username.clone(),
+            invite,
         });
     }
     scenario.validate()?;

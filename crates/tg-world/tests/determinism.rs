@@ -78,7 +78,7 @@ fn act(
     match (action, invite) {
         (0 | 1, Some(hash)) => format!("{:?}", world.messages_import_chat_invite(now, user, hash)),
         (0 | 1, None) => format!("{:?}", world.channels_join_channel(now, user, peer)),
-        (2 | 3 | 4, _) => format!(
+        (2..=4, _) => format!(
             "{:?}",
             world.messages_send_message(now, user, peer, TextBody::plain("promo https://t.me/x"))
         ),

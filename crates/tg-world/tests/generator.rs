@@ -111,19 +111,15 @@ fn generated_profiles_behave_as_named() {
     let user = world.user_id("acc0001").unwrap();
     let mut outcomes = Vec::new();
     for handle in &generated.handles {
-        let line = handle.line.as_str();
-        let outcome = if let Some(hash) = line
-            .rsplit(['+', '/'])
-            .next()
-            .filter(|_| handle.profile.is_invite())
-        {
+        let outcome = if let Some(hash) = &handle.invite {
             match world.messages_check_chat_invite(at(0), user, hash) {
                 Ok(ChatInvite::Invite(p)) if p.request_needed => "approval".to_owned(),
                 Ok(_) => "invite".to_owned(),
                 Err(e) => e.name,
             }
         } else {
-            let name = line.rsplit(['/', '@']).next().unwrap();
+            let name = handle.username.as_deref().unwrap();
+            assert!(handle.line.contains(name));
             match world.contacts_resolve_username(at(0), user, name) {
                 Ok(info) => {
                     let peer = world.input_channel(user, info.id);
