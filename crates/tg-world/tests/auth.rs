@@ -21,7 +21,10 @@ fn preshared_keys_are_derived_from_seed_and_account() {
     assert_eq!(&from_scenario, from_world);
     assert_eq!(from_world.id(), auth_key_id(from_world.expose_bytes()));
     assert_ne!(from_world, f.world.preshared_auth_key("acc2").unwrap());
-    assert_eq!(f.world.authorize(at(0), from_world.id()), Ok(f.user("acc1")));
+    assert_eq!(
+        f.world.authorize(at(0), from_world.id()),
+        Ok(f.user("acc1"))
+    );
 
     let mut reseeded = scenario.clone();
     reseeded.seed += 1;
@@ -42,13 +45,25 @@ fn login_with_a_code() {
         err_name(f.world.auth_send_code(at(0), key, "+1 555 0000")),
         names::PHONE_NUMBER_INVALID
     );
-    let sent = f.world.auth_send_code(at(0), key, "+6281200000001").unwrap();
+    let sent = f
+        .world
+        .auth_send_code(at(0), key, "+6281200000001")
+        .unwrap();
     assert_eq!(
-        err_name(f.world.auth_sign_in(at(1), key, "+6281200000001", "not-the-hash", "12345")),
+        err_name(
+            f.world
+                .auth_sign_in(at(1), key, "+6281200000001", "not-the-hash", "12345")
+        ),
         names::PHONE_CODE_EXPIRED
     );
     assert_eq!(
-        err_name(f.world.auth_sign_in(at(1), key, "+6281200000001", &sent.phone_code_hash, "00000")),
+        err_name(f.world.auth_sign_in(
+            at(1),
+            key,
+            "+6281200000001",
+            &sent.phone_code_hash,
+            "00000"
+        )),
         names::PHONE_CODE_INVALID
     );
     let me = f
@@ -58,11 +73,17 @@ fn login_with_a_code() {
     assert_eq!(me.first_name, "acc1");
     assert_eq!(f.world.authorize(at(3), key), Ok(me.id));
 
-    let again = f.world.auth_send_code(at(4), 1002, "+6281200000001").unwrap();
+    let again = f
+        .world
+        .auth_send_code(at(4), 1002, "+6281200000001")
+        .unwrap();
     assert_ne!(again.phone_code_hash, sent.phone_code_hash);
 
     assert!(f.world.auth_log_out(key));
-    assert_eq!(err_name(f.world.authorize(at(5), key)), names::AUTH_KEY_UNREGISTERED);
+    assert_eq!(
+        err_name(f.world.authorize(at(5), key)),
+        names::AUTH_KEY_UNREGISTERED
+    );
     assert!(!f.world.auth_log_out(key));
 }
 
@@ -74,13 +95,22 @@ fn login_with_two_factor_authentication() {
         f.world.auth_check_password(at(0), key).unwrap_err().name,
         names::AUTH_RESTART
     );
-    let sent = f.world.auth_send_code(at(0), key, "+6281200000002").unwrap();
+    let sent = f
+        .world
+        .auth_send_code(at(0), key, "+6281200000002")
+        .unwrap();
     let needed = f
         .world
         .auth_sign_in(at(1), key, "+6281200000002", &sent.phone_code_hash, "97531")
         .unwrap_err();
-    assert_eq!((needed.code, needed.name.as_str()), (401, names::SESSION_PASSWORD_NEEDED));
-    assert_eq!(err_name(f.world.authorize(at(2), key)), names::AUTH_KEY_UNREGISTERED);
+    assert_eq!(
+        (needed.code, needed.name.as_str()),
+        (401, names::SESSION_PASSWORD_NEEDED)
+    );
+    assert_eq!(
+        err_name(f.world.authorize(at(2), key)),
+        names::AUTH_KEY_UNREGISTERED
+    );
     assert_eq!(
         f.world.pending_login_password(key).map(Secret::expose),
         Some("correct horse")
@@ -101,7 +131,10 @@ fn sessions_can_be_revoked_and_accounts_deactivated_later() {
     let key = f.world.preshared_auth_key("acc1").unwrap().id();
     f.world.revoke_auth_key(key, at(100));
     assert!(f.world.authorize(at(99), key).is_ok());
-    assert_eq!(err_name(f.world.authorize(at(100), key)), names::AUTH_KEY_UNREGISTERED);
+    assert_eq!(
+        err_name(f.world.authorize(at(100), key)),
+        names::AUTH_KEY_UNREGISTERED
+    );
 
     let user = f.user("acc2");
     f.world.deactivate_account(user, at(50));

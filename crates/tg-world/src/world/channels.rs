@@ -76,8 +76,7 @@ impl World {
         channel: InputChannel,
     ) -> Result<ChannelInfo, RpcError> {
         self.call(user, |w| {
-            let account = w.begin(now, user, MethodClass::Join)?;
-            let group = w.channel(account, channel, now)?;
+            let (account, group) = w.begin_on(now, user, MethodClass::Join, channel)?;
             let relation = w.relation(account, group, now);
             match relation.standing {
                 Standing::Banned => return Err(RpcError::bad_request(names::CHANNEL_PRIVATE)),
@@ -157,8 +156,7 @@ impl World {
         channel: InputChannel,
     ) -> Result<ChannelParticipant, RpcError> {
         self.call(user, |w| {
-            let account = w.begin(now, user, MethodClass::Info)?;
-            let group = w.channel(account, channel, now)?;
+            let (account, group) = w.begin_on(now, user, MethodClass::Info, channel)?;
             let relation = w.relation(account, group, now);
             let participant = match relation.standing {
                 Standing::Banned => Participant::Banned {
@@ -199,10 +197,8 @@ impl World {
         channel: InputChannel,
     ) -> Result<ChannelFull, RpcError> {
         self.call(user, |w| {
-            let account = w.begin(now, user, MethodClass::Info)?;
-            let group = w.channel(account, channel, now)?;
-            let relation = w.relation(account, group, now);
-            w.ensure_readable(group, &relation, now)?;
+            let (account, group, relation) =
+                w.begin_reading(now, user, MethodClass::Info, channel)?;
             let g = &w.groups[group];
             let slow = (g.slow_mode_secs > 0).then_some(g.slow_mode_secs);
             let next_send = match (slow, relation.last_post_at, relation.standing) {
@@ -233,8 +229,7 @@ impl World {
         channel: InputChannel,
     ) -> Result<(), RpcError> {
         self.call(user, |w| {
-            let account = w.begin(now, user, MethodClass::Join)?;
-            let group = w.channel(account, channel, now)?;
+            let (account, group) = w.begin_on(now, user, MethodClass::Join, channel)?;
             let relation = w.relation_mut(account, group, now);
             let was_member = match relation.standing {
                 Standing::Member | Standing::Admin => true,

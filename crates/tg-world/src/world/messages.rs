@@ -56,8 +56,7 @@ impl World {
         caption: TextBody,
     ) -> Result<Message, RpcError> {
         self.call(user, |w| {
-            let account = w.begin(now, user, MethodClass::Send)?;
-            let group = w.channel(account, peer, now)?;
+            let (account, group) = w.begin_on(now, user, MethodClass::Send, peer)?;
             w.post(
                 account,
                 group,
@@ -123,10 +122,7 @@ impl World {
         limit: u32,
     ) -> Result<History, RpcError> {
         self.call(user, |w| {
-            let account = w.begin(now, user, MethodClass::History)?;
-            let group = w.channel(account, peer, now)?;
-            let relation = w.relation(account, group, now);
-            w.ensure_readable(group, &relation, now)?;
+            let (_, group, _) = w.begin_reading(now, user, MethodClass::History, peer)?;
             let top = w.groups[group].top_message_id();
             let newest = if offset_id > 0 {
                 (offset_id - 1).min(top)
@@ -156,10 +152,7 @@ impl World {
         max_id: i32,
     ) -> Result<bool, RpcError> {
         self.call(user, |w| {
-            let account = w.begin(now, user, MethodClass::Read)?;
-            let group = w.channel(account, channel, now)?;
-            let relation = w.relation(account, group, now);
-            w.ensure_readable(group, &relation, now)?;
+            let (account, group, _) = w.begin_reading(now, user, MethodClass::Read, channel)?;
             let top = w.groups[group].top_message_id();
             let relation = w.relation_mut(account, group, now);
             relation.read_max_id = relation.read_max_id.max(max_id.min(top));
@@ -179,10 +172,7 @@ impl World {
         emoji: &str,
     ) -> Result<(), RpcError> {
         self.call(user, |w| {
-            let account = w.begin(now, user, MethodClass::React)?;
-            let group = w.channel(account, peer, now)?;
-            let relation = w.relation(account, group, now);
-            w.ensure_readable(group, &relation, now)?;
+            let (account, group, _) = w.begin_reading(now, user, MethodClass::React, peer)?;
             let g = &w.groups[group];
             if g.reactions_disabled || emoji.trim().is_empty() {
                 return Err(RpcError::bad_request(names::REACTION_INVALID));

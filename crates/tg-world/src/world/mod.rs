@@ -357,6 +357,34 @@ impl World {
         Ok(account_index)
     }
 
+    /// [`World::begin`] then [`World::channel`]: the account and the group.
+    fn begin_on(
+        &mut self,
+        now: DateTime<Utc>,
+        user: UserId,
+        class: MethodClass,
+        input: InputChannel,
+    ) -> Result<(usize, usize), RpcError> {
+        let account = self.begin(now, user, class)?;
+        let group = self.channel(account, input, now)?;
+        Ok((account, group))
+    }
+
+    /// [`World::begin_on`] for a group the account must be able to read:
+    /// the account, the group and the account's relation to it.
+    fn begin_reading(
+        &mut self,
+        now: DateTime<Utc>,
+        user: UserId,
+        class: MethodClass,
+        input: InputChannel,
+    ) -> Result<(usize, usize, Relation), RpcError> {
+        let (account, group) = self.begin_on(now, user, class, input)?;
+        let relation = self.relation(account, group, now);
+        self.ensure_readable(group, &relation, now)?;
+        Ok((account, group, relation))
+    }
+
     /// The group an `inputChannel` names, if the access hash is the one this
     /// account received and the group still exists.
     fn channel(

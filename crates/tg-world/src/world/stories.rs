@@ -20,10 +20,7 @@ impl World {
         peer: InputChannel,
     ) -> Result<Vec<StoryItem>, RpcError> {
         self.call(user, |w| {
-            let account = w.begin(now, user, MethodClass::Stories)?;
-            let group = w.channel(account, peer, now)?;
-            let relation = w.relation(account, group, now);
-            w.ensure_readable(group, &relation, now)?;
+            let (_, group, _) = w.begin_reading(now, user, MethodClass::Stories, peer)?;
             let g = &w.groups[group];
             let count = i32::try_from(g.stories).unwrap_or(i32::MAX);
             Ok((1..=count)
@@ -50,10 +47,7 @@ impl World {
         max_id: i32,
     ) -> Result<Vec<i32>, RpcError> {
         self.call(user, |w| {
-            let account = w.begin(now, user, MethodClass::Stories)?;
-            let group = w.channel(account, peer, now)?;
-            let relation = w.relation(account, group, now);
-            w.ensure_readable(group, &relation, now)?;
+            let (account, group, _) = w.begin_reading(now, user, MethodClass::Stories, peer)?;
             let count = i32::try_from(w.groups[group].stories).unwrap_or(i32::MAX);
             let relation = w.relation_mut(account, group, now);
             let upto = max_id.min(count);
