@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 /// A per-account budget for one class of methods: at most `calls` calls per
 /// `per_secs` seconds, refilled continuously (a token bucket holding `calls`).
+/// Every call counts, refused ones included, as Telegram counts requests.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Budget {
@@ -23,7 +24,10 @@ impl Budget {
     }
 }
 
-/// How FLOOD_WAIT grows when an account keeps exceeding a budget.
+/// How FLOOD_WAIT grows when an account keeps exceeding a budget. The first
+/// wait is the time until the budget has room again; calls during a wait
+/// answer the remaining seconds without escalating; the next violation after
+/// a wait multiplies the wait by `growth_factor`.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct FloodPolicy {

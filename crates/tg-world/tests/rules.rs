@@ -69,12 +69,7 @@ fn slow_mode_answers_the_remaining_seconds() {
         (420, "SLOWMODE_WAIT_50")
     );
 
-    let user = f.user("acc1");
-    let peer = f.peer("acc1", "slow_group");
-    let full = f
-        .world
-        .channels_get_full_channel(at(110), user, peer)
-        .unwrap();
+    let full = f.full(at(110), "acc1", "slow_group").unwrap();
     assert_eq!(full.slowmode_seconds, Some(60));
     assert_eq!(full.slowmode_next_send_date, Some(at(160)));
     assert!(full.channel.slowmode_enabled);
@@ -129,19 +124,14 @@ fn admins_ban_after_the_nth_ad_post() {
         err_name(f.send(at(30), "acc1", "strict_admins", "ad 3")),
         names::USER_BANNED_IN_CHANNEL
     );
-    let user = f.user("acc1");
-    let peer = f.peer("acc1", "strict_admins");
-    let participant = f
-        .world
-        .channels_get_participant_self(at(30), user, peer)
-        .unwrap();
+    let participant = f.participant(at(30), "acc1", "strict_admins").unwrap();
     assert!(matches!(
         participant.participant,
         Participant::Banned { left: true, rights, .. } if rights.view_messages
     ));
     assert!(participant.channel.forbidden);
     assert_eq!(
-        err_name(f.world.channels_get_full_channel(at(30), user, peer)),
+        err_name(f.full(at(30), "acc1", "strict_admins")),
         names::CHANNEL_PRIVATE
     );
     assert_eq!(
@@ -235,17 +225,9 @@ fn an_anti_spam_bot_bans_members_after_a_delay() {
     group.kick_after_join_secs = Some(3600);
     let mut f = Fixture::new(1, vec![group], Limits::unlimited());
     f.join(at(0), "acc1", "bot_guarded").unwrap();
-    let user = f.user("acc1");
-    let peer = f.peer("acc1", "bot_guarded");
-    let before = f
-        .world
-        .channels_get_participant_self(at(3599), user, peer)
-        .unwrap();
+    let before = f.participant(at(3599), "acc1", "bot_guarded").unwrap();
     assert!(matches!(before.participant, Participant::Member { .. }));
-    let after = f
-        .world
-        .channels_get_participant_self(at(3600), user, peer)
-        .unwrap();
+    let after = f.participant(at(3600), "acc1", "bot_guarded").unwrap();
     assert!(matches!(
         after.participant,
         Participant::Banned { left: true, .. }
@@ -617,12 +599,7 @@ fn a_restricted_member_may_not_send() {
         err_name(f.send(at(1), "acc1", "muted_here", "hi")),
         names::USER_BANNED_IN_CHANNEL
     );
-    let user = f.user("acc1");
-    let peer = f.peer("acc1", "muted_here");
-    let participant = f
-        .world
-        .channels_get_participant_self(at(1), user, peer)
-        .unwrap();
+    let participant = f.participant(at(1), "acc1", "muted_here").unwrap();
     assert!(matches!(
         participant.participant,
         Participant::Banned { left: false, rights, .. } if rights.send_messages

@@ -3,8 +3,8 @@
 
 use chrono::{DateTime, TimeDelta, Utc};
 use tg_world::{
-    AccountSpec, ChannelInfo, GroupSpec, InputChannel, Limits, MediaKind, Message, RpcError,
-    Scenario, TextBody, UploadedMedia, UserId, World, default_epoch,
+    AccountSpec, ChannelFull, ChannelInfo, ChannelParticipant, GroupSpec, InputChannel, Limits,
+    MediaKind, Message, RpcError, Scenario, TextBody, UploadedMedia, UserId, World, default_epoch,
 };
 
 /// The epoch plus `secs` seconds.
@@ -53,6 +53,18 @@ impl Fixture {
         self.world.input_channel(self.user(label), channel)
     }
 
+    /// Runs one world method as `label` on a group named by username or invite.
+    pub fn on<T>(
+        &mut self,
+        label: &str,
+        handle: &str,
+        method: impl FnOnce(&mut World, UserId, InputChannel) -> T,
+    ) -> T {
+        let user = self.user(label);
+        let peer = self.peer(label, handle);
+        method(&mut self.world, user, peer)
+    }
+
     pub fn resolve(
         &mut self,
         now: DateTime<Utc>,
@@ -61,17 +73,6 @@ impl Fixture {
     ) -> Result<ChannelInfo, RpcError> {
         let user = self.user(label);
         self.world.contacts_resolve_username(now, user, username)
-    }
-
-    pub fn join(
-        &mut self,
-        now: DateTime<Utc>,
-        label: &str,
-        username: &str,
-    ) -> Result<ChannelInfo, RpcError> {
-        let user = self.user(label);
-        let peer = self.peer(label, username);
-        self.world.channels_join_channel(now, user, peer)
     }
 
     pub fn import(
@@ -84,6 +85,17 @@ impl Fixture {
         self.world.messages_import_chat_invite(now, user, hash)
     }
 
+    pub fn join(
+        &mut self,
+        now: DateTime<Utc>,
+        label: &str,
+        handle: &str,
+    ) -> Result<ChannelInfo, RpcError> {
+        self.on(label, handle, |w, user, peer| {
+            w.channels_join_channel(now, user, peer)
+        })
+    }
+
     pub fn send(
         &mut self,
         now: DateTime<Utc>,
@@ -91,10 +103,10 @@ impl Fixture {
         handle: &str,
         text: &str,
     ) -> Result<Message, RpcError> {
-        let user = self.user(label);
-        let peer = self.peer(label, handle);
-        self.world
-            .messages_send_message(now, user, peer, TextBody::plain(text))
+        let body = TextBody::plain(text);
+        self.on(label, handle, |w, user, peer| {
+            w.messages_send_message(now, user, peer, body)
+        })
     }
 
     pub fn send_photo(
@@ -104,15 +116,39 @@ impl Fixture {
         handle: &str,
         caption: &str,
     ) -> Result<Message, RpcError> {
-        let user = self.user(label);
-        let peer = self.peer(label, handle);
         let media = UploadedMedia {
             kind: MediaKind::Photo,
             file_name: "promo.jpg".into(),
             size: 48_213,
         };
-        self.world
-            .messages_send_media(now, user, peer, media, TextBody::plain(caption))
+        let caption = TextBody::plain(caption);
+        self.on(label, handle, |w, user, peer| {
+            w.messages_send_media(now, user, peer, media, caption)
+        })
+    }
+
+    /// `channels.getParticipant(self)`.
+    pub fn participant(
+        &mut self,
+        now: DateTime<Utc>,
+        label: &str,
+        handle: &str,
+    ) -> Result<ChannelParticipant, RpcError> {
+        self.on(label, handle, |w, user, peer| {
+            w.channels_get_participant_self(now, user, peer)
+        })
+    }
+
+    /// `channels.getFullChannel`.
+    pub fn full(
+        &mut self,
+        now: DateTime<Utc>,
+        label: &str,
+        handle: &str,
+    ) -> Result<ChannelFull, RpcError> {
+        self.on(label, handle, |w, user, peer| {
+            w.channels_get_full_channel(now, user, peer)
+        })
     }
 }
 
