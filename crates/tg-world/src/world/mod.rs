@@ -42,6 +42,7 @@ pub struct World {
     by_username: HashMap<String, usize>,
     by_invite: HashMap<String, usize>,
     keys: HashMap<i64, KeyState>,
+    preshared_by_id: HashMap<i64, usize>,
     sent: Vec<SentRecord>,
 }
 
@@ -172,6 +173,7 @@ impl World {
             by_username: HashMap::new(),
             by_invite: HashMap::new(),
             keys: HashMap::with_capacity(scenario.accounts.len()),
+            preshared_by_id: HashMap::with_capacity(scenario.accounts.len()),
             sent: Vec::new(),
         };
         for (index, spec) in scenario.accounts.iter().enumerate() {
@@ -189,6 +191,7 @@ impl World {
                     revoked_at,
                 },
             );
+            world.preshared_by_id.insert(preshared_key.id(), index);
             world.by_user.insert(user_id, index);
             world.by_label.insert(spec.label.clone(), index);
             world.by_phone.insert(spec.phone.digits(), index);
