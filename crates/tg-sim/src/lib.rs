@@ -1,1 +1,23 @@
-//! A simulated Telegram server speaking MTProto 2.0 (layer of grammers 0.11) over loopback.
+//! tg-sim: a simulated Telegram server speaking MTProto 2.0 over loopback, for the real
+//! grammers 0.11 client.
+//!
+//! The wire layer ([`SimServer`]) handles transport framing, encryption with pre-shared auth
+//! keys, sessions, containers, acks, compression, salts, pings and `help.getConfig`; a
+//! [`Backend`] answers every other RPC call. Faults ([`Faults`]) drop connections, delay
+//! answers or fail calls on demand.
+
+pub mod backend;
+pub mod crypto;
+pub mod dc_config;
+pub mod faults;
+pub mod mtproto;
+pub mod salts;
+pub mod server;
+pub mod transport;
+
+mod connection;
+
+pub use backend::{Backend, CallContext, ClientInfo, RpcCall, RpcError, RpcResponse};
+pub use crypto::{AuthKey, AuthKeyId};
+pub use faults::{FaultState, Faults};
+pub use server::{ServerConfig, ServerHandle, ServerStats, SimServer};
