@@ -13,6 +13,7 @@ pub mod faults;
 pub mod mtproto;
 pub mod salts;
 pub mod server;
+pub mod srp;
 pub mod transport;
 
 mod connection;
