@@ -9,6 +9,7 @@
 pub mod backend;
 pub mod crypto;
 pub mod dc_config;
+pub mod demo;
 pub mod faults;
 pub mod mtproto;
 pub mod salts;
