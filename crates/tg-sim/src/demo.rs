@@ -129,14 +129,19 @@ impl DemoBackend {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, SignIns> {
-        self.sign_ins.lock().expect("sign-in lock is never poisoned")
+        self.sign_ins
+            .lock()
+            .expect("sign-in lock is never poisoned")
     }
 
     fn account(&self, user_id: i64) -> Option<&DemoAccount> {
         self.accounts.iter().find(|a| a.user_id == user_id)
     }
 
-    fn send_code(&self, request: tl::functions::auth::SendCode) -> Result<tl::enums::auth::SentCode, RpcError> {
+    fn send_code(
+        &self,
+        request: tl::functions::auth::SendCode,
+    ) -> Result<tl::enums::auth::SentCode, RpcError> {
         let phone = normalize_phone(&request.phone_number);
         let account = self
             .accounts
@@ -167,7 +172,9 @@ impl DemoBackend {
             .sent_codes
             .get(&request.phone_code_hash)
             .ok_or_else(|| RpcError::new(400, "PHONE_CODE_EXPIRED"))?;
-        let account = self.account(user_id).expect("codes are sent to known accounts");
+        let account = self
+            .account(user_id)
+            .expect("codes are sent to known accounts");
         if normalize_phone(&account.phone) != normalize_phone(&request.phone_number) {
             return Err(RpcError::new(400, "PHONE_CODE_EXPIRED"));
         }
@@ -229,7 +236,11 @@ impl DemoBackend {
         Ok(authorization(account))
     }
 
-    fn get_users(&self, me: &DemoAccount, request: tl::functions::users::GetUsers) -> Vec<tl::enums::User> {
+    fn get_users(
+        &self,
+        me: &DemoAccount,
+        request: tl::functions::users::GetUsers,
+    ) -> Vec<tl::enums::User> {
         request
             .id
             .iter()
@@ -245,12 +256,14 @@ impl DemoBackend {
     }
 
     fn handle_signed_in(&self, me: &DemoAccount, call: &RpcCall) -> RpcResponse {
-        if let Some(response) = call.serve(|request: tl::functions::users::GetUsers| {
-            Ok(self.get_users(me, request))
-        }) {
+        if let Some(response) =
+            call.serve(|request: tl::functions::users::GetUsers| Ok(self.get_users(me, request)))
+        {
             return response;
         }
-        if let Some(response) = call.serve(|_: tl::functions::updates::GetState| Ok(updates_state())) {
+        if let Some(response) =
+            call.serve(|_: tl::functions::updates::GetState| Ok(updates_state()))
+        {
             return response;
         }
         Err(RpcError::method_invalid(call))
@@ -266,7 +279,9 @@ impl Backend for DemoBackend {
         if let Some(response) = call.serve(|request| self.sign_in_with_code(key, request)) {
             return response;
         }
-        if let Some(response) = call.serve(|_: tl::functions::account::GetPassword| self.get_password(key)) {
+        if let Some(response) =
+            call.serve(|_: tl::functions::account::GetPassword| self.get_password(key))
+        {
             return response;
         }
         if let Some(response) = call.serve(|request| self.check_password(key, request)) {
@@ -274,9 +289,11 @@ impl Backend for DemoBackend {
         }
         if let Some(response) = call.serve(|_: tl::functions::auth::LogOut| {
             self.lock().signed_in.remove(&key);
-            Ok(tl::enums::auth::LoggedOut::Out(tl::types::auth::LoggedOut {
-                future_auth_token: None,
-            }))
+            Ok(tl::enums::auth::LoggedOut::Out(
+                tl::types::auth::LoggedOut {
+                    future_auth_token: None,
+                },
+            ))
         }) {
             return response;
         }
@@ -393,9 +410,9 @@ pub fn user_object(account: &DemoAccount, is_self: bool) -> tl::enums::User {
         username: account.username.clone(),
         phone: is_self.then(|| normalize_phone(&account.phone)),
         photo: None,
-        status: Some(tl::enums::UserStatus::Recently(tl::types::UserStatusRecently {
-            by_me: false,
-        })),
+        status: Some(tl::enums::UserStatus::Recently(
+            tl::types::UserStatusRecently { by_me: false },
+        )),
         bot_info_version: None,
         restriction_reason: None,
         bot_inline_placeholder: None,
@@ -471,7 +488,13 @@ mod tests {
         sent.phone_code_hash
     }
 
-    fn sign_in(backend: &DemoBackend, key: AuthKeyId, phone: &str, hash: &str, code: &str) -> RpcResponse {
+    fn sign_in(
+        backend: &DemoBackend,
+        key: AuthKeyId,
+        phone: &str,
+        hash: &str,
+        code: &str,
+    ) -> RpcResponse {
         call(
             backend,
             key,

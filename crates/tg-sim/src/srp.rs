@@ -219,7 +219,10 @@ impl<K: Eq + Hash> PendingChallenges<K> {
         let tl::enums::InputCheckPasswordSrp::Srp(input) = input else {
             return Err(RpcError::new(400, "PASSWORD_HASH_INVALID"));
         };
-        let mut by_owner = self.by_owner.lock().expect("challenge lock is never poisoned");
+        let mut by_owner = self
+            .by_owner
+            .lock()
+            .expect("challenge lock is never poisoned");
         let challenge = by_owner
             .get(owner)
             .filter(|challenge| challenge.srp_id == input.srp_id)
@@ -370,8 +373,7 @@ mod tests {
 
     #[test]
     fn a_new_challenge_replaces_the_old_one() {
-        let verifier =
-            PasswordVerifier::derive_with_salts(b"pw", vec![1; 40], vec![2; 16], None);
+        let verifier = PasswordVerifier::derive_with_salts(b"pw", vec![1; 40], vec![2; 16], None);
         let challenges = PendingChallenges::default();
         let first = challenges.issue("key", &verifier);
         let second = challenges.issue("key", &verifier);
@@ -387,11 +389,16 @@ mod tests {
 
     #[test]
     fn degenerate_client_values_are_rejected() {
-        let verifier =
-            PasswordVerifier::derive_with_salts(b"pw", vec![1; 40], vec![2; 16], None);
+        let verifier = PasswordVerifier::derive_with_salts(b"pw", vec![1; 40], vec![2; 16], None);
         let challenge = verifier.challenge();
         let p_minus_one = (prime() - 1u8).to_bytes_be();
-        for a in [vec![0u8], vec![1u8], p_minus_one, TELEGRAM_PRIME.to_vec(), vec![1u8; 300]] {
+        for a in [
+            vec![0u8],
+            vec![1u8],
+            p_minus_one,
+            TELEGRAM_PRIME.to_vec(),
+            vec![1u8; 300],
+        ] {
             assert!(!challenge.verify(&verifier, &a, &[0u8; 32]));
         }
     }
@@ -401,6 +408,9 @@ mod tests {
         let verifier =
             PasswordVerifier::derive_with_salts(b"pw", vec![1; 40], vec![2; 16], Some("h".into()));
         let printed = format!("{verifier:?} {:?}", verifier.challenge());
-        assert!(!printed.contains("verifier:") && !printed.contains("b:"), "{printed}");
+        assert!(
+            !printed.contains("verifier:") && !printed.contains("b:"),
+            "{printed}"
+        );
     }
 }
