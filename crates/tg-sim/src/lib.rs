@@ -6,6 +6,7 @@
 //! [`Backend`] answers every other RPC call. Faults ([`Faults`]) drop connections, delay
 //! answers or fail calls on demand.
 
+pub mod admin;
 pub mod backend;
 pub mod crypto;
 pub mod dc_config;
