@@ -4,6 +4,7 @@
 //! as sleeping sub-tasks that die with the connection.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::io;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -243,9 +244,8 @@ impl Connection {
             messages: Vec::new(),
             acks: Vec::new(),
         };
-        if !self.sessions.contains_key(&packet.session_id) {
-            self.sessions
-                .insert(packet.session_id, ServerSequence::default());
+        if let Entry::Vacant(session) = self.sessions.entry(packet.session_id) {
+            session.insert(ServerSequence::default());
             replies.push(
                 false,
                 true,

@@ -1,17 +1,13 @@
 //! Shared test helpers: grammers clients built as production builds them, a test backend,
 //! and a raw MTProto client for protocol-level checks.
 
-use std::net::{SocketAddr, SocketAddrV4, SocketAddrV6};
+use std::net::{SocketAddr, SocketAddrV4};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use grammers_client::Client;
 use grammers_crypto::DequeBuffer;
 use grammers_mtproto::transport::{Full, Transport};
-use grammers_mtsender::{ConnectionParams, NoRetries, SenderPool, SenderPoolHandle};
-use grammers_session::SessionData;
-use grammers_session::storages::MemorySession;
-use grammers_session::updates::UpdatesLike;
 use grammers_tl_types::{self as tl, Deserializable, Serializable};
 use tg_sim::demo::{DemoBackend, demo_auth_key};
 use tg_sim::{
@@ -20,77 +16,13 @@ use tg_sim::{
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio::sync::mpsc;
-use tokio::task::JoinHandle;
 
-pub const API_ID: i32 = 12345;
+#[path = "../common/client.rs"]
+mod client;
+
+pub use client::{API_ID, TestClient};
+
 pub const API_HASH: &str = "0123456789abcdef0123456789abcdef";
-
-/// A grammers client wired exactly as production wires it, plus its pool's plumbing.
-pub struct TestClient {
-    pub client: Client,
-    pub updates: mpsc::Receiver<UpdatesLike>,
-    pub session: Arc<MemorySession>,
-    handle: SenderPoolHandle,
-    runner: JoinHandle<()>,
-}
-
-impl TestClient {
-    /// A client whose home DC (2) is `address`, holding the pre-shared `auth_key`.
-    pub fn connect(address: SocketAddr, auth_key: [u8; 256]) -> Self {
-        let SocketAddr::V4(ipv4) = address else {
-            panic!("tg-sim listens on IPv4 loopback");
-        };
-        let mut data = SessionData::default();
-        let home = data
-            .dc_options
-            .get_mut(&data.home_dc)
-            .expect("home dc option");
-        home.ipv4 = ipv4;
-        home.ipv6 = SocketAddrV6::new(ipv4.ip().to_ipv6_mapped(), ipv4.port(), 0, 0);
-        home.auth_key = Some(auth_key);
-        let session = Arc::new(MemorySession::from(data));
-        let pool = SenderPool::with_configuration(
-            Arc::clone(&session),
-            API_ID,
-            ConnectionParams {
-                retry_policy: Box::new(NoRetries),
-                ..Default::default()
-            },
-        );
-        let handle = pool.handle.thin.clone();
-        let runner = tokio::spawn(pool.runner.run());
-        Self {
-            client: Client::new(pool.handle),
-            updates: pool.updates,
-            session,
-            handle,
-            runner,
-        }
-    }
-
-    /// Waits until the pool reports its home connection closed.
-    pub async fn wait_connection_closed(&mut self) {
-        tokio::time::timeout(Duration::from_secs(5), async {
-            while let Some(update) = self.updates.recv().await {
-                if matches!(update, UpdatesLike::ConnectionClosed) {
-                    return;
-                }
-            }
-            panic!("updates channel closed");
-        })
-        .await
-        .expect("the client noticed the closed connection");
-        // Let the pool runner reap the finished connection task before the next call.
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-
-    /// Stops the pool and waits for its runner.
-    pub async fn quit(self) {
-        self.handle.quit();
-        let _ = tokio::time::timeout(Duration::from_secs(5), self.runner).await;
-    }
-}
 
 /// The id of the user `users.getUsers([inputUserSelf])` returns.
 pub async fn self_user_id(client: &Client) -> Result<i64, grammers_mtsender::InvocationError> {
