@@ -1,6 +1,6 @@
 //! A tiny admin HTTP endpoint for flipping faults on a running server.
 //!
-//! * `GET /stats` — [`ServerStats`](crate::ServerStats) as JSON.
+//! * `GET /stats` — [`crate::ServerStats`] as JSON.
 //! * `GET /faults` — the armed switches ([`FaultState`]).
 //! * `POST /faults` — a JSON [`FaultCommand`]; answers the switches after applying it.
 //!

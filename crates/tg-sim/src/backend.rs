@@ -128,10 +128,15 @@ impl RpcCall {
 
     /// If this call is an `F`, decodes it, runs `handler` and serializes its answer.
     ///
-    /// ```ignore
-    /// if let Some(response) = call.serve(|_: tl::functions::updates::GetState| Ok(state)) {
-    ///     return response;
-    /// }
+    /// ```
+    /// use grammers_tl_types as tl;
+    /// use tg_sim::{RpcCall, RpcError};
+    ///
+    /// let call = RpcCall::of(&tl::functions::updates::GetState {});
+    /// let answer = call.serve(|_: tl::functions::updates::GetState| {
+    ///     Err::<tl::enums::updates::State, _>(RpcError::auth_key_unregistered())
+    /// });
+    /// assert_eq!(answer, Some(Err(RpcError::auth_key_unregistered())));
     /// ```
     pub fn serve<F, H>(&self, handler: H) -> Option<RpcResponse>
     where

@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use std::io;
+use std::panic::{self, AssertUnwindSafe};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -15,7 +16,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::task::JoinSet;
 use tokio::time::{Instant, sleep_until, timeout};
-use tracing::{debug, trace};
+use tracing::{debug, error, trace};
 
 use crate::backend::{CallContext, ClientInfo, RpcCall, RpcError, RpcResponse};
 use crate::crypto::{
@@ -496,7 +497,15 @@ impl Connection {
             connection_id: self.id,
             client: self.client.clone(),
         };
-        self.shared.backend.handle(&ctx, call)
+        let backend = &self.shared.backend;
+        panic::catch_unwind(AssertUnwindSafe(|| backend.handle(&ctx, call))).unwrap_or_else(|_| {
+            error!(
+                connection_id = self.id,
+                call = call.name(),
+                "backend panicked"
+            );
+            Err(RpcError::internal())
+        })
     }
 
     /// `rpc_result` around an answer (compressed when large) or an `rpc_error`.

@@ -219,30 +219,29 @@ mod tests {
         std::array::from_fn(|i| (i * 7 + 3) as u8)
     }
 
-    #[test]
-    fn key_id_matches_grammers() {
-        let key = AuthKey::from_bytes(test_key());
-        let mut buffer = DequeBuffer::with_capacity(64, 64);
-        buffer.extend([0u8; 32]);
+    /// `message` as grammers' client encrypts it with the test key.
+    fn encrypted_by_grammers(message: &[u8]) -> Vec<u8> {
+        let mut buffer = DequeBuffer::with_capacity(message.len(), 64);
+        buffer.extend(message.iter().copied());
         grammers_crypto::encrypt_data_v2(
             &mut buffer,
             &grammers_crypto::AuthKey::from_bytes(test_key()),
         );
-        assert_eq!(peek_auth_key_id(&buffer[..]), Some(key.id()));
+        buffer[..].to_vec()
+    }
+
+    #[test]
+    fn key_id_matches_grammers() {
+        let key = AuthKey::from_bytes(test_key());
+        let payload = encrypted_by_grammers(&[0u8; 32]);
+        assert_eq!(peek_auth_key_id(&payload), Some(key.id()));
     }
 
     #[test]
     fn decrypts_what_the_grammers_client_encrypts() {
         let key = AuthKey::from_bytes(test_key());
         let message: Vec<u8> = (0..40u8).collect();
-        let mut buffer = DequeBuffer::with_capacity(64, 64);
-        buffer.extend(message.iter().copied());
-        grammers_crypto::encrypt_data_v2(
-            &mut buffer,
-            &grammers_crypto::AuthKey::from_bytes(test_key()),
-        );
-
-        let mut payload = buffer[..].to_vec();
+        let mut payload = encrypted_by_grammers(&message);
         let plaintext = decrypt_client_payload(&mut payload, &key).unwrap();
         assert_eq!(&plaintext[..message.len()], &message[..]);
     }
@@ -262,13 +261,7 @@ mod tests {
     #[test]
     fn tampered_ciphertext_is_rejected() {
         let key = AuthKey::from_bytes(test_key());
-        let mut buffer = DequeBuffer::with_capacity(64, 64);
-        buffer.extend([1u8; 32]);
-        grammers_crypto::encrypt_data_v2(
-            &mut buffer,
-            &grammers_crypto::AuthKey::from_bytes(test_key()),
-        );
-        let mut payload = buffer[..].to_vec();
+        let mut payload = encrypted_by_grammers(&[1u8; 32]);
         let last = payload.len() - 1;
         payload[last] ^= 1;
         assert_eq!(

@@ -154,11 +154,18 @@ impl ServerHandle {
     }
 }
 
-/// A running tg-sim server. Dereferences to its [`ServerHandle`].
+/// A running tg-sim server. Dereferences to its [`ServerHandle`]. Dropping it stops the
+/// server without waiting; [`SimServer::shutdown`] also waits for every connection to close.
 #[derive(Debug)]
 pub struct SimServer {
     handle: ServerHandle,
-    accept_loop: JoinHandle<()>,
+    accept_loop: Option<JoinHandle<()>>,
+}
+
+impl Drop for SimServer {
+    fn drop(&mut self) {
+        self.handle.shared.shutdown.send_replace(true);
+    }
 }
 
 impl Deref for SimServer {
@@ -171,9 +178,15 @@ impl Deref for SimServer {
 
 impl SimServer {
     /// Binds `config.listen` and starts serving `backend`, one task per connection.
+    ///
+    /// `help.getConfig` announces the bound address, or loopback with the bound port when
+    /// listening on an unspecified address (`0.0.0.0`).
     pub async fn start(config: ServerConfig, backend: impl Backend) -> io::Result<Self> {
         let listener = TcpListener::bind(config.listen).await?;
-        let address = listener.local_addr()?;
+        let mut address = listener.local_addr()?;
+        if address.ip().is_unspecified() {
+            address.set_ip(Ipv4Addr::LOCALHOST.into());
+        }
         let shared = Arc::new(Shared {
             backend: Box::new(backend),
             config,
@@ -189,7 +202,7 @@ impl SimServer {
         let accept_loop = tokio::spawn(accept_loop(listener, Arc::clone(&shared)));
         Ok(Self {
             handle: ServerHandle { shared },
-            accept_loop,
+            accept_loop: Some(accept_loop),
         })
     }
 
@@ -199,9 +212,11 @@ impl SimServer {
     }
 
     /// Stops accepting, closes every connection and waits for their tasks to end.
-    pub async fn shutdown(self) {
+    pub async fn shutdown(mut self) {
         self.handle.shared.shutdown.send_replace(true);
-        if let Err(error) = self.accept_loop.await {
+        if let Some(accept_loop) = self.accept_loop.take()
+            && let Err(error) = accept_loop.await
+        {
             warn!(%error, "tg-sim accept loop ended abnormally");
         }
     }

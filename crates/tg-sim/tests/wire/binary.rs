@@ -4,13 +4,12 @@ use std::net::SocketAddr;
 use std::process::Stdio;
 use std::time::Duration;
 
-use grammers_mtsender::InvocationError;
 use tg_sim::demo::demo_auth_key;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 use tokio::process::{Child, Command};
 
-use crate::support::{TestClient, self_user_id};
+use crate::support::*;
 
 struct RunningSim {
     child: Child,
@@ -81,10 +80,7 @@ async fn the_binary_serves_demo_accounts_and_takes_faults_over_http() {
     assert_eq!(status, 200, "{state}");
     assert!(state.contains(r#""fail_next_requests":1"#), "{state}");
     let error = self_user_id(&test.client).await.unwrap_err();
-    assert!(
-        matches!(&error, InvocationError::Rpc(e) if e.code == 500),
-        "{error:?}"
-    );
+    assert_eq!(rpc_code_and_name(error), (500, "INTERNAL".to_owned()));
     assert_eq!(self_user_id(&test.client).await.unwrap(), 1_000_001);
 
     let (status, stats) = http(sim.admin, "GET", "/stats", "").await;
@@ -110,7 +106,7 @@ async fn signed_out_demo_accounts_can_log_in_through_the_binary() {
     assert!(!test.client.is_authorized().await.unwrap());
     let token = test
         .client
-        .request_login_code("+15550000000", crate::support::API_HASH)
+        .request_login_code("+15550000000", API_HASH)
         .await
         .unwrap();
     let user = test.client.sign_in(&token, "12345").await.unwrap();

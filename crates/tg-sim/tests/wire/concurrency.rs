@@ -3,7 +3,7 @@
 use futures_util::future::join_all;
 use tg_sim::demo::demo_auth_key;
 
-use crate::support::{TestClient, self_user_id, start_default};
+use crate::support::*;
 
 const CLIENTS: u32 = 100;
 

@@ -7,7 +7,7 @@ use grammers_mtsender::InvocationError;
 use grammers_tl_types as tl;
 use tg_sim::demo::demo_auth_key;
 
-use crate::support::{TestClient, random_key, self_user_id, send_message, start_default};
+use crate::support::*;
 
 /// `(code, message on the wire, name grammers reports, value grammers splits off)`.
 const WORLD_ERRORS: &[(i32, &str, &str, Option<u32>)] = &[
@@ -38,8 +38,7 @@ const WORLD_ERRORS: &[(i32, &str, &str, Option<u32>)] = &[
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn backend_errors_arrive_with_name_and_value_and_are_not_slept_on() {
-    let (server, _backend) = start_default(1, 1).await;
-    let test = TestClient::connect(server.local_addr(), demo_auth_key(0));
+    let (server, _backend, test) = serve_one_signed_in().await;
     for &(code, message, name, value) in WORLD_ERRORS {
         let started = Instant::now();
         let error = test
@@ -47,9 +46,7 @@ async fn backend_errors_arrive_with_name_and_value_and_are_not_slept_on() {
             .invoke(&send_message(&format!("{code} {message}")))
             .await
             .unwrap_err();
-        let InvocationError::Rpc(error) = error else {
-            panic!("{message}: expected an RPC error, got {error:?}");
-        };
+        let error = rpc_error(error);
         assert_eq!(
             (error.code, error.name.as_str(), error.value),
             (code, name, value),
@@ -64,8 +61,7 @@ async fn backend_errors_arrive_with_name_and_value_and_are_not_slept_on() {
             "{message} was answered at once, not slept on (NoRetries)"
         );
     }
-    test.quit().await;
-    server.shutdown().await;
+    finish(test, server).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -74,12 +70,11 @@ async fn a_key_that_is_not_signed_in_is_unauthorized() {
     let test = TestClient::connect(server.local_addr(), demo_auth_key(0));
     assert!(!test.client.is_authorized().await.unwrap());
     let error = self_user_id(&test.client).await.unwrap_err();
-    assert!(
-        matches!(&error, InvocationError::Rpc(e) if e.code == 401 && e.name == "AUTH_KEY_UNREGISTERED"),
-        "{error:?}"
+    assert_eq!(
+        rpc_code_and_name(error),
+        (401, "AUTH_KEY_UNREGISTERED".to_owned())
     );
-    test.quit().await;
-    server.shutdown().await;
+    finish(test, server).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -103,10 +98,24 @@ async fn an_unknown_auth_key_is_transport_error_404() {
 
     // A forgotten key is unknown from then on.
     let forgotten = TestClient::connect(server.local_addr(), demo_auth_key(0));
-    assert!(server.forget_auth_key(crate::support::key_id(demo_auth_key(0))));
+    assert!(server.forget_auth_key(key_id(demo_auth_key(0))));
     let error = self_user_id(&forgotten.client).await.unwrap_err();
     assert!(matches!(error, InvocationError::Transport(_)), "{error:?}");
     test.quit().await;
     forgotten.quit().await;
     server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panicking_backend_answers_internal_and_the_connection_survives() {
+    let (server, _backend, test) = serve_one_signed_in().await;
+    let error = test
+        .client
+        .invoke(&send_message("panic"))
+        .await
+        .unwrap_err();
+    assert_eq!(rpc_code_and_name(error), (500, "INTERNAL".to_owned()));
+    assert_eq!(self_user_id(&test.client).await.unwrap(), 1_000_000);
+    assert_eq!(server.stats().accepted_connections, 1);
+    finish(test, server).await;
 }

@@ -6,14 +6,13 @@ use grammers_mtsender::InvocationError;
 use grammers_tl_types as tl;
 use tg_sim::demo::demo_auth_key;
 
-use crate::support::{TestClient, self_user_id, start_default};
+use crate::support::*;
 
 const USER: i64 = 1_000_000;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn after_the_server_drops_the_connection_the_next_call_succeeds() {
-    let (server, _) = start_default(1, 1).await;
-    let mut test = TestClient::connect(server.local_addr(), demo_auth_key(0));
+    let (server, _, mut test) = serve_one_signed_in().await;
     assert_eq!(self_user_id(&test.client).await.unwrap(), USER);
 
     server.faults().drop_all_connections();
@@ -25,14 +24,12 @@ async fn after_the_server_drops_the_connection_the_next_call_succeeds() {
         2,
         "grammers reconnected"
     );
-    test.quit().await;
-    server.shutdown().await;
+    finish(test, server).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_call_whose_connection_is_dropped_fails_and_the_next_succeeds() {
-    let (server, _) = start_default(1, 1).await;
-    let mut test = TestClient::connect(server.local_addr(), demo_auth_key(0));
+    let (server, _, mut test) = serve_one_signed_in().await;
     assert_eq!(self_user_id(&test.client).await.unwrap(), USER);
 
     server.faults().drop_next_requests(1);
@@ -43,8 +40,7 @@ async fn a_call_whose_connection_is_dropped_fails_and_the_next_succeeds() {
     );
     test.wait_connection_closed().await;
     assert_eq!(self_user_id(&test.client).await.unwrap(), USER);
-    test.quit().await;
-    server.shutdown().await;
+    finish(test, server).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -56,14 +52,12 @@ async fn a_refused_connection_fails_one_call_and_the_next_connects() {
     assert!(matches!(error, InvocationError::Io(_)), "{error:?}");
     assert_eq!(self_user_id(&test.client).await.unwrap(), USER);
     assert_eq!(server.stats().accepted_connections, 2);
-    test.quit().await;
-    server.shutdown().await;
+    finish(test, server).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn delayed_answers_trip_a_client_timeout_and_the_connection_stays_usable() {
-    let (server, _) = start_default(1, 1).await;
-    let test = TestClient::connect(server.local_addr(), demo_auth_key(0));
+    let (server, _, test) = serve_one_signed_in().await;
     assert_eq!(self_user_id(&test.client).await.unwrap(), USER);
 
     server.faults().delay_answers(Duration::from_secs(2));
@@ -86,14 +80,12 @@ async fn delayed_answers_trip_a_client_timeout_and_the_connection_stays_usable()
         1,
         "same connection throughout"
     );
-    test.quit().await;
-    server.shutdown().await;
+    finish(test, server).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failed_calls_get_internal_errors_then_service_resumes() {
-    let (server, _) = start_default(1, 1).await;
-    let test = TestClient::connect(server.local_addr(), demo_auth_key(0));
+    let (server, _, test) = serve_one_signed_in().await;
     assert_eq!(self_user_id(&test.client).await.unwrap(), USER);
 
     server.faults().fail_next_requests(2);
@@ -103,12 +95,8 @@ async fn failed_calls_get_internal_errors_then_service_resumes() {
             .invoke(&tl::functions::updates::GetState {})
             .await
             .unwrap_err();
-        assert!(
-            matches!(&error, InvocationError::Rpc(e) if e.code == 500 && e.name == "INTERNAL"),
-            "{error:?}"
-        );
+        assert_eq!(rpc_code_and_name(error), (500, "INTERNAL".to_owned()));
     }
     assert_eq!(self_user_id(&test.client).await.unwrap(), USER);
-    test.quit().await;
-    server.shutdown().await;
+    finish(test, server).await;
 }

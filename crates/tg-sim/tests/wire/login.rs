@@ -3,7 +3,7 @@
 use grammers_client::SignInError;
 use tg_sim::demo::demo_auth_key;
 
-use crate::support::{API_HASH, TestClient, self_user_id, start_default};
+use crate::support::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_factor_login_accepts_the_right_password_only() {
@@ -38,10 +38,9 @@ async fn two_factor_login_accepts_the_right_password_only() {
     assert_eq!(user.raw.id(), 1_000_001);
     assert!(client.is_authorized().await.unwrap());
     assert_eq!(self_user_id(client).await.unwrap(), 1_000_001);
-    let key = crate::support::key_id(demo_auth_key(1));
+    let key = key_id(demo_auth_key(1));
     assert_eq!(backend.demo.signed_in_user(key), Some(1_000_001));
-    test.quit().await;
-    server.shutdown().await;
+    finish(test, server).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -60,6 +59,5 @@ async fn code_login_rejects_a_wrong_code_and_accepts_the_right_one() {
     let user = client.sign_in(&token, "12345").await.unwrap();
     assert_eq!(user.raw.id(), 1_000_000);
     assert_eq!(self_user_id(client).await.unwrap(), 1_000_000);
-    test.quit().await;
-    server.shutdown().await;
+    finish(test, server).await;
 }

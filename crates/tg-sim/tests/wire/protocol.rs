@@ -9,9 +9,7 @@ use tg_sim::demo::demo_auth_key;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
-use crate::support::{
-    RawClient, Received, TestClient, parse, rpc_result, self_user_id, start_default, start_server,
-};
+use crate::support::*;
 
 const CONTAINER: u32 = 0x73f1_f8dc;
 
@@ -212,8 +210,7 @@ async fn hostile_streams_are_disconnected_and_the_server_keeps_serving() {
     // A well-behaved client is served throughout.
     let test = TestClient::connect(address, demo_auth_key(0));
     assert_eq!(self_user_id(&test.client).await.unwrap(), 1_000_000);
-    test.quit().await;
-    server.shutdown().await;
+    finish(test, server).await;
 }
 
 fn frame(seq: i32, payload: &[u8]) -> Vec<u8> {

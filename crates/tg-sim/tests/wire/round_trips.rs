@@ -1,17 +1,15 @@
 //! Round trips of ordinary calls through the real grammers client.
 
-use grammers_mtsender::InvocationError;
 use grammers_session::Session;
 use grammers_tl_types::{self as tl, Identifiable};
 use tg_sim::ServerConfig;
 use tg_sim::demo::demo_auth_key;
 
-use crate::support::{API_ID, TestClient, key_id, self_user_id, start_default, start_server, v4};
+use crate::support::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ping_get_config_get_users_and_get_state_round_trip() {
-    let (server, backend) = start_default(1, 1).await;
-    let test = TestClient::connect(server.local_addr(), demo_auth_key(0));
+    let (server, backend, test) = serve_one_signed_in().await;
     let client = &test.client;
 
     let tl::enums::Pong::Pong(pong) = client
@@ -54,22 +52,18 @@ async fn ping_get_config_get_users_and_get_state_round_trip() {
         assert_eq!(info.layer, Some(tl::LAYER));
     }
     assert_eq!(server.stats().accepted_connections, 1);
-    test.quit().await;
-    server.shutdown().await;
+    finish(test, server).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unserved_method_is_an_rpc_error_naming_it() {
-    let (server, _backend) = start_default(1, 1).await;
-    let test = TestClient::connect(server.local_addr(), demo_auth_key(0));
+    let (server, _backend, test) = serve_one_signed_in().await;
     let error = test
         .client
         .invoke(&tl::functions::help::GetNearestDc {})
         .await
         .unwrap_err();
-    let InvocationError::Rpc(error) = error else {
-        panic!("expected an RPC error, got {error:?}");
-    };
+    let error = rpc_error(error);
     assert_eq!(error.code, 400);
     assert_eq!(error.name, "INPUT_METHOD_INVALID");
     assert_eq!(
@@ -78,8 +72,7 @@ async fn an_unserved_method_is_an_rpc_error_naming_it() {
     );
     // The connection is still fine.
     assert_eq!(self_user_id(&test.client).await.unwrap(), 1_000_000);
-    test.quit().await;
-    server.shutdown().await;
+    finish(test, server).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -101,7 +94,7 @@ async fn large_requests_and_answers_travel_gzip_packed() {
         })
         .await
         .unwrap_err();
-    assert!(matches!(error, InvocationError::Rpc(ref e) if e.name == "USERNAME_NOT_OCCUPIED"));
+    assert_eq!(rpc_error(error).name, "USERNAME_NOT_OCCUPIED");
     assert_eq!(*backend.resolved_username_lengths.lock().unwrap(), [5000]);
 
     // 300 users are far above the 256-byte compression threshold.
@@ -114,6 +107,24 @@ async fn large_requests_and_answers_travel_gzip_packed() {
         .unwrap();
     assert_eq!(users.len(), 300);
     assert!(users.iter().all(|u| u.id() == 1_000_000));
-    test.quit().await;
-    server.shutdown().await;
+    finish(test, server).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_on_an_unspecified_address_announces_loopback() {
+    let config = ServerConfig {
+        listen: "0.0.0.0:0".parse().unwrap(),
+        ..ServerConfig::default()
+    };
+    let (server, _) = start_server(config, 1, 1).await;
+    assert!(server.local_addr().ip().is_loopback());
+    let test = TestClient::connect(server.local_addr(), demo_auth_key(0));
+    let tl::enums::Config::Config(config) = test
+        .client
+        .invoke(&tl::functions::help::GetConfig {})
+        .await
+        .unwrap();
+    let tl::enums::DcOption::Option(option) = &config.dc_options[0];
+    assert_eq!(option.ip_address, "127.0.0.1");
+    finish(test, server).await;
 }

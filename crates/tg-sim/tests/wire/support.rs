@@ -34,6 +34,34 @@ pub async fn self_user_id(client: &Client) -> Result<i64, grammers_mtsender::Inv
     Ok(users.first().expect("one user").id())
 }
 
+/// The RPC error inside `error`; panics on any other kind of failure.
+pub fn rpc_error(error: grammers_mtsender::InvocationError) -> grammers_mtsender::RpcError {
+    match error {
+        grammers_mtsender::InvocationError::Rpc(error) => error,
+        other => panic!("expected an RPC error, got {other:?}"),
+    }
+}
+
+/// `(code, name)` of the RPC error inside `error`.
+pub fn rpc_code_and_name(error: grammers_mtsender::InvocationError) -> (i32, String) {
+    let error = rpc_error(error);
+    (error.code, error.name)
+}
+
+/// A default server with one signed-in demo account (user 1000000) and a client holding
+/// its key.
+pub async fn serve_one_signed_in() -> (SimServer, Arc<TestBackend>, TestClient) {
+    let (server, backend) = start_default(1, 1).await;
+    let test = TestClient::connect(server.local_addr(), demo_auth_key(0));
+    (server, backend, test)
+}
+
+/// Stops the client, then the server.
+pub async fn finish(test: TestClient, server: SimServer) {
+    test.quit().await;
+    server.shutdown().await;
+}
+
 /// A call as the test backend saw it.
 #[derive(Debug, Clone)]
 pub struct SeenCall {
@@ -43,7 +71,8 @@ pub struct SeenCall {
 }
 
 /// Demo accounts plus test hooks:
-/// * `messages.sendMessage` with text `"<code> <MESSAGE>"` answers that RPC error;
+/// * `messages.sendMessage` with text `"<code> <MESSAGE>"` answers that RPC error, and with
+///   text `"panic"` panics;
 /// * `contacts.resolveUsername` answers `USERNAME_NOT_OCCUPIED` and records the username's length.
 pub struct TestBackend {
     pub demo: DemoBackend,
@@ -74,6 +103,7 @@ impl Backend for TestBackend {
         });
         if let Some(request) = call.decode::<tl::functions::messages::SendMessage>() {
             let text = request?.message;
+            assert_ne!(text, "panic", "the test backend panics on request");
             let (code, message) = text.split_once(' ').expect("'<code> <MESSAGE>'");
             return Err(RpcError::new(code.parse().expect("numeric code"), message));
         }
