@@ -1,13 +1,14 @@
 //! `cargo bench -p tg-sim --bench wire`: throughput and memory of tg-sim with real grammers
 //! clients.
 //!
-//! 1. Requests per second through one in-process tg-sim: N grammers clients issue a fixed
+//! 1. Memory per connected grammers client (measured first, on a fresh heap): the `tg-sim`
+//!    binary runs as a child process; its VmRSS (server side) and this process's VmRSS
+//!    (client side) are read from `/proc/<pid>/status` before and after connecting the
+//!    clients.
+//! 2. Requests per second through one in-process tg-sim: N grammers clients issue a fixed
 //!    total of cheap `updates.getState` calls, one at a time per client and 8 in flight per
 //!    client. Clients and server share the process (2 worker threads), so the numbers are a
 //!    lower bound for the server alone.
-//! 2. Memory per connected grammers client: the `tg-sim` binary runs as a child process;
-//!    its VmRSS (server side) and this process's VmRSS (client side) are read from
-//!    `/proc/<pid>/status` before and after connecting the clients.
 //!
 //! Environment overrides: `TG_SIM_BENCH_REQUESTS` (default 20000), `TG_SIM_BENCH_MEMORY_CLIENTS`
 //! (default 500).
@@ -41,6 +42,12 @@ fn main() {
         .build()
         .expect("tokio runtime");
     runtime.block_on(async {
+        let clients = env_u32("TG_SIM_BENCH_MEMORY_CLIENTS", 500);
+        println!(
+            "== memory per connected grammers client ({clients} clients, tg-sim in a child process)"
+        );
+        memory(clients).await;
+        println!();
         let total = env_u32("TG_SIM_BENCH_REQUESTS", 20_000);
         println!(
             "== requests per second through one tg-sim ({total} updates.getState calls per row)"
@@ -60,13 +67,6 @@ fn main() {
                 );
             }
         }
-
-        let clients = env_u32("TG_SIM_BENCH_MEMORY_CLIENTS", 500);
-        println!();
-        println!(
-            "== memory per connected grammers client ({clients} clients, tg-sim in a child process)"
-        );
-        memory(clients).await;
     });
 }
 

@@ -4,14 +4,23 @@
 use std::time::{Duration, Instant};
 
 use grammers_tl_types::{self as tl, Identifiable, Serializable};
-use tg_sim::ServerConfig;
 use tg_sim::demo::demo_auth_key;
+use tg_sim::{ServerConfig, SimServer};
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
 use crate::support::*;
 
 const CONTAINER: u32 = 0x73f1_f8dc;
+
+/// A server and a raw client whose session is set up (its first ping answered).
+async fn raw_client_in_session() -> (SimServer, RawClient) {
+    let (server, _) = start_default(1, 1).await;
+    let mut raw = RawClient::connect(server.local_addr(), demo_auth_key(0)).await;
+    raw.request(&tl::functions::Ping { ping_id: 1 }).await;
+    raw.recv().await.unwrap();
+    (server, raw)
+}
 
 fn ids(messages: &[Received]) -> Vec<u32> {
     messages.iter().map(Received::constructor).collect()
@@ -96,10 +105,7 @@ async fn bad_msg_ids_and_seq_nos_get_bad_msg_notifications() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn delayed_answers_are_acknowledged_first() {
-    let (server, _) = start_default(1, 1).await;
-    let mut raw = RawClient::connect(server.local_addr(), demo_auth_key(0)).await;
-    raw.request(&tl::functions::Ping { ping_id: 1 }).await;
-    raw.recv().await.unwrap();
+    let (server, mut raw) = raw_client_in_session().await;
 
     server.faults().delay_answers(Duration::from_millis(300));
     let started = Instant::now();
@@ -120,10 +126,7 @@ async fn delayed_answers_are_acknowledged_first() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn destroy_session_and_rpc_drop_answer_are_answered() {
-    let (server, _) = start_default(1, 1).await;
-    let mut raw = RawClient::connect(server.local_addr(), demo_auth_key(0)).await;
-    raw.request(&tl::functions::Ping { ping_id: 1 }).await;
-    raw.recv().await.unwrap();
+    let (server, mut raw) = raw_client_in_session().await;
 
     raw.request(&tl::functions::DestroySession { session_id: 777 })
         .await;
