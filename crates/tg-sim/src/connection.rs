@@ -29,7 +29,7 @@ use crate::mtproto::{
     self, ClientMessage, GZIP_PACKED_ID, MSG_CONTAINER_ID, MessageError, ServerMessage,
     ServerSequence, msg_id_unix_time, parse_container, parse_plaintext, unpack_gzip,
 };
-use crate::server::Shared;
+use crate::server::{Counters, Shared};
 use crate::transport::{FrameDecoder, FrameEncoder, FrameError, transport_error};
 
 /// A client message id more than this far in the past is "too low" (bad_msg 16).
@@ -116,17 +116,26 @@ pub(crate) async fn serve(stream: TcpStream, shared: Arc<Shared>, connection_id:
     if let Err(error) = stream.set_nodelay(true) {
         debug!(connection_id, %error, "could not disable Nagle's algorithm");
     }
-    shared
-        .counters
-        .open_connections
-        .fetch_add(1, Ordering::SeqCst);
+    let _open = OpenConnection::count(&shared.counters);
     let mut connection = Connection::new(Arc::clone(&shared), connection_id);
     let closing = connection.run(stream).await;
     debug!(connection_id, reason = %closing, "connection closed");
-    shared
-        .counters
-        .open_connections
-        .fetch_sub(1, Ordering::SeqCst);
+}
+
+/// Counts a connection as open for as long as it lives, even if its task is aborted.
+struct OpenConnection<'a>(&'a Counters);
+
+impl<'a> OpenConnection<'a> {
+    fn count(counters: &'a Counters) -> Self {
+        counters.open_connections.fetch_add(1, Ordering::SeqCst);
+        Self(counters)
+    }
+}
+
+impl Drop for OpenConnection<'_> {
+    fn drop(&mut self) {
+        self.0.open_connections.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 struct Connection {
