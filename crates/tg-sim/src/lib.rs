@@ -1,1 +1,62 @@
-//! A simulated Telegram server speaking MTProto 2.0 (layer of grammers 0.11) over loopback.
+//! tg-sim: a simulated Telegram server speaking MTProto 2.0 over loopback, for the real
+//! grammers 0.11 client.
+//!
+//! # Layers
+//!
+//! * [`transport`] — the "full" TCP transport (length, sequence number, CRC32).
+//! * [`crypto`] — MTProto 2.0 AES-IGE with pre-shared 256-byte auth keys ([`AuthKey`]); no
+//!   key exchange is offered, so an unknown key (or an unencrypted message) gets transport
+//!   error `-404`, which grammers reports as `InvocationError::Transport(BadStatus { status: 404 })`.
+//! * [`mtproto`] — messages, `msg_container`, `gzip_packed`, `rpc_result`, server message ids.
+//! * `connection` — one task per connection: sessions (`new_session_created`), acks, pings
+//!   (`ping_delay_disconnect` closes the connection when no ping follows), salts
+//!   ([`salts`]: any salt is accepted, `get_future_salts` is answered bare), bad-message
+//!   notifications (msg_id parity and time window, seq_no parity), `destroy_session`,
+//!   `rpc_drop_answer`, unwrapping of `invokeWithLayer` / `initConnection` /
+//!   `invokeWithoutUpdates` / `invokeAfterMsg(s)`, `help.getConfig` ([`dc_config`]), faults.
+//! * [`server`] — [`SimServer`]: bind, key registry, fault switches, statistics, shutdown.
+//!
+//! # The seam
+//!
+//! Everything else is a [`Backend`]:
+//!
+//! ```text
+//! pub trait Backend: Send + Sync + 'static {
+//!     fn handle(&self, ctx: &CallContext, call: &RpcCall) -> Result<Vec<u8>, RpcError>;
+//!     fn find_auth_key(&self, id: AuthKeyId) -> Option<AuthKey> { None }
+//! }
+//! ```
+//!
+//! [`CallContext::auth_key_id`] names the key the call arrived on; a backend binds that key to
+//! a user when `auth.signIn` / `auth.checkPassword` succeed and looks the user up on every
+//! later call (answering `401 AUTH_KEY_UNREGISTERED` for keys signed in as nobody).
+//! [`RpcCall::serve`] decodes a typed function and serializes the typed answer; errors are
+//! [`RpcError`]s with Telegram's names and values (`RpcError::flood_wait(31)` is
+//! `420 FLOOD_WAIT_31`), and calls a backend does not serve are
+//! [`RpcError::method_invalid`]. [`srp`] holds the server side of 2FA login and [`demo`] a
+//! small backend built on all of it.
+//!
+//! # Faults
+//!
+//! [`Faults`] (via [`ServerHandle::faults`], or the [`admin`] HTTP endpoint of the binary)
+//! drop every connection, refuse the next N connections, drop the connection of the next N
+//! calls, delay every answer, or fail the next N calls with `500 INTERNAL`.
+
+pub mod admin;
+pub mod backend;
+pub mod crypto;
+pub mod dc_config;
+pub mod demo;
+pub mod faults;
+pub mod mtproto;
+pub mod salts;
+pub mod server;
+pub mod srp;
+pub mod transport;
+
+mod connection;
+
+pub use backend::{Backend, CallContext, ClientInfo, RpcCall, RpcError, RpcResponse};
+pub use crypto::{AuthKey, AuthKeyId};
+pub use faults::{FaultState, Faults};
+pub use server::{ServerConfig, ServerHandle, ServerStats, SimServer};

@@ -1,0 +1,261 @@
+//! The seam between the wire and whatever serves requests.
+//!
+//! The wire decrypts, unwraps `invokeWithLayer` / `initConnection` / `invokeWithoutUpdates` /
+//! `invokeAfterMsg(s)`, answers MTProto service messages and `help.getConfig` itself, applies
+//! faults, and hands every other RPC call to a [`Backend`] with a [`CallContext`] naming the
+//! auth key it arrived on. Which user a key is signed in as is the backend's state.
+
+use std::fmt;
+use std::sync::Arc;
+
+use grammers_tl_types::{self as tl, Deserializable, Identifiable, RemoteCall, Serializable};
+
+use crate::crypto::{AuthKey, AuthKeyId};
+
+/// The serialized answer to one call, or the error Telegram would send instead.
+pub type RpcResponse = Result<Vec<u8>, RpcError>;
+
+/// Serves RPC calls for the simulated server.
+///
+/// Calls arrive on the connection's task; implementations should be quick (no blocking I/O)
+/// and internally synchronized.
+pub trait Backend: Send + Sync + 'static {
+    /// Answers one RPC call (already unwrapped from `invokeWithLayer` and friends).
+    ///
+    /// Return [`RpcError::method_invalid`] for calls the backend does not serve.
+    fn handle(&self, ctx: &CallContext, call: &RpcCall) -> RpcResponse;
+
+    /// Looks up an auth key that was not registered with the server directly.
+    ///
+    /// The server consults its own registry first; a key found by neither is answered with
+    /// transport error `-404`, as Telegram does for unknown keys.
+    fn find_auth_key(&self, _id: AuthKeyId) -> Option<AuthKey> {
+        None
+    }
+}
+
+impl<B: Backend + ?Sized> Backend for Arc<B> {
+    fn handle(&self, ctx: &CallContext, call: &RpcCall) -> RpcResponse {
+        (**self).handle(ctx, call)
+    }
+
+    fn find_auth_key(&self, id: AuthKeyId) -> Option<AuthKey> {
+        (**self).find_auth_key(id)
+    }
+}
+
+/// What the client told the server in `initConnection`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientInfo {
+    /// The application id.
+    pub api_id: i32,
+    /// The API layer from `invokeWithLayer`, if the client sent one.
+    pub layer: Option<i32>,
+    /// Device model.
+    pub device_model: String,
+    /// Operating system version.
+    pub system_version: String,
+    /// Application version.
+    pub app_version: String,
+    /// Language code of the operating system.
+    pub system_lang_code: String,
+    /// Language code of the application.
+    pub lang_code: String,
+}
+
+/// Where a call came from.
+#[derive(Debug, Clone)]
+pub struct CallContext {
+    /// The authorization key the call was encrypted with. Backends bind it to a user at
+    /// sign-in and look the user up by it on every later call.
+    pub auth_key_id: AuthKeyId,
+    /// The client's MTProto session id.
+    pub session_id: i64,
+    /// The message id the call arrived with (unique per session).
+    pub msg_id: i64,
+    /// A server-unique number of the TCP connection.
+    pub connection_id: u64,
+    /// What the client sent in `initConnection` on this connection, once it has.
+    pub client: Option<Arc<ClientInfo>>,
+}
+
+/// One RPC call: the serialized TL function, constructor id first.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RpcCall {
+    body: Vec<u8>,
+}
+
+impl RpcCall {
+    /// Wraps a serialized function. `None` if it is shorter than a constructor id.
+    pub fn from_body(body: Vec<u8>) -> Option<Self> {
+        (body.len() >= 4).then_some(Self { body })
+    }
+
+    /// Builds a call from a typed function (handy in tests).
+    pub fn of<F: Serializable>(function: &F) -> Self {
+        Self {
+            body: function.to_bytes(),
+        }
+    }
+
+    /// The function's constructor id.
+    pub fn constructor_id(&self) -> u32 {
+        u32::from_le_bytes(self.body[..4].try_into().expect("at least 4 bytes"))
+    }
+
+    /// The function's TL name (`"users.getUsers"`), or `"?"` outside layer 230.
+    pub fn name(&self) -> &'static str {
+        tl::name_for_id(self.constructor_id())
+    }
+
+    /// Whether this call is an `F`.
+    pub fn is<F: Identifiable>(&self) -> bool {
+        self.constructor_id() == F::CONSTRUCTOR_ID
+    }
+
+    /// The serialized function.
+    pub fn body(&self) -> &[u8] {
+        &self.body
+    }
+
+    /// Decodes the call as an `F`: `None` if it is another function, `400 INPUT_FETCH_ERROR`
+    /// (Telegram's answer to undecodable parameters) if it does not deserialize.
+    pub fn decode<F: Identifiable + Deserializable>(&self) -> Option<Result<F, RpcError>> {
+        self.is::<F>().then(|| {
+            F::from_bytes(&self.body[4..]).map_err(|_| RpcError::new(400, "INPUT_FETCH_ERROR"))
+        })
+    }
+
+    /// If this call is an `F`, decodes it, runs `handler` and serializes its answer.
+    ///
+    /// ```
+    /// use grammers_tl_types as tl;
+    /// use tg_sim::{RpcCall, RpcError};
+    ///
+    /// let call = RpcCall::of(&tl::functions::updates::GetState {});
+    /// let answer = call.serve(|_: tl::functions::updates::GetState| {
+    ///     Err::<tl::enums::updates::State, _>(RpcError::auth_key_unregistered())
+    /// });
+    /// assert_eq!(answer, Some(Err(RpcError::auth_key_unregistered())));
+    /// ```
+    pub fn serve<F, H>(&self, handler: H) -> Option<RpcResponse>
+    where
+        F: RemoteCall + Identifiable + Deserializable,
+        F::Return: Serializable,
+        H: FnOnce(F) -> Result<F::Return, RpcError>,
+    {
+        self.decode::<F>()
+            .map(|decoded| decoded.and_then(handler).map(|answer| answer.to_bytes()))
+    }
+}
+
+impl fmt::Debug for RpcCall {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RpcCall")
+            .field("name", &self.name())
+            .field("len", &self.body.len())
+            .finish()
+    }
+}
+
+/// An RPC error as Telegram sends it: a code and a message whose numeric part (if any) is the
+/// value (`420 FLOOD_WAIT_31`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{code} {message}")]
+pub struct RpcError {
+    /// HTTP-like code (400, 401, 403, 420, 500...).
+    pub code: i32,
+    /// The error message, value included (`FLOOD_WAIT_31`).
+    pub message: String,
+}
+
+impl RpcError {
+    /// An error with a code and a full message.
+    pub fn new(code: i32, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// An error whose message carries a value, Telegram style: `NAME_VALUE`
+    /// (`with_value(420, "FLOOD_WAIT", 31)` is `FLOOD_WAIT_31`).
+    pub fn with_value(code: i32, name: &str, value: u32) -> Self {
+        Self::new(code, format!("{name}_{value}"))
+    }
+
+    /// `420 FLOOD_WAIT_<seconds>`.
+    pub fn flood_wait(seconds: u32) -> Self {
+        Self::with_value(420, "FLOOD_WAIT", seconds)
+    }
+
+    /// `400 INPUT_METHOD_INVALID_<constructor id>`: Telegram's answer to a method it does not
+    /// know; the client sees name `INPUT_METHOD_INVALID` and the constructor id as value.
+    pub fn method_invalid(call: &RpcCall) -> Self {
+        Self::with_value(400, "INPUT_METHOD_INVALID", call.constructor_id())
+    }
+
+    /// `401 AUTH_KEY_UNREGISTERED`: the key is not signed in as any user.
+    pub fn auth_key_unregistered() -> Self {
+        Self::new(401, "AUTH_KEY_UNREGISTERED")
+    }
+
+    /// `500 INTERNAL`: the injected internal server error.
+    pub fn internal() -> Self {
+        Self::new(500, "INTERNAL")
+    }
+
+    /// The `rpc_error` object the client receives.
+    pub fn to_tl(&self) -> tl::enums::RpcError {
+        tl::enums::RpcError::Error(tl::types::RpcError {
+            error_code: self.code,
+            error_message: self.message.clone(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serve_decodes_runs_and_serializes() {
+        let call = RpcCall::of(&tl::functions::updates::GetState {});
+        assert_eq!(call.name(), "updates.getState");
+        let state = tl::enums::updates::State::State(tl::types::updates::State {
+            pts: 1,
+            qts: 0,
+            date: 2,
+            seq: 0,
+            unread_count: 0,
+        });
+        let answered = call.serve(|_: tl::functions::updates::GetState| Ok(state.clone()));
+        assert_eq!(answered, Some(Ok(state.to_bytes())));
+        assert_eq!(
+            call.serve(|_: tl::functions::help::GetConfig| Err(RpcError::internal())),
+            None
+        );
+    }
+
+    #[test]
+    fn undecodable_parameters_are_an_input_fetch_error() {
+        let mut body = tl::functions::users::GetUsers { id: vec![] }.to_bytes();
+        body.truncate(6);
+        let call = RpcCall::from_body(body).unwrap();
+        let decoded = call.decode::<tl::functions::users::GetUsers>().unwrap();
+        assert_eq!(decoded, Err(RpcError::new(400, "INPUT_FETCH_ERROR")));
+    }
+
+    #[test]
+    fn errors_carry_values_the_telegram_way() {
+        assert_eq!(RpcError::flood_wait(31).message, "FLOOD_WAIT_31");
+        let call = RpcCall::of(&tl::functions::help::GetConfig {});
+        assert_eq!(
+            RpcError::method_invalid(&call).message,
+            format!(
+                "INPUT_METHOD_INVALID_{}",
+                tl::functions::help::GetConfig::CONSTRUCTOR_ID
+            )
+        );
+    }
+}
