@@ -13,6 +13,18 @@ pub enum ConfigError {
         /// What is wrong, quoting the value unless it is a secret.
         message: String,
     },
+    /// The lower end of a range is above its upper end.
+    #[error("{min_key} ({min}) must not exceed {max_key} ({max})")]
+    Range {
+        /// The key of the lower end, e.g. `joins.pause_min_secs`.
+        min_key: String,
+        /// Its value.
+        min: u64,
+        /// The key of the upper end.
+        max_key: String,
+        /// Its value.
+        max: u64,
+    },
     /// A required key has no value in any layer.
     #[error("{key}: missing; {hint}")]
     Missing {
@@ -36,6 +48,7 @@ impl ConfigError {
     pub fn key(&self) -> Option<&str> {
         match self {
             Self::Invalid { key, .. } | Self::Missing { key, .. } => Some(key),
+            Self::Range { min_key, .. } => Some(min_key),
             Self::File { .. } => None,
         }
     }

@@ -135,10 +135,12 @@ fn positive(key: &str, value: u64) -> Result<(), ConfigError> {
 
 fn not_above(min_key: &str, min: u64, max_key: &str, max: u64) -> Result<(), ConfigError> {
     if min > max {
-        Err(ConfigError::invalid(
-            min_key,
-            format!("({min}) must not exceed {max_key} ({max})"),
-        ))
+        Err(ConfigError::Range {
+            min_key: min_key.to_owned(),
+            min,
+            max_key: max_key.to_owned(),
+            max,
+        })
     } else {
         Ok(())
     }

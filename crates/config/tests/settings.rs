@@ -76,7 +76,7 @@ fn pause_min_above_max_names_both_keys() {
     assert_eq!(key, "joins.pause_min_secs");
     assert_eq!(
         message,
-        "joins.pause_min_secs: (900) must not exceed joins.pause_max_secs (600)"
+        "joins.pause_min_secs (900) must not exceed joins.pause_max_secs (600)"
     );
 }
 
