@@ -114,8 +114,20 @@ impl PrivatePostgres {
     }
 
     /// Starts the server if it is not running (initialising it on first use), waits
-    /// until it accepts connections, creates the `tgfleet` database, and returns its URL.
+    /// until it accepts connections, creates the `tgfleet` database, and returns the
+    /// URL of `tgfleet`.
     pub fn ensure_running(&self) -> anyhow::Result<String> {
+        Ok(url(self.ensure_running_port()?, DATABASE))
+    }
+
+    /// The URL tests get: the maintenance database `postgres`, from which sqlx::test
+    /// creates a fresh database per test, so the `tgfleet` database stays the
+    /// developer's (and the demo's).
+    pub fn ensure_running_for_tests(&self) -> anyhow::Result<String> {
+        Ok(url(self.ensure_running_port()?, "postgres"))
+    }
+
+    fn ensure_running_port(&self) -> anyhow::Result<u16> {
         self.prepare_directory()?;
         let port = match self.running_port()? {
             Some(port) => port,
@@ -123,7 +135,7 @@ impl PrivatePostgres {
         };
         self.wait_until_ready(port)?;
         self.create_database(port)?;
-        Ok(url(port))
+        Ok(port)
     }
 
     fn prepare_directory(&self) -> anyhow::Result<()> {
@@ -335,7 +347,7 @@ impl PrivatePostgres {
         match running {
             Some(port) => {
                 println!("status:    running on 127.0.0.1:{port}");
-                println!("url:       {}", url(port));
+                println!("url:       {}", url(port, DATABASE));
             }
             None if initialised => println!("status:    stopped"),
             None => println!("status:    not initialised (cargo xtask pg start)"),
@@ -359,8 +371,8 @@ impl PrivatePostgres {
     }
 }
 
-fn url(port: u16) -> String {
-    format!("postgres://{SUPERUSER}@127.0.0.1:{port}/{DATABASE}")
+fn url(port: u16, database: &str) -> String {
+    format!("postgres://{SUPERUSER}@127.0.0.1:{port}/{database}")
 }
 
 fn port_is_free(port: u16) -> bool {

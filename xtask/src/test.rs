@@ -11,7 +11,7 @@ pub fn run(args: &[String]) -> anyhow::Result<ExitCode> {
             eprintln!("xtask: using DATABASE_URL from the environment");
             url
         }
-        _ => PrivatePostgres::locate()?.ensure_running()?,
+        _ => PrivatePostgres::locate()?.ensure_running_for_tests()?,
     };
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let root = crate::pg::repository_root();
