@@ -262,16 +262,10 @@ impl PrivatePostgres {
     fn wait_until_ready(&self, port: u16) -> anyhow::Result<()> {
         let deadline = Instant::now() + READY_TIMEOUT;
         loop {
-            let ready = process::output(self.client_command("pg_isready").args([
-                "-h",
-                "127.0.0.1",
-                "-p",
-                &port.to_string(),
-                "-U",
-                SUPERUSER,
-                "-d",
-                "postgres",
-            ]))?;
+            let ready = process::output(
+                self.client_command("pg_isready")
+                    .args(connection_args(port, "postgres")),
+            )?;
             if ready.status.success() {
                 return Ok(());
             }
@@ -288,17 +282,9 @@ impl PrivatePostgres {
 
     fn psql_command(&self, port: u16, database: &str) -> Command {
         let mut command = self.client_command("psql");
-        command.args([
-            "--no-psqlrc",
-            "-h",
-            "127.0.0.1",
-            "-p",
-            &port.to_string(),
-            "-U",
-            SUPERUSER,
-            "-d",
-            database,
-        ]);
+        command
+            .arg("--no-psqlrc")
+            .args(connection_args(port, database));
         command
     }
 
@@ -373,6 +359,20 @@ impl PrivatePostgres {
 
 fn url(port: u16, database: &str) -> String {
     format!("postgres://{SUPERUSER}@127.0.0.1:{port}/{database}")
+}
+
+/// Host, port, user and database options shared by psql and pg_isready.
+fn connection_args(port: u16, database: &str) -> [String; 8] {
+    [
+        "-h".into(),
+        "127.0.0.1".into(),
+        "-p".into(),
+        port.to_string(),
+        "-U".into(),
+        SUPERUSER.into(),
+        "-d".into(),
+        database.into(),
+    ]
 }
 
 fn port_is_free(port: u16) -> bool {

@@ -6,6 +6,17 @@ use common::{database_url, psql, tgfleet};
 use sqlx::PgPool;
 use tgfleet_store::{Store, fixtures};
 
+/// The column names of psql's aligned output.
+fn psql_header(output: &str) -> Vec<&str> {
+    output
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .split('|')
+        .map(str::trim)
+        .collect()
+}
+
 /// The rows of psql's aligned output, cells trimmed, header and footer dropped.
 fn psql_rows(output: &str) -> Vec<Vec<String>> {
     output
@@ -21,20 +32,11 @@ async fn the_views_answer_through_psql_and_tgfleet_stats(pool: PgPool) {
     let url = database_url(&pool);
     let store = Store::from_pool(pool);
     fixtures::seed_post_history(&store).await.unwrap();
-    let today: chrono::NaiveDate = sqlx::query_scalar("SELECT CURRENT_DATE")
-        .fetch_one(store.pool())
-        .await
-        .unwrap();
+    let today = store.database_date().await.unwrap();
     let yesterday = today.pred_opt().unwrap();
 
     let per_day = psql(&url, "SELECT * FROM posts_per_day");
-    let header: Vec<&str> = per_day
-        .lines()
-        .next()
-        .unwrap()
-        .split('|')
-        .map(str::trim)
-        .collect();
+    let header = psql_header(&per_day);
     assert_eq!(
         header,
         [
@@ -70,13 +72,7 @@ async fn the_views_answer_through_psql_and_tgfleet_stats(pool: PgPool) {
     assert!(per_day.contains("(2 rows)"), "{per_day}");
 
     let overview = psql(&url, "SELECT * FROM overview");
-    let header: Vec<&str> = overview
-        .lines()
-        .next()
-        .unwrap()
-        .split('|')
-        .map(str::trim)
-        .collect();
+    let header = psql_header(&overview);
     assert_eq!(
         header,
         [

@@ -46,6 +46,13 @@ impl Store {
         .await?)
     }
 
+    /// The database session's current date: what the views call "today".
+    pub async fn database_date(&self) -> Result<NaiveDate, StoreError> {
+        Ok(sqlx::query_scalar("SELECT CURRENT_DATE")
+            .fetch_one(&self.pool)
+            .await?)
+    }
+
     /// The `overview` view. Reads without locking.
     pub async fn overview(&self) -> Result<Overview, StoreError> {
         Ok(sqlx::query_as(

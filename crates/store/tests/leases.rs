@@ -1,10 +1,12 @@
 //! Account leases and schedule ticks on a real Postgres (a fresh database per test).
 
+mod common;
+
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
+use common::account;
 use sqlx::PgPool;
 use std::time::Duration;
-use tgfleet_domain::AccountId;
-use tgfleet_store::{NewAccount, Store, StoreError, check_lease};
+use tgfleet_store::{Store, StoreError, check_lease};
 
 const TTL: Duration = Duration::from_secs(30);
 
@@ -14,17 +16,6 @@ fn t0() -> DateTime<Utc> {
 
 fn secs(n: i64) -> TimeDelta {
     TimeDelta::seconds(n)
-}
-
-async fn account(store: &Store, label: &str) -> AccountId {
-    store
-        .create_account(&NewAccount {
-            label: label.to_owned(),
-            ..NewAccount::default()
-        })
-        .await
-        .unwrap()
-        .id
 }
 
 #[sqlx::test(migrations = "../../migrations")]

@@ -1,9 +1,12 @@
 //! Sessions sealed at rest.
 
+mod common;
+
+use common::account;
 use secrecy::{ExposeSecret, SecretBox, SecretString};
 use sqlx::PgPool;
 use tgfleet_domain::AccountId;
-use tgfleet_store::{AUTH_KEY_BYTES, NewAccount, SessionCipher, Store, StoreError, StoredSession};
+use tgfleet_store::{AUTH_KEY_BYTES, SessionCipher, Store, StoreError, StoredSession};
 
 const KEY_A: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
 const KEY_B: &str = "ZmVkY2JhOTg3NjU0MzIxMGZlZGNiYTk4NzY1NDMyMTA=";
@@ -25,32 +28,31 @@ fn session() -> StoredSession {
     }
 }
 
-async fn account(store: &Store, label: &str) -> AccountId {
-    store
-        .create_account(&NewAccount {
-            label: label.to_owned(),
-            ..NewAccount::default()
-        })
+/// The bytes stored for the account's session, as psql would show them.
+async fn sealed_bytes(store: &Store, id: AccountId) -> Vec<u8> {
+    sqlx::query_scalar("SELECT auth_key_sealed FROM account_sessions WHERE account_id = $1")
+        .bind(id.0)
+        .fetch_one(store.pool())
         .await
         .unwrap()
-        .id
 }
 
-#[sqlx::test(migrations = "../../migrations")]
-async fn a_session_round_trips_sealed(pool: PgPool) {
+/// A store holding account `alpha` with its session sealed under `KEY_A`.
+async fn alpha_with_session(pool: PgPool) -> (Store, AccountId) {
     let store = Store::from_pool(pool);
     let id = account(&store, "alpha").await;
     store
         .save_session(id, &session(), &cipher(KEY_A))
         .await
         .unwrap();
+    (store, id)
+}
 
-    let sealed: Vec<u8> =
-        sqlx::query_scalar("SELECT auth_key_sealed FROM account_sessions WHERE account_id = $1")
-            .bind(id.0)
-            .fetch_one(store.pool())
-            .await
-            .unwrap();
+#[sqlx::test(migrations = "../../migrations")]
+async fn a_session_round_trips_sealed(pool: PgPool) {
+    let (store, id) = alpha_with_session(pool).await;
+
+    let sealed = sealed_bytes(&store, id).await;
     assert_eq!(
         sealed.len(),
         12 + AUTH_KEY_BYTES + 16,
@@ -83,12 +85,7 @@ async fn a_session_round_trips_sealed(pool: PgPool) {
         .save_session(id, &session(), &cipher(KEY_A))
         .await
         .unwrap();
-    let resealed: Vec<u8> =
-        sqlx::query_scalar("SELECT auth_key_sealed FROM account_sessions WHERE account_id = $1")
-            .bind(id.0)
-            .fetch_one(store.pool())
-            .await
-            .unwrap();
+    let resealed = sealed_bytes(&store, id).await;
     assert_ne!(resealed, sealed);
 
     let nobody = account(&store, "beta").await;
@@ -103,12 +100,7 @@ async fn a_session_round_trips_sealed(pool: PgPool) {
 
 #[sqlx::test(migrations = "../../migrations")]
 async fn a_wrong_key_is_rejected_without_leaking(pool: PgPool) {
-    let store = Store::from_pool(pool);
-    let id = account(&store, "alpha").await;
-    store
-        .save_session(id, &session(), &cipher(KEY_A))
-        .await
-        .unwrap();
+    let (store, id) = alpha_with_session(pool).await;
     let err = store.load_session(id, &cipher(KEY_B)).await.unwrap_err();
     assert!(matches!(err, StoreError::SessionKeyMismatch { account } if account == id));
     let message = err.to_string();

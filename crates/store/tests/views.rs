@@ -7,10 +7,7 @@ use tgfleet_store::{Overview, Store, fixtures};
 async fn views_count_posts_by_state_and_day(pool: PgPool) {
     let store = Store::from_pool(pool);
     fixtures::seed_post_history(&store).await.unwrap();
-    let today: chrono::NaiveDate = sqlx::query_scalar("SELECT CURRENT_DATE")
-        .fetch_one(store.pool())
-        .await
-        .unwrap();
+    let today = store.database_date().await.unwrap();
 
     let days = store.posts_per_day(7).await.unwrap();
     let rows: Vec<_> = days
