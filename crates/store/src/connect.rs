@@ -28,6 +28,7 @@ impl Store {
     /// connection that turns failures into clear errors: [`StoreError::Unreachable`]
     /// (naming host, port, database and user, never the password) or
     /// [`StoreError::DatabaseMissing`]. Waits at most [`DEFAULT_CONNECT_TIMEOUT`].
+    /// Runs no query and takes no lock.
     pub async fn connect(url: &str, max_connections: u32) -> Result<Self, StoreError> {
         Self::connect_with_timeout(url, max_connections, DEFAULT_CONNECT_TIMEOUT).await
     }
@@ -64,7 +65,7 @@ impl Store {
 
     /// [`Store::connect`], then fails with [`StoreError::MigrationsPending`] (listing
     /// them) unless the schema is up to date. Services start with this; only
-    /// `tgfleet migrate` changes the schema.
+    /// `tgfleet migrate` changes the schema. Reads `_sqlx_migrations` without locking.
     pub async fn connect_migrated(url: &str, max_connections: u32) -> Result<Self, StoreError> {
         let store = Self::connect(url, max_connections).await?;
         store.ensure_migrated().await?;

@@ -11,7 +11,8 @@ use crate::{Store, StoreError};
 /// * yesterday: 3 posts sent, 1 failed, 1 skipped;
 /// * today: 2 sent, 2 failed, 1 pending, 1 unknown.
 ///
-/// Meant for an empty, migrated database: labels and handles are unique.
+/// Meant for an empty, migrated database: it relies on `UNIQUE (label)`,
+/// `UNIQUE (handle)` and `posts_one_per_round` not being hit. Takes no explicit lock.
 pub async fn seed_post_history(store: &Store) -> Result<(), StoreError> {
     sqlx::raw_sql(
         "

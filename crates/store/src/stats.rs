@@ -46,7 +46,8 @@ impl Store {
         .await?)
     }
 
-    /// The database session's current date: what the views call "today".
+    /// The database session's current date: what the views call "today". Reads
+    /// without locking.
     pub async fn database_date(&self) -> Result<NaiveDate, StoreError> {
         Ok(sqlx::query_scalar("SELECT CURRENT_DATE")
             .fetch_one(&self.pool)
