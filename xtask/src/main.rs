@@ -1,1 +1,95 @@
-fn main() {}
+//! Project commands: `cargo xtask test | demo | pg`.
+//!
+//! * `cargo xtask test [ARGS]` runs every test. Without `DATABASE_URL` it starts (or
+//!   reuses) a private Postgres first and points the tests at it.
+//! * `cargo xtask pg start|stop|status|url|psql [ARGS]` manages that private Postgres.
+//! * `cargo xtask demo` lands with the demo/ops issue; for now it says so.
+
+mod pg;
+mod process;
+mod test;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+#[derive(Debug, Parser)]
+#[command(name = "cargo xtask", about = "tgfleet project commands")]
+struct Xtask {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run every test (nextest when installed, then doc tests); ARGS go to the test runner.
+    Test {
+        /// Extra arguments for `cargo nextest run` (or `cargo test`), e.g. a test filter.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+    /// The private Postgres used when DATABASE_URL is unset.
+    Pg {
+        #[command(subcommand)]
+        command: PgCommand,
+    },
+    /// Bring up the whole fleet against the simulated Telegram (lands with the demo issue).
+    Demo,
+}
+
+#[derive(Debug, Subcommand)]
+enum PgCommand {
+    /// Start it (initialising it on first use) and create the `tgfleet` database.
+    Start,
+    /// Stop it.
+    Stop,
+    /// Say whether it runs, where, and on which port.
+    Status,
+    /// Start it if needed and print its URL (for `export DATABASE_URL=$(cargo xtask pg url)`).
+    Url,
+    /// Start it if needed and open psql on the `tgfleet` database.
+    Psql {
+        /// Extra psql arguments, e.g. `-c 'SELECT * FROM overview'`.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+}
+
+fn main() -> ExitCode {
+    let xtask = Xtask::parse();
+    let result = match xtask.command {
+        Command::Test { args } => test::run(&args),
+        Command::Pg { command } => run_pg(command),
+        Command::Demo => {
+            eprintln!(
+                "xtask: `cargo xtask demo` lands with the demo/ops issue (tg-sim, every service \
+                 and docker-compose); nothing to run yet. Use `cargo xtask test` meanwhile."
+            );
+            Ok(ExitCode::FAILURE)
+        }
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("xtask: error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run_pg(command: PgCommand) -> anyhow::Result<ExitCode> {
+    let server = pg::PrivatePostgres::locate()?;
+    match command {
+        PgCommand::Start => {
+            let url = server.ensure_running()?;
+            eprintln!("xtask: private Postgres ready: {url}");
+        }
+        PgCommand::Stop => server.stop()?,
+        PgCommand::Status => server.print_status()?,
+        PgCommand::Url => println!("{}", server.ensure_running()?),
+        PgCommand::Psql { args } => {
+            let url = server.ensure_running()?;
+            return server.psql(&url, &args);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

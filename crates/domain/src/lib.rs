@@ -7,9 +7,15 @@
 pub mod clock;
 pub mod handle;
 pub mod ids;
+pub mod phone;
 pub mod status;
+pub mod tag;
+pub mod windows;
 
 pub use clock::{Clock, SystemClock};
 pub use handle::{GroupHandle, HandleError};
 pub use ids::{AccountId, CampaignId, GroupId, PostId, VariantId};
+pub use phone::mask_phone;
 pub use status::{AccountStatus, GroupStatus, MembershipState, ParseStatusError, PostState};
+pub use tag::{TagError, normalize_tag};
+pub use windows::{ActivityWindows, HourRange, WindowsError};

@@ -1,1 +1,48 @@
 //! The only crate with SQL: tgfleet's Postgres schema access, leases and views.
+//!
+//! Queries are checked at run time (`sqlx::query`, no compile-time macros), so building
+//! needs no database. Every public function's documentation says what it locks and
+//! which uniqueness it relies on. Time comes in as a `now` parameter from the caller's
+//! injected clock; SQL `now()` only fills audit columns (`created_at`, `updated_at`).
+
+mod accounts;
+mod connect;
+mod cron;
+mod error;
+mod events;
+#[cfg(feature = "fixtures")]
+pub mod fixtures;
+mod groups;
+mod leases;
+mod notify;
+mod sessions;
+mod stats;
+
+pub use accounts::{Account, NewAccount, StatusChange};
+pub use connect::{DEFAULT_CONNECT_TIMEOUT, MIGRATOR, MigrationStatus};
+pub use error::StoreError;
+pub use events::{NewEvent, record_event};
+pub use groups::{Group, GroupFilter, ImportReport, ImportedGroup};
+pub use leases::{Lease, check_lease};
+pub use notify::{CHANGES_CHANNEL, ChangeListener};
+pub use sessions::{AUTH_KEY_BYTES, SessionCipher, StoredSession};
+pub use stats::{Overview, PostsPerDay};
+
+/// A handle on tgfleet's Postgres database (a connection pool). Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: sqlx::PgPool,
+}
+
+impl Store {
+    /// Wraps an existing pool (e.g. the one `#[sqlx::test]` hands a test).
+    pub fn from_pool(pool: sqlx::PgPool) -> Self {
+        Self { pool }
+    }
+
+    /// The underlying pool, for transactions that span several store functions
+    /// (see [`check_lease`] and [`record_event`]).
+    pub fn pool(&self) -> &sqlx::PgPool {
+        &self.pool
+    }
+}

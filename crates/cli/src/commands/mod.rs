@@ -1,0 +1,6 @@
+//! One module per subcommand group.
+
+pub mod accounts;
+pub mod groups;
+pub mod migrate;
+pub mod stats;

@@ -1,0 +1,58 @@
+//! Sample rows for tests and demos (feature `fixtures`).
+
+use crate::{Store, StoreError};
+
+/// Seeds a small fleet with post history, dated relative to the database's `now()`:
+///
+/// * accounts `alpha` and `beta` (active), `gamma` (suspended);
+/// * groups `@fixture_one` and `@fixture_two` (active, can post), `@fixture_banned`
+///   (banned), `@fixture_new` (new);
+/// * one campaign with one text variant;
+/// * yesterday: 3 posts sent, 1 failed, 1 skipped;
+/// * today: 2 sent, 2 failed, 1 pending, 1 unknown.
+///
+/// Meant for an empty, migrated database: it relies on `UNIQUE (label)`,
+/// `UNIQUE (handle)` and `posts_one_per_round` not being hit. Takes no explicit lock.
+pub async fn seed_post_history(store: &Store) -> Result<(), StoreError> {
+    sqlx::raw_sql(
+        "
+        INSERT INTO accounts (label, phone_masked, status) VALUES
+            ('alpha', '+62*********12', 'active'),
+            ('beta', '+62*********34', 'active'),
+            ('gamma', '+7*********56', 'suspended');
+
+        INSERT INTO groups (handle, handle_kind, status, can_post, responsible_account_id) VALUES
+            ('fixture_one', 'username', 'active', true, (SELECT id FROM accounts WHERE label = 'alpha')),
+            ('fixture_two', 'username', 'active', true, (SELECT id FROM accounts WHERE label = 'beta')),
+            ('fixture_banned', 'username', 'banned', false, (SELECT id FROM accounts WHERE label = 'alpha')),
+            ('fixture_new', 'username', 'new', false, NULL);
+
+        INSERT INTO campaigns (name, target_all) VALUES ('fixture campaign', true);
+        INSERT INTO message_variants (campaign_id, kind, body, content_hash)
+            SELECT id, 'text', 'Hello from the fixture', 'fixture-hash' FROM campaigns;
+
+        WITH plan (n, day_offset, state) AS (
+            VALUES (1, 1, 'sent'), (2, 1, 'sent'), (3, 1, 'sent'), (4, 1, 'failed'), (5, 1, 'skipped'),
+                   (6, 0, 'sent'), (7, 0, 'sent'), (8, 0, 'failed'), (9, 0, 'failed'),
+                   (10, 0, 'pending'), (11, 0, 'unknown')
+        ), stamped AS (
+            SELECT n, state, now() - make_interval(days => day_offset) AS at FROM plan
+        )
+        INSERT INTO posts (campaign_id, variant_id, account_id, group_id, round, idempotency_key,
+                           content_hash, state, error_code, claimed_by, created_at, sent_at, completed_at)
+        SELECT c.id, v.id, a.id, g.id, s.n, 'fixture-' || s.n, v.content_hash, s.state,
+               CASE WHEN s.state = 'failed' THEN 'CHAT_WRITE_FORBIDDEN' END,
+               'fixture', s.at,
+               CASE WHEN s.state = 'sent' THEN s.at END,
+               CASE WHEN s.state IN ('sent', 'failed', 'skipped') THEN s.at END
+          FROM stamped s
+          CROSS JOIN campaigns c
+          JOIN message_variants v ON v.campaign_id = c.id
+          JOIN accounts a ON a.label = CASE WHEN s.n % 2 = 0 THEN 'beta' ELSE 'alpha' END
+          JOIN groups g ON g.handle = CASE WHEN s.n % 2 = 0 THEN 'fixture_two' ELSE 'fixture_one' END;
+        ",
+    )
+    .execute(&store.pool)
+    .await?;
+    Ok(())
+}
