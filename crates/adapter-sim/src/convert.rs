@@ -1,0 +1,52 @@
+//! Conversions between the world's Telegram vocabulary and the port's types.
+
+use tg_world::{ChannelInfo, ChannelKind, InputChannel, RpcError, names};
+use tgfleet_telegram::{BannedRights, ChatKind, PeerKind, PeerRef, ResolvedChat, TgError};
+
+/// A world error through the one RPC table.
+pub(crate) fn rpc(error: RpcError) -> TgError {
+    TgError::from_rpc(error.code, &error.name, error.value)
+}
+
+/// The world models channels and supergroups only; other peers are invalid.
+pub(crate) fn input_channel(peer: &PeerRef) -> Result<InputChannel, TgError> {
+    match peer.kind {
+        PeerKind::Channel => Ok(InputChannel {
+            channel_id: peer.id,
+            access_hash: peer.access_hash,
+        }),
+        PeerKind::Chat | PeerKind::User => Err(rpc(RpcError::new(400, names::PEER_ID_INVALID))),
+    }
+}
+
+pub(crate) fn chat_kind(kind: ChannelKind) -> ChatKind {
+    match kind {
+        ChannelKind::Supergroup => ChatKind::Supergroup,
+        ChannelKind::Broadcast => ChatKind::Broadcast,
+        ChannelKind::Gigagroup => ChatKind::Gigagroup,
+    }
+}
+
+pub(crate) fn resolved_chat(info: &ChannelInfo) -> ResolvedChat {
+    ResolvedChat {
+        peer: PeerRef {
+            id: info.id,
+            access_hash: info.access_hash,
+            kind: PeerKind::Channel,
+        },
+        title: info.title.clone(),
+        kind: chat_kind(info.kind),
+        username: info.username.clone(),
+    }
+}
+
+/// Telegram's rights onto the port's: plain text counts as "send messages".
+pub(crate) fn port_banned(rights: tg_world::BannedRights) -> BannedRights {
+    BannedRights {
+        view_messages: rights.view_messages,
+        send_messages: rights.send_messages || rights.send_plain,
+        send_media: rights.send_messages || rights.send_media,
+        embed_links: rights.send_messages || rights.embed_links,
+        until: rights.until_date,
+    }
+}

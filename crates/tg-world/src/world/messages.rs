@@ -1,0 +1,324 @@
+//! Sending (text, media, forwards), history, reading and reactions.
+
+use super::inspect::{SentKind, SentRecord};
+use super::rate::secs_until;
+use super::relation::Relation;
+use super::{Standing, StoredMessage, World};
+use crate::derive::{self, Tag};
+use crate::error::{RpcError, names};
+use crate::limits::MethodClass;
+use crate::types::{
+    ChannelKind, ForwardHeader, History, InputChannel, Message, MessageContent, TextBody,
+    UploadedMedia, UserId,
+};
+use chrono::{DateTime, TimeDelta, Utc};
+use rand::RngExt;
+
+/// The most messages one `messages.getHistory` page returns (Telegram's limit).
+pub const HISTORY_PAGE_MAX: u32 = 100;
+
+impl World {
+    /// `messages.sendMessage` to a channel. The checks, in order: budget
+    /// (FLOOD_WAIT), spam limit (PEER_FLOOD), access (CHANNEL_INVALID /
+    /// CHANNEL_PRIVATE), standing (USER_BANNED_IN_CHANNEL for kicked or
+    /// restricted users, CHAT_GUEST_SEND_FORBIDDEN / CHAT_WRITE_FORBIDDEN for
+    /// non-members), kind (CHAT_WRITE_FORBIDDEN in broadcasts), default rights
+    /// (CHAT_WRITE_FORBIDDEN, CHAT_SEND_PLAIN_FORBIDDEN, CHAT_WRITE_FORBIDDEN
+    /// for links), slow mode (SLOWMODE_WAIT_X), then the burst check (PEER_FLOOD).
+    /// Admins skip rights and slow mode. After the post, the group's admins may
+    /// schedule a ban (after N posts, or with a probability).
+    pub fn messages_send_message(
+        &mut self,
+        now: DateTime<Utc>,
+        user: UserId,
+        peer: InputChannel,
+        body: TextBody,
+    ) -> Result<Message, RpcError> {
+        self.call(user, |w| {
+            let account = w.begin(now, user, MethodClass::Send)?;
+            if body.text.trim().is_empty() {
+                return Err(RpcError::bad_request(names::MESSAGE_EMPTY));
+            }
+            let group = w.channel(account, peer, now)?;
+            w.post(account, group, now, MessageContent::Text(body), None)
+        })
+    }
+
+    /// `messages.sendMedia` with an uploaded photo or document and a caption;
+    /// the same checks as [`World::messages_send_message`], with
+    /// CHAT_SEND_MEDIA_FORBIDDEN when the group bans media.
+    pub fn messages_send_media(
+        &mut self,
+        now: DateTime<Utc>,
+        user: UserId,
+        peer: InputChannel,
+        media: UploadedMedia,
+        caption: TextBody,
+    ) -> Result<Message, RpcError> {
+        self.call(user, |w| {
+            let (account, group) = w.begin_on(now, user, MethodClass::Send, peer)?;
+            w.post(
+                account,
+                group,
+                now,
+                MessageContent::Media { media, caption },
+                None,
+            )
+        })
+    }
+
+    /// `messages.forwardMessages` from a channel the user can read into a group.
+    /// `drop_author` copies (no forward header). CHAT_FORWARDS_RESTRICTED when
+    /// the source protects its content, MESSAGE_ID_INVALID for unknown ids;
+    /// then the same checks as [`World::messages_send_message`] per message.
+    pub fn messages_forward_messages(
+        &mut self,
+        now: DateTime<Utc>,
+        user: UserId,
+        from: InputChannel,
+        ids: &[i32],
+        to: InputChannel,
+        drop_author: bool,
+    ) -> Result<Vec<Message>, RpcError> {
+        self.call(user, |w| {
+            let account = w.begin(now, user, MethodClass::Send)?;
+            let source = w.channel(account, from, now)?;
+            let relation = w.relation(account, source, now);
+            w.ensure_readable(source, &relation, now)?;
+            if w.groups[source].noforwards {
+                return Err(RpcError::bad_request(names::CHAT_FORWARDS_RESTRICTED));
+            }
+            let originals = ids
+                .iter()
+                .map(|&id| w.message_at(source, id, user))
+                .collect::<Option<Vec<_>>>()
+                .filter(|found| !found.is_empty())
+                .ok_or_else(|| RpcError::bad_request(names::MESSAGE_ID_INVALID))?;
+            let target = w.channel(account, to, now)?;
+            let source_id = w.groups[source].id;
+            originals
+                .into_iter()
+                .map(|original| {
+                    let header = (!drop_author).then_some(ForwardHeader {
+                        from_channel_id: source_id,
+                        from_message_id: original.id,
+                        date: original.date,
+                    });
+                    w.post(account, target, now, original.content, header)
+                })
+                .collect()
+        })
+    }
+
+    /// `messages.getHistory`: up to `limit` (at most 100) messages older than
+    /// `offset_id` (0: from the newest), newest first. CHANNEL_PRIVATE when
+    /// the user cannot read the group.
+    pub fn messages_get_history(
+        &mut self,
+        now: DateTime<Utc>,
+        user: UserId,
+        peer: InputChannel,
+        offset_id: i32,
+        limit: u32,
+    ) -> Result<History, RpcError> {
+        self.call(user, |w| {
+            let (_, group, _) = w.begin_reading(now, user, MethodClass::History, peer)?;
+            let top = w.groups[group].top_message_id();
+            let newest = if offset_id > 0 {
+                (offset_id - 1).min(top)
+            } else {
+                top
+            };
+            let take = limit.min(HISTORY_PAGE_MAX) as i32;
+            let messages = (1..=newest)
+                .rev()
+                .take(take as usize)
+                .filter_map(|id| w.message_at(group, id, user))
+                .collect();
+            Ok(History {
+                messages,
+                count: top.max(0).cast_unsigned(),
+            })
+        })
+    }
+
+    /// `channels.readHistory` up to `max_id`. CHANNEL_PRIVATE when the user
+    /// cannot read the group.
+    pub fn channels_read_history(
+        &mut self,
+        now: DateTime<Utc>,
+        user: UserId,
+        channel: InputChannel,
+        max_id: i32,
+    ) -> Result<bool, RpcError> {
+        self.call(user, |w| {
+            let (account, group, _) = w.begin_reading(now, user, MethodClass::Read, channel)?;
+            let top = w.groups[group].top_message_id();
+            let relation = w.relation_mut(account, group, now);
+            relation.read_max_id = relation.read_max_id.max(max_id.min(top));
+            w.accounts[account].counters.reads += 1;
+            Ok(true)
+        })
+    }
+
+    /// `messages.sendReaction` with one emoji. REACTION_INVALID when the group
+    /// disables reactions or the emoji is empty, MESSAGE_ID_INVALID for unknown ids.
+    pub fn messages_send_reaction(
+        &mut self,
+        now: DateTime<Utc>,
+        user: UserId,
+        peer: InputChannel,
+        message_id: i32,
+        emoji: &str,
+    ) -> Result<(), RpcError> {
+        self.call(user, |w| {
+            let (account, group, _) = w.begin_reading(now, user, MethodClass::React, peer)?;
+            let g = &w.groups[group];
+            if g.reactions_disabled || emoji.trim().is_empty() {
+                return Err(RpcError::bad_request(names::REACTION_INVALID));
+            }
+            if message_id < 1 || message_id > g.top_message_id() {
+                return Err(RpcError::bad_request(names::MESSAGE_ID_INVALID));
+            }
+            w.accounts[account].counters.reactions += 1;
+            Ok(())
+        })
+    }
+
+    /// Checks and records one outgoing message.
+    fn post(
+        &mut self,
+        account: usize,
+        group: usize,
+        now: DateTime<Utc>,
+        content: MessageContent,
+        forward: Option<ForwardHeader>,
+    ) -> Result<Message, RpcError> {
+        if self.accounts[account].spam.is_limited(now) {
+            return Err(RpcError::bad_request(names::PEER_FLOOD));
+        }
+        let relation = self.relation(account, group, now);
+        self.ensure_may_post(group, &relation, &content, now)?;
+        let policy = self.limits.peer_flood;
+        if !self.accounts[account].spam.record_send(now, &policy) {
+            self.accounts[account].counters.peer_floods += 1;
+            return Err(RpcError::bad_request(names::PEER_FLOOD));
+        }
+        let user = UserId(self.accounts[account].user_id);
+        let kind = match (&content, forward) {
+            (_, Some(header)) => SentKind::Forward {
+                from_channel_id: header.from_channel_id,
+                from_message_id: header.from_message_id,
+            },
+            (MessageContent::Text(_), None) => SentKind::Text,
+            (MessageContent::Media { media, .. }, None) => SentKind::Media {
+                kind: media.kind,
+                file_name: media.file_name.clone(),
+                size: media.size,
+            },
+        };
+        let text = content.text().text.clone();
+        let ban_roll = self.ad_ban_due(account, group, &relation);
+        let g = &mut self.groups[group];
+        g.posts.push(StoredMessage {
+            date: now,
+            from: user,
+            content,
+            forward,
+        });
+        let message_id = g.top_message_id();
+        let channel_id = g.id;
+        let (ban_delay, kick) = (g.ban_delay_secs, g.kick_after_join_secs);
+        let stored = self.relation_mut(account, group, now);
+        stored.posts += 1;
+        stored.last_post_at = Some(now);
+        if ban_roll && stored.standing == Standing::Member {
+            stored.schedule_ban(now, ban_delay);
+            stored.settle(now, kick);
+            self.accounts[account].counters.ad_bans += 1;
+        }
+        let acting = &mut self.accounts[account];
+        acting.counters.sends += 1;
+        acting.pts += 1;
+        self.sent.push(SentRecord {
+            user,
+            channel_id,
+            message_id,
+            date: now,
+            kind,
+            text,
+        });
+        Ok(self
+            .message_at(group, message_id, user)
+            .expect("the message was just stored"))
+    }
+
+    /// Whether this post (the relation's `posts + 1`-th) makes the admins ban the account.
+    fn ad_ban_due(&self, account: usize, group: usize, relation: &Relation) -> bool {
+        let g = &self.groups[group];
+        let nth = relation.posts + 1;
+        let by_count = g.ban_after_posts.is_some_and(|n| nth >= n);
+        let by_roll = g.ban_probability.is_some_and(|p| {
+            let parts = [
+                self.accounts[account].user_id.cast_unsigned(),
+                g.id.cast_unsigned(),
+                u64::from(nth),
+            ];
+            derive::rng(self.seed, Tag::AdBan, &parts).random_bool(p)
+        });
+        by_count || by_roll
+    }
+
+    /// The rights checks of a post, in Telegram's order.
+    fn ensure_may_post(
+        &self,
+        group: usize,
+        relation: &Relation,
+        content: &MessageContent,
+        now: DateTime<Utc>,
+    ) -> Result<(), RpcError> {
+        let g = &self.groups[group];
+        match relation.standing {
+            Standing::Admin => return Ok(()),
+            Standing::Member => {}
+            Standing::Banned => return Err(RpcError::bad_request(names::USER_BANNED_IN_CHANNEL)),
+            Standing::Stranger | Standing::Left | Standing::Requested => {
+                self.ensure_readable(group, relation, now)?;
+                let name = if g.join_to_send {
+                    names::CHAT_GUEST_SEND_FORBIDDEN
+                } else {
+                    names::CHAT_WRITE_FORBIDDEN
+                };
+                return Err(RpcError::forbidden(name));
+            }
+        }
+        if g.kind != ChannelKind::Supergroup {
+            return Err(RpcError::forbidden(names::CHAT_WRITE_FORBIDDEN));
+        }
+        if relation.restricted {
+            return Err(RpcError::bad_request(names::USER_BANNED_IN_CHANNEL));
+        }
+        let rights = g.default_banned;
+        if rights.send_messages {
+            return Err(RpcError::forbidden(names::CHAT_WRITE_FORBIDDEN));
+        }
+        if content.is_media() && rights.send_media {
+            return Err(RpcError::forbidden(names::CHAT_SEND_MEDIA_FORBIDDEN));
+        }
+        if !content.is_media() && rights.send_plain {
+            return Err(RpcError::forbidden(names::CHAT_SEND_PLAIN_FORBIDDEN));
+        }
+        if rights.embed_links && content.text().has_link() {
+            return Err(RpcError::forbidden(names::CHAT_WRITE_FORBIDDEN));
+        }
+        if g.slow_mode_secs > 0
+            && let Some(last) = relation.last_post_at
+        {
+            let next = last + TimeDelta::seconds(i64::from(g.slow_mode_secs));
+            if next > now {
+                return Err(RpcError::slowmode_wait(secs_until(now, next)));
+            }
+        }
+        Ok(())
+    }
+}
