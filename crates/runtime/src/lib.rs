@@ -1,1 +1,9 @@
-//! Service plumbing shared by the tgfleet jobs: leases around account work, telemetry, shutdown.
+//! Service plumbing shared by the tgfleet jobs: clocks (real, virtual, scaled),
+//! lease-guarded account work, logging, `/health` and `/metrics`, and shutdown.
+
+pub mod clock;
+pub mod shutdown;
+pub mod telemetry;
+
+pub use clock::ServiceClock;
+pub use shutdown::{Shutdown, shutdown_on_signals};
