@@ -1,6 +1,6 @@
 //! Parsed configuration values: time zones, cron schedules, log formats, services.
 
-use chrono::{DateTime, TimeZone as _, Utc};
+use chrono::{DateTime, TimeZone as _, Timelike as _, Utc};
 use croner::Cron;
 use croner::parser::{CronParser, Seconds, Year};
 use serde::Deserialize;
@@ -81,7 +81,7 @@ impl CronSchedule {
         self.cron
             .find_next_occurrence(&local, false)
             .ok()
-            .map(|next| Utc.from_utc_datetime(&next.naive_utc()))
+            .map(|next| whole_second(Utc.from_utc_datetime(&next.naive_utc())))
     }
 
     /// The last firing at or before `at`, in `zone`'s local time.
@@ -90,8 +90,14 @@ impl CronSchedule {
         self.cron
             .find_previous_occurrence(&local, true)
             .ok()
-            .map(|previous| Utc.from_utc_datetime(&previous.naive_utc()))
+            .map(|previous| whole_second(Utc.from_utc_datetime(&previous.naive_utc())))
     }
+}
+
+/// Firings are whole seconds (croner keeps the sub-second part of its starting point),
+/// so replicas computing the same tick from different instants agree on it.
+fn whole_second(at: DateTime<Utc>) -> DateTime<Utc> {
+    at.with_nanosecond(0).unwrap_or(at)
 }
 
 impl fmt::Debug for CronSchedule {
@@ -162,6 +168,17 @@ pub enum Service {
 }
 
 impl Service {
+    /// The service's name as binaries, logs, lease holders and metrics show it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::All => "tgfleet",
+            Self::AccountManager => "account-manager",
+            Self::Marketer => "marketer",
+            Self::Activity => "activity",
+            Self::GroupReviewer => "group-reviewer",
+        }
+    }
+
     /// The offset of the service's port from `telemetry.health_base_port`.
     pub fn port_offset(self) -> u16 {
         match self {

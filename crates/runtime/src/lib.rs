@@ -1,9 +1,20 @@
 //! Service plumbing shared by the tgfleet jobs: clocks (real, virtual, scaled),
-//! lease-guarded account work, logging, `/health` and `/metrics`, and shutdown.
+//! lease-guarded account work, fleet-wide cron ticks, logging, `/health` and
+//! `/metrics`, start-up and shutdown.
 
+pub mod boot;
 pub mod clock;
+pub mod context;
+pub mod cron;
+pub mod health;
 pub mod shutdown;
 pub mod telemetry;
+pub mod work;
 
+pub use boot::{Boot, boot, exit_code};
 pub use clock::ServiceClock;
+pub use context::{ServiceContext, holder_name};
+pub use cron::CronTicker;
+pub use health::FleetHealth;
 pub use shutdown::{Shutdown, shutdown_on_signals};
+pub use work::{AccountRunner, AccountSession, Leased, WorkError};

@@ -6,6 +6,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{Connection, PgConnection};
 use std::collections::BTreeMap;
 use std::str::FromStr;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 /// The migrations in `migrations/` at the repository root, embedded at compile time.
@@ -174,5 +175,72 @@ fn classify_connect_error(err: sqlx::Error, target: String) -> StoreError {
             _ => StoreError::Database(err),
         },
         _ => StoreError::Database(err),
+    }
+}
+
+impl Store {
+    /// A store for tests that pause tokio's clock, over the database of `pool`
+    /// (which is closed: a `#[sqlx::test]` pool reaps idle connections every second,
+    /// a timer that paused time would keep jumping to).
+    ///
+    /// Under a paused clock tokio jumps to the next timer whenever every task waits,
+    /// including on a database round trip, so queries would take arbitrary virtual
+    /// time and leases would expire in the middle of them. This pool has no timers of
+    /// its own (no idle reaping, no lifetime limit, no ping, a year-long acquire
+    /// timeout, all eight connections opened up front), and while any connection is
+    /// checked out it holds a blocking task, which stops tokio's auto-advance: a query
+    /// takes no virtual time. Create it before pausing the clock.
+    pub async fn for_paused_time(pool: sqlx::PgPool) -> Result<Self, StoreError> {
+        const CONNECTIONS: u32 = 8;
+        let options = (*pool.connect_options()).clone();
+        pool.close().await;
+        let holds = Arc::new(VirtualTimeHolds::default());
+        let on_acquire = Arc::clone(&holds);
+        let on_release = Arc::clone(&holds);
+        let pool = PgPoolOptions::new()
+            .max_connections(CONNECTIONS)
+            .acquire_timeout(Duration::from_secs(365 * 24 * 3600))
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .test_before_acquire(false)
+            .before_acquire(move |_, _| {
+                on_acquire.hold();
+                Box::pin(async { Ok(true) })
+            })
+            .after_release(move |_, _| {
+                on_release.release_one();
+                Box::pin(async { Ok(true) })
+            })
+            .connect_with(options)
+            .await?;
+        // Open every connection now, so none is opened (I/O under a timer) later.
+        let mut warm = Vec::new();
+        for _ in 0..CONNECTIONS {
+            warm.push(pool.acquire().await?);
+        }
+        drop(warm);
+        Ok(Self::from_pool(pool))
+    }
+}
+
+/// Blocking tasks that keep tokio's paused clock from auto-advancing, one per
+/// checked-out connection.
+#[derive(Debug, Default)]
+struct VirtualTimeHolds(Mutex<Vec<std::sync::mpsc::Sender<()>>>);
+
+impl VirtualTimeHolds {
+    fn hold(&self) {
+        let (hold, wait) = std::sync::mpsc::channel::<()>();
+        tokio::task::spawn_blocking(move || {
+            let _ = wait.recv();
+        });
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(hold);
+    }
+
+    fn release_one(&self) {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).pop();
     }
 }

@@ -12,6 +12,7 @@ mod error;
 mod events;
 #[cfg(feature = "fixtures")]
 pub mod fixtures;
+mod fleet;
 mod groups;
 mod leases;
 mod notify;

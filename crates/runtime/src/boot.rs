@@ -1,0 +1,94 @@
+//! Start-up shared by every long-running binary: settings, logging, the store,
+//! `/health` and `/metrics`, and the shutdown signal. `main.rs` files stay thin.
+
+use crate::health::{FleetHealth, spawn_account_gauges};
+use crate::telemetry::{LogFormat, init_logging, serve_telemetry};
+use crate::{ServiceClock, Shutdown, shutdown_on_signals};
+use anyhow::Context as _;
+use secrecy::ExposeSecret as _;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+use tgfleet_config::{Service, Settings};
+use tgfleet_store::Store;
+
+/// What a service binary has once it has started.
+#[derive(Debug)]
+pub struct Boot {
+    /// Which service booted.
+    pub service: Service,
+    /// The validated settings.
+    pub settings: Arc<Settings>,
+    /// The migrated database.
+    pub store: Store,
+    /// The service clock.
+    pub clock: ServiceClock,
+    /// Cancelled on Ctrl-C / SIGTERM.
+    pub shutdown: Shutdown,
+    /// Where `/health` and `/metrics` listen, when enabled.
+    pub telemetry: Option<SocketAddr>,
+}
+
+/// Loads settings (defaults < `config` file < environment), installs logging,
+/// connects to the migrated database, serves `/health` and `/metrics` on the
+/// service's port and arms the shutdown signal. Every error names what to fix.
+pub async fn boot(service: Service, config: Option<&Path>) -> anyhow::Result<Boot> {
+    let settings = Settings::load(config).context("configuration")?;
+    init_logging(match settings.telemetry.log_format {
+        tgfleet_config::LogFormat::Text => LogFormat::Text,
+        tgfleet_config::LogFormat::Json => LogFormat::Json,
+    });
+    let store = Store::connect_migrated(
+        settings.database.url.expose_secret(),
+        settings.database.max_connections,
+    )
+    .await
+    .context("database")?;
+    let clock = ServiceClock::System;
+    let shutdown = shutdown_on_signals();
+    let telemetry = match settings.telemetry.health_port(service) {
+        Some(port) => {
+            let addr: SocketAddr = format!("{}:{port}", settings.telemetry.health_address)
+                .parse()
+                .with_context(|| {
+                    format!(
+                        "telemetry.health_address: {:?} is not an IP address",
+                        settings.telemetry.health_address
+                    )
+                })?;
+            let health = Arc::new(FleetHealth::new(store.clone(), clock.clone()));
+            let bound = serve_telemetry(addr, health, shutdown.clone())
+                .await
+                .with_context(|| format!("telemetry: cannot listen on {addr}"))?;
+            spawn_account_gauges(store.clone(), Duration::from_secs(15), shutdown.clone());
+            tracing::info!(
+                service = service.name(),
+                "Health and metrics on http://{bound}/health and /metrics"
+            );
+            Some(bound)
+        }
+        None => None,
+    };
+    Ok(Boot {
+        service,
+        settings: Arc::new(settings),
+        store,
+        clock,
+        shutdown,
+        telemetry,
+    })
+}
+
+/// Turns a service's result into its exit code: 0, or 1 with the whole error
+/// chain on one line of stderr (no backtrace, no secret: errors never carry them).
+pub fn exit_code(service: Service, result: anyhow::Result<()>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("{}: {error:#}", service.name());
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,144 @@
+//! Account work under a lease (invariant 1): acquire the account's lease, connect,
+//! run one bounded unit of work while a renewal loop keeps the lease, close the
+//! connection, release the lease. Losing the lease cancels the work.
+
+use crate::ServiceClock;
+use std::sync::Arc;
+use std::time::Duration;
+use tgfleet_domain::Clock;
+use tgfleet_store::{Lease, Store, StoreError};
+use tgfleet_telegram::{AccountRef, Connector, TelegramAccount, TgError};
+
+/// What a unit of work receives: the connected account and the lease it runs under
+/// (for fenced writes).
+#[derive(Debug)]
+pub struct AccountSession<'a> {
+    /// The account's Telegram connection.
+    pub telegram: &'a dyn TelegramAccount,
+    /// The lease held for the duration of the work.
+    pub lease: &'a Lease,
+}
+
+/// The outcome of [`AccountRunner::with_account`] when nothing failed.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Leased<T> {
+    /// The work ran and returned this.
+    Done(T),
+    /// Another holder has the account's lease; nothing ran.
+    Busy,
+}
+
+/// Why account work could not run or finish.
+#[derive(Debug, thiserror::Error)]
+pub enum WorkError {
+    /// The database failed, or the lease was lost during the work.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Connecting the account failed (Unauthorized, Deactivated, Transient, …).
+    #[error("connecting failed: {0}")]
+    Connect(TgError),
+}
+
+/// Runs units of account work under leases, for one service instance.
+#[derive(Clone, Debug)]
+pub struct AccountRunner {
+    store: Store,
+    connector: Arc<dyn Connector>,
+    clock: ServiceClock,
+    holder: String,
+    ttl: Duration,
+}
+
+impl AccountRunner {
+    /// A runner holding leases as `holder` for `ttl` at a time (renewed every third of it).
+    pub fn new(
+        store: Store,
+        connector: Arc<dyn Connector>,
+        clock: ServiceClock,
+        holder: impl Into<String>,
+        ttl: Duration,
+    ) -> Self {
+        Self {
+            store,
+            connector,
+            clock,
+            holder: holder.into(),
+            ttl,
+        }
+    }
+
+    /// The lease holder name of this runner.
+    pub fn holder(&self) -> &str {
+        &self.holder
+    }
+
+    /// Runs `work` with `account` connected under its lease. Returns
+    /// [`Leased::Busy`] without connecting when another holder has the lease.
+    /// The connection is closed and the lease released whatever the work returns;
+    /// if the lease cannot be renewed in time the work is cancelled and
+    /// `StoreError::LeaseLost` is returned.
+    pub async fn with_account<T>(
+        &self,
+        account: &AccountRef,
+        work: impl AsyncFnOnce(AccountSession<'_>) -> T,
+    ) -> Result<Leased<T>, WorkError> {
+        let now = self.clock.now();
+        let Some(lease) = self
+            .store
+            .try_acquire_lease(account.id, &self.holder, now, self.ttl)
+            .await?
+        else {
+            metrics::counter!("tgfleet_lease_busy_total").increment(1);
+            return Ok(Leased::Busy);
+        };
+        metrics::counter!("tgfleet_lease_holds_total").increment(1);
+        let outcome = self.connected(account, &lease, work).await;
+        if let Err(error) = self.store.release_lease(&lease, self.clock.now()).await {
+            tracing::warn!(account = %account.label, %error, "releasing the lease failed; it expires by itself");
+        }
+        outcome.map(Leased::Done)
+    }
+
+    async fn connected<T>(
+        &self,
+        account: &AccountRef,
+        lease: &Lease,
+        work: impl AsyncFnOnce(AccountSession<'_>) -> T,
+    ) -> Result<T, WorkError> {
+        let telegram = self
+            .connector
+            .connect(account)
+            .await
+            .map_err(WorkError::Connect)?;
+        let session = AccountSession {
+            telegram: telegram.as_ref(),
+            lease,
+        };
+        let result = tokio::select! {
+            biased;
+            lost = self.keep_renewed(lease) => Err(WorkError::Store(lost)),
+            value = work(session) => Ok(value),
+        };
+        telegram.close().await;
+        result
+    }
+
+    /// Renews the lease every third of its TTL; returns only when renewal fails.
+    async fn keep_renewed(&self, lease: &Lease) -> StoreError {
+        let mut current = lease.clone();
+        loop {
+            self.clock.sleep(self.ttl / 3).await;
+            match self
+                .store
+                .renew_lease(&current, self.clock.now(), self.ttl)
+                .await
+            {
+                Ok(renewed) => current = renewed,
+                Err(error) => {
+                    tracing::error!(account = %lease.account_id, %error, "lost the account lease; stopping its work");
+                    return error;
+                }
+            }
+        }
+    }
+}
