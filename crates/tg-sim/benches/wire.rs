@@ -33,6 +33,8 @@ use tokio::process::Command;
 #[allow(dead_code)]
 #[path = "../tests/common/client.rs"]
 mod client;
+#[path = "../tests/common/requests.rs"]
+mod requests;
 #[path = "support/world.rs"]
 mod world;
 

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use crate::requests::send_message;
 use grammers_client::Client;
 use grammers_mtsender::InvocationError;
 use grammers_tl_types as tl;
@@ -128,7 +129,14 @@ pub async fn mixed_loop(
                     })
                     .await?,
             ),
-            3 => drop(client.invoke(&send_message(peer, i)).await?),
+            3 => {
+                let text = format!("benchmark post {i}");
+                drop(
+                    client
+                        .invoke(&send_message(peer, &text, i64::from(i) + 1, None))
+                        .await?,
+                )
+            }
             _ => drop(
                 client
                     .invoke(&tl::functions::messages::GetHistory {
@@ -146,31 +154,4 @@ pub async fn mixed_loop(
         }
     }
     Ok(())
-}
-
-fn send_message(peer: tl::enums::InputPeer, i: u32) -> tl::functions::messages::SendMessage {
-    tl::functions::messages::SendMessage {
-        no_webpage: true,
-        silent: false,
-        background: false,
-        clear_draft: false,
-        noforwards: false,
-        update_stickersets_order: false,
-        invert_media: false,
-        allow_paid_floodskip: false,
-        peer,
-        reply_to: None,
-        message: format!("benchmark post {i}"),
-        random_id: i64::from(i) + 1,
-        reply_markup: None,
-        entities: None,
-        schedule_date: None,
-        schedule_repeat_period: None,
-        send_as: None,
-        quick_reply_shortcut: None,
-        effect: None,
-        allow_paid_stars: None,
-        suggested_post: None,
-        rich_message: None,
-    }
 }

@@ -46,19 +46,13 @@ async fn flood_wait_carries_the_worlds_seconds() {
             .errors_named(names::FLOOD_WAIT),
         1
     );
-    test.quit().await;
-    sim.shutdown().await;
+    sim.finish(test).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slow_mode_counts_down_with_the_worlds_clock() {
-    let sim = WorldSim::start(small_scenario()).await;
-    let test = sim.client("budi");
+    let (sim, test) = joined("budi", "ubud_quiet").await;
     let client = &test.client;
-    client
-        .join_chat(sim.peer_ref("budi", "ubud_quiet"))
-        .await
-        .unwrap();
     let photo = upload(client, 2048, "quiet.jpg").await;
     let peer = sim.peer_ref("budi", "ubud_quiet");
     send(
@@ -105,27 +99,18 @@ async fn slow_mode_counts_down_with_the_worlds_clock() {
     send(client, peer, InputMessage::new().text("").photo(photo))
         .await
         .unwrap();
-    test.quit().await;
-    sim.shutdown().await;
+    sim.finish(test).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn write_forbidden_for_broadcasts_and_for_link_entities() {
-    let sim = WorldSim::start(small_scenario()).await;
-    let test = sim.client("budi");
+    let (sim, test) = joined("budi", "bali_news").await;
     let client = &test.client;
-    client
-        .join_chat(sim.peer_ref("budi", "bali_news"))
-        .await
-        .unwrap();
     let failure = rpc_failure(send(client, sim.peer_ref("budi", "bali_news"), "hello").await);
     assert_eq!(failure, (403, "CHAT_WRITE_FORBIDDEN".to_owned(), None));
 
     // ubud_quiet bans links: a text link entity counts even though the caption shows no URL.
-    client
-        .join_chat(sim.peer_ref("budi", "ubud_quiet"))
-        .await
-        .unwrap();
+    sim.join(&test, "budi", "ubud_quiet").await;
     let photo = upload(client, 1024, "a.jpg").await;
     let link = vec![tl::enums::MessageEntity::TextUrl(
         tl::types::MessageEntityTextUrl {
@@ -146,8 +131,7 @@ async fn write_forbidden_for_broadcasts_and_for_link_entities() {
         .await,
     );
     assert_eq!(failure, (403, "CHAT_WRITE_FORBIDDEN".to_owned(), None));
-    test.quit().await;
-    sim.shutdown().await;
+    sim.finish(test).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -230,8 +214,7 @@ async fn restricted_and_kicked_accounts() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn usernames_and_invites_that_lead_nowhere() {
-    let sim = WorldSim::start(small_scenario()).await;
-    let test = sim.client("ayu");
+    let (sim, test) = serving("ayu").await;
     let client = &test.client;
     let failure = rpc_failure(client.invoke(&resolve("nobody_here")).await);
     assert_eq!(failure, (400, "USERNAME_NOT_OCCUPIED".to_owned(), None));
@@ -271,8 +254,7 @@ async fn usernames_and_invites_that_lead_nowhere() {
     sim.clock.advance(TimeDelta::hours(13));
     let failure = rpc_failure(client.invoke(&resolve("lovina_chat")).await);
     assert_eq!(failure, (400, "USERNAME_NOT_OCCUPIED".to_owned(), None));
-    test.quit().await;
-    sim.shutdown().await;
+    sim.finish(test).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -284,10 +266,7 @@ async fn too_many_channels_and_peer_flood() {
     let test = sim.client("ayu");
     let client = &test.client;
     // ayu administers bali_news: one more membership reaches the cap.
-    client
-        .join_chat(sim.peer_ref("ayu", "bali_market"))
-        .await
-        .unwrap();
+    sim.join(&test, "ayu", "bali_market").await;
     let failure = rpc_failure(client.join_chat(sim.peer_ref("ayu", "seminyak_talk")).await);
     assert_eq!(failure, (400, "CHANNELS_TOO_MUCH".to_owned(), None));
 
@@ -297,8 +276,7 @@ async fn too_many_channels_and_peer_flood() {
     let failure = rpc_failure(send(client, peer, "three").await);
     assert_eq!(failure, (400, "PEER_FLOOD".to_owned(), None));
     assert!(sim.world().spam_limited_until("ayu", sim.now()).is_some());
-    test.quit().await;
-    sim.shutdown().await;
+    sim.finish(test).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -333,6 +311,5 @@ async fn revoked_signed_out_and_deactivated_accounts() {
         .await,
     );
     assert_eq!(failure.1, "USER_DEACTIVATED_BAN");
-    test.quit().await;
-    sim.shutdown().await;
+    sim.finish(test).await;
 }

@@ -8,8 +8,7 @@ use crate::support::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn after_a_dropped_connection_the_next_call_succeeds() {
-    let sim = WorldSim::start(small_scenario()).await;
-    let mut test = sim.client("ayu");
+    let (sim, mut test) = serving("ayu").await;
     let ayu = sim.user("ayu").0;
     assert_eq!(self_id(&test.client).await.unwrap(), ayu);
 
@@ -38,14 +37,12 @@ async fn after_a_dropped_connection_the_next_call_succeeds() {
         "the dropped call never ran"
     );
     assert_eq!(sim.server.stats().accepted_connections, 3);
-    test.quit().await;
-    sim.shutdown().await;
+    sim.finish(test).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn delays_and_internal_errors_then_service_resumes() {
-    let sim = WorldSim::start(small_scenario()).await;
-    let test = sim.client("budi");
+    let (sim, test) = serving("budi").await;
     let budi = sim.user("budi").0;
     assert_eq!(self_id(&test.client).await.unwrap(), budi);
 
@@ -64,6 +61,5 @@ async fn delays_and_internal_errors_then_service_resumes() {
     let failure = rpc_failure(self_id(&test.client).await);
     assert_eq!(failure, (500, "INTERNAL".to_owned(), None));
     assert_eq!(self_id(&test.client).await.unwrap(), budi);
-    test.quit().await;
-    sim.shutdown().await;
+    sim.finish(test).await;
 }

@@ -8,8 +8,7 @@ use crate::support::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_signed_out_account_logs_in_with_code_and_two_factor_password() {
-    let sim = WorldSim::start(small_scenario()).await;
-    let test = sim.client("dewi");
+    let (sim, test) = serving("dewi").await;
     let client = &test.client;
     let dewi = sim.user("dewi");
     assert!(!client.is_authorized().await.unwrap());
@@ -42,14 +41,12 @@ async fn a_signed_out_account_logs_in_with_code_and_two_factor_password() {
     assert_eq!(self_id(client).await.unwrap(), dewi.0);
     let key = AuthKey::from_bytes(sim.key("dewi")).id().0.cast_signed();
     assert_eq!(sim.world().authorize(sim.now(), key), Ok(dewi));
-    test.quit().await;
-    sim.shutdown().await;
+    sim.finish(test).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_signed_out_account_without_two_factor_logs_in_with_the_code_alone() {
-    let sim = WorldSim::start(small_scenario()).await;
-    let test = sim.client("eka");
+    let (sim, test) = serving("eka").await;
     let client = &test.client;
     let token = client
         .request_login_code("+6281200000005", API_HASH)
@@ -61,14 +58,12 @@ async fn a_signed_out_account_without_two_factor_logs_in_with_the_code_alone() {
 
     client.sign_out().await.unwrap();
     assert!(!client.is_authorized().await.unwrap());
-    test.quit().await;
-    sim.shutdown().await;
+    sim.finish(test).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_numbers_and_stale_codes_are_refused() {
-    let sim = WorldSim::start(small_scenario()).await;
-    let test = sim.client("eka");
+    let (sim, test) = serving("eka").await;
     let client = &test.client;
     let failure = rpc_failure(client.request_login_code("+1 555 0100", API_HASH).await);
     assert_eq!(failure, (400, "PHONE_NUMBER_INVALID".to_owned(), None));
@@ -88,6 +83,5 @@ async fn unknown_numbers_and_stale_codes_are_refused() {
         ),
         "the first code's hash expired (PHONE_CODE_EXPIRED)"
     );
-    test.quit().await;
-    sim.shutdown().await;
+    sim.finish(test).await;
 }

@@ -10,8 +10,7 @@ use crate::support::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_user_and_its_update_state() {
-    let sim = WorldSim::start(small_scenario()).await;
-    let test = sim.client("ayu");
+    let (sim, test) = serving("ayu").await;
     let ayu = sim.user("ayu");
 
     let me = test.client.get_me().await.unwrap();
@@ -43,28 +42,21 @@ async fn the_user_and_its_update_state() {
     assert_eq!(state.pts, 0, "no events yet");
     assert!(test.client.is_authorized().await.unwrap());
 
-    let error = test
-        .client
-        .invoke(&tl::functions::help::GetNearestDc {})
-        .await
-        .unwrap_err();
-    let error = rpc_error(error);
+    let unserved = tl::functions::help::GetNearestDc {};
     assert_eq!(
-        (error.code, error.name.as_str()),
-        (400, "INPUT_METHOD_INVALID")
+        rpc_failure(test.client.invoke(&unserved).await),
+        (
+            400,
+            "INPUT_METHOD_INVALID".to_owned(),
+            Some(tl::functions::help::GetNearestDc::CONSTRUCTOR_ID)
+        )
     );
-    assert_eq!(
-        error.value,
-        Some(tl::functions::help::GetNearestDc::CONSTRUCTOR_ID)
-    );
-    test.quit().await;
-    sim.shutdown().await;
+    sim.finish(test).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn resolve_join_inspect_and_leave_a_public_group() {
-    let sim = WorldSim::start(small_scenario()).await;
-    let test = sim.client("budi");
+    let (sim, test) = serving("budi").await;
     let client = &test.client;
     let expected = sim.input_channel("budi", "bali_market");
 
@@ -174,14 +166,12 @@ async fn resolve_join_inspect_and_leave_a_public_group() {
         .await
         .unwrap();
     assert!(matches!(joined, Some(Peer::Group(_))));
-    test.quit().await;
-    sim.shutdown().await;
+    sim.finish(test).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn invites_are_checked_imported_and_then_already_joined() {
-    let sim = WorldSim::start(small_scenario()).await;
-    let test = sim.client("ayu");
+    let (sim, test) = serving("ayu").await;
     let client = &test.client;
     let check = |hash: &str| tl::functions::messages::CheckChatInvite { hash: hash.into() };
 
@@ -221,8 +211,7 @@ async fn invites_are_checked_imported_and_then_already_joined() {
         panic!("already a member");
     };
     assert_eq!(already.chat.id(), 1_900_500_001);
-    test.quit().await;
-    sim.shutdown().await;
+    sim.finish(test).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -250,19 +239,13 @@ async fn an_invite_to_a_group_readable_without_joining_is_a_peek() {
         Some(sim.input_channel("budi", "bali_market").access_hash)
     );
     assert!(i64::from(peek.expires) > sim.now().timestamp());
-    test.quit().await;
-    sim.shutdown().await;
+    sim.finish(test).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn text_is_sent_and_read_back_from_history() {
-    let sim = WorldSim::start(small_scenario()).await;
-    let test = sim.client("budi");
+    let (sim, test) = joined("budi", "bali_market").await;
     let client = &test.client;
-    client
-        .join_chat(sim.peer_ref("budi", "bali_market"))
-        .await
-        .unwrap();
 
     // grammers' helper maps updateMessageID + updateNewChannelMessage back to the message.
     let sent = send(
@@ -388,19 +371,13 @@ async fn text_is_sent_and_read_back_from_history() {
         (channel_full.read_inbox_max_id, channel_full.unread_count),
         (201, 1)
     );
-    test.quit().await;
-    sim.shutdown().await;
+    sim.finish(test).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn uploaded_photos_and_documents_are_sent_with_captions() {
-    let sim = WorldSim::start(small_scenario()).await;
-    let test = sim.client("budi");
+    let (sim, test) = joined("budi", "bali_market").await;
     let client = &test.client;
-    client
-        .join_chat(sim.peer_ref("budi", "bali_market"))
-        .await
-        .unwrap();
     let peer = sim.peer_ref("budi", "bali_market");
 
     // grammers' helpers: upload.saveFilePart + messages.sendMedia.
@@ -545,19 +522,13 @@ async fn uploaded_photos_and_documents_are_sent_with_captions() {
         (error.name.as_str(), error.value),
         ("FILE_PART_MISSING", Some(0))
     );
-    test.quit().await;
-    sim.shutdown().await;
+    sim.finish(test).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn posts_are_forwarded_or_copied() {
-    let sim = WorldSim::start(small_scenario()).await;
-    let test = sim.client("ayu");
+    let (sim, test) = joined("ayu", "bali_market").await;
     let client = &test.client;
-    client
-        .join_chat(sim.peer_ref("ayu", "bali_market"))
-        .await
-        .unwrap();
     let news = sim.input_channel("ayu", "bali_news");
 
     // grammers' helper keeps the author.
@@ -606,14 +577,12 @@ async fn posts_are_forwarded_or_copied() {
     assert_eq!(copied.chats.len(), 2, "target and source channels");
     let sent = sim.world().sent_by("ayu").len();
     assert_eq!(sent, 2);
-    test.quit().await;
-    sim.shutdown().await;
+    sim.finish(test).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stories_are_listed_and_read_and_messages_get_reactions() {
-    let sim = WorldSim::start(small_scenario()).await;
-    let test = sim.client("budi");
+    let (sim, test) = serving("budi").await;
     let client = &test.client;
 
     let tl::enums::stories::PeerStories::Stories(stories) = client
@@ -679,19 +648,16 @@ async fn stories_are_listed_and_read_and_messages_get_reactions() {
         .await
         .unwrap();
     assert_eq!(sim.world().counters("budi").unwrap().reactions, 2);
-    test.quit().await;
-    sim.shutdown().await;
+    sim.finish(test).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn logging_out_unbinds_the_key() {
-    let sim = WorldSim::start(small_scenario()).await;
-    let test = sim.client("ayu");
+    let (sim, test) = serving("ayu").await;
     assert!(test.client.is_authorized().await.unwrap());
     test.client.sign_out().await.unwrap();
     assert!(!test.client.is_authorized().await.unwrap());
     let (code, name, _) = rpc_failure(self_id(&test.client).await);
     assert_eq!((code, name.as_str()), (401, "AUTH_KEY_UNREGISTERED"));
-    test.quit().await;
-    sim.shutdown().await;
+    sim.finish(test).await;
 }

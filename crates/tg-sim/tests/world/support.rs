@@ -14,8 +14,11 @@ use tg_world::{InputChannel, Scenario, UserId, World};
 #[allow(dead_code)]
 #[path = "../common/client.rs"]
 mod client;
+#[path = "../common/requests.rs"]
+mod requests;
 
 pub use client::TestClient;
+pub use requests::send_message;
 
 pub const API_HASH: &str = "0123456789abcdef0123456789abcdef";
 
@@ -113,9 +116,37 @@ impl WorldSim {
         .into()
     }
 
+    /// `label` joins the group with this username through grammers' `join_chat`.
+    pub async fn join(&self, test: &TestClient, label: &str, username: &str) {
+        test.client
+            .join_chat(self.peer_ref(label, username))
+            .await
+            .expect("the join succeeds");
+    }
+
     pub async fn shutdown(self) {
         self.server.shutdown().await;
     }
+
+    /// Stops the client, then the server.
+    pub async fn finish(self, test: TestClient) {
+        test.quit().await;
+        self.shutdown().await;
+    }
+}
+
+/// `scenarios/small.toml` served, and a client of `label`.
+pub async fn serving(label: &str) -> (WorldSim, TestClient) {
+    let sim = WorldSim::start(small_scenario()).await;
+    let test = sim.client(label);
+    (sim, test)
+}
+
+/// `scenarios/small.toml` served, and a client of `label` that joined `username`.
+pub async fn joined(label: &str, username: &str) -> (WorldSim, TestClient) {
+    let (sim, test) = serving(label).await;
+    sim.join(&test, label, username).await;
+    (sim, test)
 }
 
 /// The RPC error inside `error`; panics on any other kind of failure.
@@ -157,39 +188,6 @@ pub async fn send(
     message: impl Into<grammers_client::message::InputMessage>,
 ) -> Result<grammers_client::message::Message, InvocationError> {
     Box::pin(client.send_message(peer, message)).await
-}
-
-/// `messages.sendMessage` with entities.
-pub fn send_message(
-    peer: tl::enums::InputPeer,
-    text: &str,
-    random_id: i64,
-    entities: Option<Vec<tl::enums::MessageEntity>>,
-) -> tl::functions::messages::SendMessage {
-    tl::functions::messages::SendMessage {
-        no_webpage: false,
-        silent: false,
-        background: false,
-        clear_draft: false,
-        noforwards: false,
-        update_stickersets_order: false,
-        invert_media: false,
-        allow_paid_floodskip: false,
-        peer,
-        reply_to: None,
-        message: text.to_owned(),
-        random_id,
-        reply_markup: None,
-        entities,
-        schedule_date: None,
-        schedule_repeat_period: None,
-        send_as: None,
-        quick_reply_shortcut: None,
-        effect: None,
-        allow_paid_stars: None,
-        suggested_post: None,
-        rich_message: None,
-    }
 }
 
 /// `messages.sendMedia` with an uploaded media and a caption.
