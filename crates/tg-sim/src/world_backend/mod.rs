@@ -15,6 +15,30 @@
 //! `messages.sendReaction`, and sign-in: `auth.sendCode`, `auth.signIn`,
 //! `account.getPassword`, `auth.checkPassword`, `auth.logOut`. Anything else is
 //! `400 INPUT_METHOD_INVALID_<constructor id>`.
+//!
+//! # Serving a scenario from a test
+//!
+//! ```
+//! use std::sync::Arc;
+//! use tg_sim::{ManualClock, ServerConfig, SimServer, WorldBackend};
+//! use tg_world::{Scenario, World};
+//!
+//! # fn main() -> anyhow::Result<()> {
+//! # tokio::runtime::Runtime::new()?.block_on(async {
+//! let scenario = Scenario::load(concat!(env!("CARGO_MANIFEST_DIR"), "/../tg-world/scenarios/small.toml"))?;
+//! // A clock the test moves (`clock.advance(..)`); `ScaledClock` runs on wall time.
+//! let clock = ManualClock::new(scenario.epoch);
+//! let backend = Arc::new(WorldBackend::new(World::new(&scenario)?, Arc::clone(&clock)));
+//! let server = SimServer::start(ServerConfig::default(), Arc::clone(&backend)).await?;
+//! // A grammers session for "ayu": home DC 2 at `server.local_addr()` holding
+//! // `scenario.preshared_auth_key("ayu").unwrap().expose_bytes()`; or Telethon string
+//! // sessions for every account: `tg_sim::provision::provision(dir, &scenario, address, 2)`.
+//! assert_eq!(backend.world().lock().unwrap().labels()[0], "ayu");
+//! server.shutdown().await;
+//! # Ok::<_, anyhow::Error>(())
+//! # })
+//! # }
+//! ```
 
 mod channels;
 mod inputs;
