@@ -29,7 +29,7 @@ use crate::mtproto::{
     self, ClientMessage, GZIP_PACKED_ID, MSG_CONTAINER_ID, MessageError, ServerMessage,
     ServerSequence, msg_id_unix_time, parse_container, parse_plaintext, unpack_gzip,
 };
-use crate::server::{Counters, Shared};
+use crate::server::{Counters, Shared, stopped};
 use crate::transport::{FrameDecoder, FrameEncoder, FrameError, transport_error};
 
 /// A client message id more than this far in the past is "too low" (bad_msg 16).
@@ -177,7 +177,7 @@ impl Connection {
             let deadline = self.deadline();
             tokio::select! {
                 _ = drops.changed() => return Closing::DropAll,
-                _ = shutdown.changed() => return Closing::Shutdown,
+                () = stopped(&mut shutdown) => return Closing::Shutdown,
                 () = sleep_until(deadline) => {
                     return if self.disconnect_at.is_some_and(|at| at <= Instant::now()) {
                         Closing::PingDelayExpired

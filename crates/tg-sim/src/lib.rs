@@ -36,6 +36,16 @@
 //! [`RpcError::method_invalid`]. [`srp`] holds the server side of 2FA login and [`demo`] a
 //! small backend built on all of it.
 //!
+//! # The world
+//!
+//! [`WorldBackend`] serves a [`tg_world::World`] (module [`world_backend`]: every method the
+//! tgfleet port uses, in the TL shapes real Telegram sends, the world's rules surfacing as
+//! Telegram's RPC errors, logins of signed-out accounts with SRP 2FA), reading time from a
+//! [`SimClock`]: [`ScaledClock`] (`epoch + (real_now - epoch) * scale`, the formula of
+//! tgfleet's scaled service clock) or [`ManualClock`] in tests. [`provision`] writes a Telethon
+//! string session per scenario account plus `accounts.json` for `tgfleet accounts import`;
+//! [`generate`] builds scenarios from tg-world's generator for `tg-sim generate`.
+//!
 //! # Faults
 //!
 //! [`Faults`] (via [`ServerHandle::faults`], or the [`admin`] HTTP endpoint of the binary)
@@ -44,19 +54,26 @@
 
 pub mod admin;
 pub mod backend;
+pub mod clock;
 pub mod crypto;
 pub mod dc_config;
 pub mod demo;
 pub mod faults;
+pub mod generate;
 pub mod mtproto;
+pub mod provision;
 pub mod salts;
 pub mod server;
 pub mod srp;
 pub mod transport;
+pub mod world_backend;
 
 mod connection;
+mod shapes;
 
 pub use backend::{Backend, CallContext, ClientInfo, RpcCall, RpcError, RpcResponse};
+pub use clock::{ManualClock, ScaledClock, SimClock};
 pub use crypto::{AuthKey, AuthKeyId};
 pub use faults::{FaultState, Faults};
 pub use server::{ServerConfig, ServerHandle, ServerStats, SimServer};
+pub use world_backend::{SharedWorld, WorldBackend};

@@ -224,12 +224,18 @@ impl SimServer {
 
 const CONNECTION_SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
+/// Resolves once shutdown is requested, including a request made before `shutdown` was
+/// subscribed (which `changed()` would miss).
+pub(crate) async fn stopped(shutdown: &mut watch::Receiver<bool>) {
+    let _ = shutdown.wait_for(|&stop| stop).await;
+}
+
 async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
     let mut shutdown = shared.shutdown.subscribe();
     let mut connections = JoinSet::new();
     loop {
         tokio::select! {
-            _ = shutdown.changed() => break,
+            () = stopped(&mut shutdown) => break,
             Some(_) = connections.join_next(), if !connections.is_empty() => {}
             accepted = listener.accept() => match accepted {
                 Ok((stream, peer)) => {
@@ -256,5 +262,26 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
     .await;
     if drained.is_err() {
         connections.shutdown().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::demo::DemoBackend;
+
+    #[tokio::test]
+    async fn a_shutdown_requested_before_the_accept_loop_ran_still_stops_it() {
+        // On the current-thread runtime the accept loop has not run (nor subscribed) yet
+        // when shutdown is requested.
+        let server = SimServer::start(
+            ServerConfig::default(),
+            DemoBackend::with_generated_accounts(0),
+        )
+        .await
+        .unwrap();
+        tokio::time::timeout(Duration::from_secs(5), server.shutdown())
+            .await
+            .expect("shutdown completes");
     }
 }
