@@ -14,6 +14,8 @@
 //! imported account is the file's stem. SQLite files are opened read-only; the
 //! queries here read operators' files, not tgfleet's database.
 
+#[cfg(feature = "fixtures")]
+pub mod fixtures;
 mod sqlite;
 mod strings;
 
