@@ -93,7 +93,9 @@ async fn check(
         .await?
     else {
         let current = store.lease_of(account.id).await?;
-        return Ok(Checked::Busy(current.map(|lease| lease.holder).unwrap_or_default()));
+        return Ok(Checked::Busy(
+            current.map(|lease| lease.holder).unwrap_or_default(),
+        ));
     };
     let target = AccountRef {
         id: account.id,
@@ -116,7 +118,9 @@ async fn check(
             return Ok(Checked::Failed(other.to_string()));
         }
     };
-    let recorded = store.record_whoami(&lease, &outcome, SystemClock.now()).await;
+    let recorded = store
+        .record_whoami(&lease, &outcome, SystemClock.now())
+        .await;
     store.release_lease(&lease, SystemClock.now()).await?;
     recorded?;
     Ok(Checked::Recorded(outcome))

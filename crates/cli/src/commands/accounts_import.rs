@@ -63,7 +63,10 @@ pub async fn run(context: &Context, path: &Path, replace: bool) -> Result<(), Cl
         eprintln!("not imported: {problem}");
     }
     for skipped in &found.skipped {
-        print_line(&format!("skipped: {} (not a session file)", file_name(skipped)));
+        print_line(&format!(
+            "skipped: {} (not a session file)",
+            file_name(skipped)
+        ));
     }
     let not_imported = problems.len() + counts.refused;
     print_line(&format!(
@@ -145,6 +148,8 @@ fn without_duplicate_labels(
 }
 
 fn file_name(path: &Path) -> String {
-    path.file_name()
-        .map_or_else(|| path.display().to_string(), |name| name.to_string_lossy().into_owned())
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |name| name.to_string_lossy().into_owned(),
+    )
 }
