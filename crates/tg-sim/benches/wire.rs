@@ -1,19 +1,23 @@
 //! `cargo bench -p tg-sim --bench wire`: throughput and memory of tg-sim with real grammers
-//! clients.
+//! clients, with the built-in demo backend and with a world backend.
 //!
 //! 1. Memory per connected grammers client (measured first, on a fresh heap): the `tg-sim`
-//!    binary runs as a child process; its VmRSS (server side) and this process's VmRSS
-//!    (client side) are read from `/proc/<pid>/status` before and after connecting the
-//!    clients.
+//!    binary runs as a child process (demo accounts, then a generated scenario); its VmRSS
+//!    (server side) and this process's VmRSS (client side) are read from `/proc/<pid>/status`
+//!    before and after connecting the clients.
 //! 2. Requests per second through one in-process tg-sim: N grammers clients issue a fixed
-//!    total of cheap `updates.getState` calls, one at a time per client and 8 in flight per
-//!    client. Clients and server share the process (2 worker threads), so the numbers are a
-//!    lower bound for the server alone.
+//!    total of calls, one at a time per client and 8 in flight per client — cheap
+//!    `updates.getState` calls on the demo backend, then a mixed load on a world backend
+//!    (`contacts.resolveUsername`, `channels.getParticipant`, `channels.getFullChannel`,
+//!    `messages.sendMessage`, `messages.getHistory` of 20, in turn, over 20 groups every
+//!    account belongs to, with limits no load reaches). Clients and server share the process
+//!    (2 worker threads), so the numbers are a lower bound for the server alone.
 //!
 //! Environment overrides: `TG_SIM_BENCH_REQUESTS` (default 20000), `TG_SIM_BENCH_MEMORY_CLIENTS`
 //! (default 500).
 
 use std::net::SocketAddr;
+use std::path::Path;
 use std::process::Stdio;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -29,6 +33,10 @@ use tokio::process::Command;
 #[allow(dead_code)]
 #[path = "../tests/common/client.rs"]
 mod client;
+#[path = "../tests/common/requests.rs"]
+mod requests;
+#[path = "support/world.rs"]
+mod world;
 
 use client::TestClient;
 
@@ -44,35 +52,76 @@ fn main() {
     runtime.block_on(async {
         let clients = env_u32("TG_SIM_BENCH_MEMORY_CLIENTS", 500);
         println!(
-            "== memory per connected grammers client ({clients} clients, tg-sim in a child process)"
+            "== memory per connected grammers client ({clients} clients, demo backend, tg-sim in a child process)"
         );
-        memory(clients).await;
+        let demo_keys: Vec<[u8; 256]> = (0..clients).map(demo_auth_key).collect();
+        memory(&["--demo-accounts", &clients.to_string()], &demo_keys).await;
         println!();
+        println!(
+            "== memory per connected grammers client ({clients} clients, world backend: {clients} accounts, {} groups, tg-sim in a child process)",
+            world::GROUPS
+        );
+        let scenario = world::scenario(clients);
+        let directory = std::env::temp_dir().join(format!("tg-sim-bench-{}", std::process::id()));
+        std::fs::create_dir_all(&directory).expect("temporary directory");
+        let scenario_path = directory.join("world.toml");
+        std::fs::write(&scenario_path, scenario.to_toml_string().expect("TOML"))
+            .expect("scenario written");
+        let world_keys: Vec<[u8; 256]> = scenario
+            .accounts
+            .iter()
+            .map(|a| *scenario.preshared_auth_key(&a.label).expect("a key").expose_bytes())
+            .collect();
+        memory(&["--scenario", path_str(&scenario_path)], &world_keys).await;
+        let _ = std::fs::remove_dir_all(&directory);
+
         let total = env_u32("TG_SIM_BENCH_REQUESTS", 20_000);
+        println!();
         println!(
-            "== requests per second through one tg-sim ({total} updates.getState calls per row)"
+            "== requests per second through one tg-sim, demo backend ({total} updates.getState calls per row)"
         );
-        println!(
-            "{:>8} {:>10} {:>12} {:>14}",
-            "clients", "in flight", "elapsed", "requests/s"
-        );
+        print_header();
         for clients in CLIENT_COUNTS {
             for in_flight in [1, IN_FLIGHT_PER_CLIENT] {
-                let (elapsed, done) = throughput(clients, in_flight, total).await;
-                println!(
-                    "{clients:>8} {:>10} {:>11.3}s {:>14.0}",
-                    clients * in_flight,
-                    elapsed.as_secs_f64(),
-                    f64::from(done) / elapsed.as_secs_f64()
-                );
+                let (elapsed, done) = demo_throughput(clients, in_flight, total).await;
+                print_row(clients, in_flight, elapsed, done);
+            }
+        }
+        println!();
+        println!(
+            "== requests per second through one tg-sim, world backend ({total} calls per row, mixed in turn: {})",
+            world::MIX.join(", ")
+        );
+        print_header();
+        for clients in CLIENT_COUNTS {
+            for in_flight in [1, IN_FLIGHT_PER_CLIENT] {
+                let (elapsed, done) = world_throughput(clients, in_flight, total).await;
+                print_row(clients, in_flight, elapsed, done);
             }
         }
     });
 }
 
-/// Runs `total` calls spread over `clients` clients with `in_flight` concurrent calls each;
-/// returns the time taken (connections already established) and the calls made.
-async fn throughput(clients: u32, in_flight: u32, total: u32) -> (Duration, u32) {
+fn print_header() {
+    println!(
+        "{:>8} {:>10} {:>12} {:>14}",
+        "clients", "in flight", "elapsed", "requests/s"
+    );
+}
+
+fn print_row(clients: u32, in_flight: u32, elapsed: Duration, done: u32) {
+    println!(
+        "{clients:>8} {:>10} {:>11.3}s {:>14.0}",
+        clients * in_flight,
+        elapsed.as_secs_f64(),
+        f64::from(done) / elapsed.as_secs_f64()
+    );
+}
+
+/// `updates.getState` through the demo backend: `total` calls spread over `clients` clients
+/// with `in_flight` concurrent calls each; the time taken (connections already established)
+/// and the calls made.
+async fn demo_throughput(clients: u32, in_flight: u32, total: u32) -> (Duration, u32) {
     let backend = Arc::new(DemoBackend::with_generated_accounts(clients));
     let server = SimServer::start(ServerConfig::default(), Arc::clone(&backend))
         .await
@@ -83,7 +132,8 @@ async fn throughput(clients: u32, in_flight: u32, total: u32) -> (Duration, u32)
             account.user_id,
         );
     }
-    let connected = connect_all(server.local_addr(), clients).await;
+    let keys: Vec<[u8; 256]> = (0..clients).map(demo_auth_key).collect();
+    let connected = connect_all(server.local_addr(), &keys).await;
 
     let per_loop = (total / (clients * in_flight)).max(1);
     let started = Instant::now();
@@ -100,6 +150,31 @@ async fn throughput(clients: u32, in_flight: u32, total: u32) -> (Duration, u32)
     (elapsed, per_loop * clients * in_flight)
 }
 
+/// The mixed load through a world backend, measured like [`demo_throughput`].
+async fn world_throughput(clients: u32, in_flight: u32, total: u32) -> (Duration, u32) {
+    let (backend, loads) = world::backend(&world::scenario(clients));
+    let server = SimServer::start(ServerConfig::default(), backend)
+        .await
+        .expect("server starts");
+    let keys: Vec<[u8; 256]> = loads.iter().map(|load| load.key).collect();
+    let connected = connect_all(server.local_addr(), &keys).await;
+
+    let per_loop = (total / (clients * in_flight)).max(1);
+    let started = Instant::now();
+    let results = join_all(connected.iter().zip(&loads).flat_map(|(test, load)| {
+        (0..in_flight).map(move |lane| world::mixed_loop(&test.client, load, per_loop, lane))
+    }))
+    .await;
+    let elapsed = started.elapsed();
+    for result in results {
+        result.expect("the world serves the mixed load");
+    }
+
+    join_all(connected.into_iter().map(TestClient::quit)).await;
+    server.shutdown().await;
+    (elapsed, per_loop * clients * in_flight)
+}
+
 async fn get_state_loop(client: &Client, calls: u32) {
     for _ in 0..calls {
         client
@@ -109,10 +184,11 @@ async fn get_state_loop(client: &Client, calls: u32) {
     }
 }
 
-/// Connects `count` clients (keys `demo_auth_key(0..count)`) and makes one call on each.
-async fn connect_all(address: SocketAddr, count: u32) -> Vec<TestClient> {
-    let clients: Vec<TestClient> = (0..count)
-        .map(|index| TestClient::connect(address, demo_auth_key(index)))
+/// Connects a client per key and makes one call on each.
+async fn connect_all(address: SocketAddr, keys: &[[u8; 256]]) -> Vec<TestClient> {
+    let clients: Vec<TestClient> = keys
+        .iter()
+        .map(|key| TestClient::connect(address, *key))
         .collect();
     for batch in clients.chunks(100) {
         join_all(batch.iter().map(|test| get_state_loop(&test.client, 1))).await;
@@ -120,14 +196,12 @@ async fn connect_all(address: SocketAddr, count: u32) -> Vec<TestClient> {
     clients
 }
 
-async fn memory(clients: u32) {
+/// Starts `tg-sim ARGS` as a child process, connects a client per key, and prints the memory
+/// both sides grew by per connection.
+async fn memory(args: &[&str], keys: &[[u8; 256]]) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_tg-sim"))
-        .args([
-            "--listen",
-            "127.0.0.1:0",
-            "--demo-accounts",
-            &clients.to_string(),
-        ])
+        .args(["--listen", "127.0.0.1:0"])
+        .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .kill_on_drop(true)
@@ -147,17 +221,19 @@ async fn memory(clients: u32) {
         .expect("socket address");
 
     // Warm both sides up with one connected client so one-time allocations are not counted.
-    let warm = connect_all(address, 1).await;
+    let (warm_key, keys) = keys.split_first().expect("at least one key");
+    let warm = connect_all(address, &[*warm_key]).await;
     tokio::time::sleep(Duration::from_millis(200)).await;
     let server_before = rss_kib(&format!("/proc/{server_pid}/status"));
     let clients_before = rss_kib("/proc/self/status");
 
-    let connected = connect_all(address, clients).await;
+    let connected = connect_all(address, keys).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let server_after = rss_kib(&format!("/proc/{server_pid}/status"));
     let clients_after = rss_kib("/proc/self/status");
 
-    let per = |before: u64, after: u64| after.saturating_sub(before) as f64 / f64::from(clients);
+    let count = keys.len() as f64;
+    let per = |before: u64, after: u64| after.saturating_sub(before) as f64 / count;
     println!(
         "server (tg-sim process):   {server_before} KiB -> {server_after} KiB, {:.1} KiB per connection",
         per(server_before, server_after)
@@ -173,6 +249,10 @@ async fn memory(clients: u32) {
 
     join_all(connected.into_iter().chain(warm).map(TestClient::quit)).await;
     child.kill().await.expect("tg-sim stops");
+}
+
+fn path_str(path: &Path) -> &str {
+    path.to_str().expect("a UTF-8 temporary path")
 }
 
 /// VmRSS in KiB from a `/proc/<pid>/status` file.

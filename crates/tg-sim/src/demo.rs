@@ -15,6 +15,7 @@ use sha2::{Digest, Sha256};
 
 use crate::backend::{Backend, CallContext, RpcCall, RpcError, RpcResponse};
 use crate::crypto::{AuthKeyId, random_i64};
+use crate::shapes::{self, UserFields};
 use crate::srp::{PasswordVerifier, PendingChallenges, no_password};
 
 /// Length of the login codes the demo accounts accept.
@@ -152,14 +153,7 @@ impl DemoBackend {
         self.lock()
             .sent_codes
             .insert(phone_code_hash.clone(), account.user_id);
-        Ok(tl::enums::auth::SentCode::Code(tl::types::auth::SentCode {
-            r#type: tl::enums::auth::SentCodeType::App(tl::types::auth::SentCodeTypeApp {
-                length: LOGIN_CODE_LEN,
-            }),
-            phone_code_hash,
-            next_type: None,
-            timeout: None,
-        }))
+        Ok(shapes::sent_code(phone_code_hash, LOGIN_CODE_LEN))
     }
 
     fn sign_in_with_code(
@@ -289,11 +283,7 @@ impl Backend for DemoBackend {
         }
         if let Some(response) = call.serve(|_: tl::functions::auth::LogOut| {
             self.lock().signed_in.remove(&key);
-            Ok(tl::enums::auth::LoggedOut::Out(
-                tl::types::auth::LoggedOut {
-                    future_auth_token: None,
-                },
-            ))
+            Ok(shapes::logged_out())
         }) {
             return response;
         }
@@ -337,95 +327,32 @@ pub fn demo_auth_key(index: u32) -> [u8; 256] {
 
 /// Masks a phone number for logs: `+62******12`.
 pub fn mask_phone(phone: &str) -> String {
-    let chars: Vec<char> = phone.chars().collect();
-    if chars.len() <= 5 {
-        return "*".repeat(chars.len());
-    }
-    let head: String = chars[..3].iter().collect();
-    let tail: String = chars[chars.len() - 2..].iter().collect();
-    format!("{head}{}{tail}", "*".repeat(chars.len() - 5))
+    tg_world::Phone::new(phone).masked()
 }
 
 fn normalize_phone(phone: &str) -> String {
-    phone.chars().filter(char::is_ascii_digit).collect()
+    shapes::phone_digits(phone)
 }
 
 fn authorization(account: &DemoAccount) -> tl::enums::auth::Authorization {
-    tl::enums::auth::Authorization::Authorization(tl::types::auth::Authorization {
-        setup_password_required: false,
-        otherwise_relogin_days: None,
-        tmp_sessions: None,
-        future_auth_token: None,
-        user: user_object(account, true),
-    })
+    shapes::authorization(user_object(account, true))
 }
 
 fn updates_state() -> tl::enums::updates::State {
-    tl::enums::updates::State::State(tl::types::updates::State {
-        pts: 1,
-        qts: 0,
-        date: unix_now(),
-        seq: 1,
-        unread_count: 0,
-    })
+    shapes::updates_state(1, unix_now(), 1)
 }
 
 /// The `user` object of an account, as its owner (`is_self`) or another user sees it.
 pub fn user_object(account: &DemoAccount, is_self: bool) -> tl::enums::User {
-    tl::enums::User::User(tl::types::User {
-        is_self,
-        contact: false,
-        mutual_contact: false,
-        deleted: false,
-        bot: false,
-        bot_chat_history: false,
-        bot_nochats: false,
-        verified: false,
-        restricted: false,
-        min: false,
-        bot_inline_geo: false,
-        support: false,
-        scam: false,
-        apply_min_photo: false,
-        fake: false,
-        bot_attach_menu: false,
-        premium: false,
-        attach_menu_enabled: false,
-        bot_can_edit: false,
-        close_friend: false,
-        stories_hidden: false,
-        stories_unavailable: true,
-        contact_require_premium: false,
-        bot_business: false,
-        bot_has_main_app: false,
-        bot_forum_view: false,
-        bot_forum_can_manage_topics: false,
-        bot_can_manage_bots: false,
-        bot_guestchat: false,
-        bot_guard: false,
+    let phone = normalize_phone(&account.phone);
+    shapes::user(UserFields {
         id: account.user_id,
-        access_hash: Some(account.access_hash),
-        first_name: Some(account.first_name.clone()),
+        access_hash: account.access_hash,
+        first_name: &account.first_name,
         last_name: None,
-        username: account.username.clone(),
-        phone: is_self.then(|| normalize_phone(&account.phone)),
-        photo: None,
-        status: Some(tl::enums::UserStatus::Recently(
-            tl::types::UserStatusRecently { by_me: false },
-        )),
-        bot_info_version: None,
-        restriction_reason: None,
-        bot_inline_placeholder: None,
-        lang_code: None,
-        emoji_status: None,
-        usernames: None,
-        stories_max_id: None,
-        color: None,
-        profile_color: None,
-        bot_active_users: None,
-        bot_verification_icon: None,
-        send_paid_messages_stars: None,
-        linked_community_id: None,
+        username: account.username.as_deref(),
+        phone_digits: Some(&phone),
+        is_self,
     })
 }
 

@@ -44,19 +44,26 @@
 
 pub mod admin;
 pub mod backend;
+pub mod clock;
 pub mod crypto;
 pub mod dc_config;
 pub mod demo;
 pub mod faults;
+pub mod generate;
 pub mod mtproto;
+pub mod provision;
 pub mod salts;
 pub mod server;
 pub mod srp;
 pub mod transport;
+pub mod world_backend;
 
 mod connection;
+mod shapes;
 
 pub use backend::{Backend, CallContext, ClientInfo, RpcCall, RpcError, RpcResponse};
+pub use clock::{ManualClock, ScaledClock, SimClock};
 pub use crypto::{AuthKey, AuthKeyId};
 pub use faults::{FaultState, Faults};
 pub use server::{ServerConfig, ServerHandle, ServerStats, SimServer};
+pub use world_backend::{SharedWorld, WorldBackend};

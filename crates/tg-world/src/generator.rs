@@ -149,9 +149,10 @@ impl GroupMix {
     }
 }
 
-/// How many accounts, and how many of them have 2FA, are deactivated or revoked.
-/// The first `two_factor` accounts have 2FA; the last `deactivated` are
-/// deactivated; the `revoked` before those have revoked sessions.
+/// How many accounts, and how many of them have 2FA, start signed out, are
+/// deactivated or revoked. The first `two_factor` accounts have 2FA; the first
+/// `signed_out` accounts start signed out (so 2FA logins come first); the last
+/// `deactivated` are deactivated; the `revoked` before those have revoked sessions.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct AccountMix {
     /// Accounts in all.
@@ -162,6 +163,8 @@ pub struct AccountMix {
     pub deactivated: u32,
     /// Accounts whose pre-shared session is revoked.
     pub revoked: u32,
+    /// Accounts whose pre-shared key starts bound to nobody (they log in first).
+    pub signed_out: u32,
 }
 
 /// What to generate.
@@ -349,6 +352,7 @@ fn generated_account(spec: &GeneratorSpec, i: u32) -> AccountSpec {
     if i < mix.two_factor {
         account.password = Some(Secret::new(format!("pw-{}-{}", spec.seed, i + 1)));
     }
+    account.signed_out = i < mix.signed_out;
     let from_end = mix.total - i;
     if from_end <= mix.deactivated {
         account.deactivated = true;

@@ -79,6 +79,11 @@ pub struct AccountSpec {
     /// The pre-shared session is revoked from this time on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revoked_at: Option<DateTime<Utc>>,
+    /// The account starts signed out: its pre-shared key is known to the server
+    /// but bound to nobody (AUTH_KEY_UNREGISTERED) until `auth.signIn` (and, with
+    /// 2FA, `auth.checkPassword`) logs it in with the scenario's code and password.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub signed_out: bool,
 }
 
 /// When a group vanishes, and how.
@@ -245,6 +250,7 @@ impl AccountSpec {
             deactivated_at: None,
             revoked: false,
             revoked_at: None,
+            signed_out: false,
         }
     }
 }

@@ -257,6 +257,8 @@ pub struct ChannelFull {
     pub top_message_id: i32,
     /// Whether the channel has active stories.
     pub has_stories: bool,
+    /// Reactions are disabled (`available_reactions = chatReactionsNone`).
+    pub reactions_disabled: bool,
 }
 
 /// A text with its formatting entities. Entities are opaque to the world

@@ -158,3 +158,39 @@ fn self_and_state_describe_the_account() {
     let state = f.world.updates_get_state(at(3), user).unwrap();
     assert_eq!((state.pts, state.date), (2, at(3)));
 }
+
+#[test]
+fn a_signed_out_account_logs_in_on_its_preshared_key() {
+    let mut scenario = two_accounts();
+    scenario.accounts[1].signed_out = true;
+    let mut f = Fixture::from_scenario(&scenario);
+    let key = f.world.preshared_auth_key("acc2").unwrap().id();
+    assert!(f.world.preshared_auth_key_by_id(key).is_some());
+    assert_eq!(
+        err_name(f.world.authorize(at(0), key)),
+        names::AUTH_KEY_UNREGISTERED
+    );
+    let sent = f
+        .world
+        .auth_send_code(at(1), key, "+6281200000002")
+        .unwrap();
+    assert_eq!(
+        err_name(f.world.auth_sign_in(
+            at(2),
+            key,
+            "+6281200000002",
+            &sent.phone_code_hash,
+            "97531"
+        )),
+        names::SESSION_PASSWORD_NEEDED
+    );
+    assert_eq!(f.world.pending_login_user(key), Some(f.user("acc2")));
+    assert_eq!(
+        f.world.pending_login_password(key).map(Secret::expose),
+        Some("correct horse")
+    );
+    let me = f.world.auth_check_password(at(3), key).unwrap();
+    assert_eq!(me.id, f.user("acc2"));
+    assert_eq!(f.world.pending_login_user(key), None);
+    assert_eq!(f.world.authorize(at(4), key), Ok(f.user("acc2")));
+}

@@ -84,8 +84,11 @@ fn account_flags_follow_the_mix() {
         two_factor: 2,
         deactivated: 1,
         revoked: 2,
+        signed_out: 3,
     };
     let accounts = generate(&spec).unwrap().scenario.accounts;
+    let signed_out: Vec<bool> = accounts.iter().map(|a| a.signed_out).collect();
+    assert_eq!(signed_out[..4], [true, true, true, false]);
     let with_password = accounts.iter().filter(|a| a.password.is_some()).count();
     assert_eq!(with_password, 2);
     assert!(accounts[9].deactivated && !accounts[9].revoked);

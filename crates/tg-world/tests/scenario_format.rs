@@ -16,10 +16,12 @@ fn example_path() -> std::path::PathBuf {
 fn the_example_scenario_loads() {
     let scenario = Scenario::load(example_path()).unwrap();
     assert_eq!(scenario.seed, 42);
-    assert_eq!(scenario.accounts.len(), 3);
+    assert_eq!(scenario.accounts.len(), 5);
     assert_eq!(scenario.groups.len(), 11);
     assert!(scenario.accounts[1].password.is_some());
     assert!(scenario.accounts[2].revoked);
+    assert!(scenario.accounts[3].signed_out && scenario.accounts[3].password.is_some());
+    assert!(scenario.accounts[4].signed_out && !scenario.accounts[0].signed_out);
     assert_eq!(scenario.groups[1].kind, ChannelKind::Broadcast);
     assert_eq!(
         scenario.groups[5].default_banned,
@@ -35,7 +37,7 @@ fn the_example_scenario_loads() {
         "omitted limits keep defaults"
     );
     let world = World::new(&scenario).unwrap();
-    assert_eq!(world.size(), (3, 11));
+    assert_eq!(world.size(), (5, 11));
 }
 
 #[test]

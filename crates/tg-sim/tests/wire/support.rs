@@ -19,6 +19,8 @@ use tokio::net::TcpStream;
 
 #[path = "../common/client.rs"]
 mod client;
+#[path = "../common/requests.rs"]
+mod requests;
 
 pub use client::{API_ID, TestClient};
 
@@ -147,30 +149,7 @@ pub async fn start_default(accounts: u32, signed_in: u32) -> (SimServer, Arc<Tes
 
 /// `messages.sendMessage` to yourself with the given text.
 pub fn send_message(text: &str) -> tl::functions::messages::SendMessage {
-    tl::functions::messages::SendMessage {
-        no_webpage: false,
-        silent: false,
-        background: false,
-        clear_draft: false,
-        noforwards: false,
-        update_stickersets_order: false,
-        invert_media: false,
-        allow_paid_floodskip: false,
-        peer: tl::enums::InputPeer::PeerSelf,
-        reply_to: None,
-        message: text.to_owned(),
-        random_id: 1,
-        reply_markup: None,
-        entities: None,
-        schedule_date: None,
-        schedule_repeat_period: None,
-        send_as: None,
-        quick_reply_shortcut: None,
-        effect: None,
-        allow_paid_stars: None,
-        suggested_post: None,
-        rich_message: None,
-    }
+    requests::send_message(tl::enums::InputPeer::PeerSelf, text, 1, None)
 }
 
 /// One message the raw client received (containers are flattened).

@@ -126,6 +126,16 @@ impl World {
         }
     }
 
+    /// The account whose login waits for its 2FA password on this key (after
+    /// `auth.signIn` answered SESSION_PASSWORD_NEEDED), so that tg-sim can cache
+    /// the account's SRP verifier.
+    pub fn pending_login_user(&self, key_id: i64) -> Option<UserId> {
+        match self.keys.get(&key_id)? {
+            KeyState::PasswordNeeded { account } => Some(UserId(self.accounts[*account].user_id)),
+            _ => None,
+        }
+    }
+
     /// The 2FA password of an account, if it has one.
     pub fn account_password(&self, user: UserId) -> Option<&Secret> {
         let account = *self.by_user.get(&user.0)?;

@@ -36,13 +36,15 @@ impl World {
             } else {
                 spec.revoked_at
             };
-            world.keys.insert(
-                preshared_key.id(),
+            let key_state = if spec.signed_out {
+                KeyState::Unbound
+            } else {
                 KeyState::Bound {
                     account: index,
                     revoked_at,
-                },
-            );
+                }
+            };
+            world.keys.insert(preshared_key.id(), key_state);
             world.preshared_by_id.insert(preshared_key.id(), index);
             world.by_user.insert(user_id, index);
             world.by_label.insert(spec.label.clone(), index);

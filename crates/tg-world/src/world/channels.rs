@@ -216,6 +216,7 @@ impl World {
                 read_inbox_max_id: relation.read_max_id,
                 top_message_id: g.top_message_id(),
                 has_stories: g.stories > 0,
+                reactions_disabled: g.reactions_disabled,
             })
         })
     }

@@ -4,7 +4,7 @@
 use super::{Standing, World};
 use crate::derive;
 use crate::limits::MethodClass;
-use crate::types::{InputChannel, MediaKind, UserId};
+use crate::types::{ChannelInfo, InputChannel, MediaKind, UserId, UserInfo};
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
 
@@ -171,6 +171,31 @@ impl World {
             channel_id,
             access_hash: self.access_hash(user, channel_id),
         }
+    }
+
+    /// The acting user as its own `user` object shows it (no budget is used).
+    pub fn user_info_of(&self, user: UserId) -> Option<UserInfo> {
+        let account = *self.by_user.get(&user.0)?;
+        Some(self.user_info(account))
+    }
+
+    /// A channel as `user` sees it at `now`, without using any budget or
+    /// counting a call: what tg-sim puts in the `chats` of its answers. `None`
+    /// for unknown users, unknown channels or a wrong access hash.
+    pub fn channel_seen_by(
+        &self,
+        now: DateTime<Utc>,
+        user: UserId,
+        channel: InputChannel,
+    ) -> Option<ChannelInfo> {
+        let account = *self.by_user.get(&user.0)?;
+        let group = *self.by_channel.get(&channel.channel_id)?;
+        let expected = derive::access_hash(self.seed, user.0, channel.channel_id);
+        if channel.access_hash != expected {
+            return None;
+        }
+        let relation = self.relation(account, group, now);
+        Some(self.channel_info(account, group, &relation, now))
     }
 
     /// Where an account stands in a group at `now`.
