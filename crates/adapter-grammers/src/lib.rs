@@ -23,6 +23,8 @@ pub mod login;
 mod pool;
 mod send;
 mod session;
+#[cfg(feature = "fixtures")]
+pub mod testing;
 
 pub use account::ReconnectBackoff;
 pub use connector::{GrammersConfig, GrammersConnector, check_proxy_url};

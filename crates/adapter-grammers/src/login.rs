@@ -20,7 +20,8 @@ use std::time::Duration;
 use tgfleet_store::{Account, SessionCipher, Store, StoreError};
 use tgfleet_telegram::TgError;
 
-/// Attempts allowed for the code and for the password.
+/// Attempts allowed for the code and for the password. When the prompts run out of
+/// input after a refused attempt, the refusal is the error.
 pub const MAX_ATTEMPTS: u32 = 3;
 
 /// Where the login code and the 2FA password come from (a terminal without echo, or
@@ -236,7 +237,11 @@ impl Login<'_> {
                     what: "login code",
                     reason,
                 })?
-                .ok_or(LoginError::NoInput("login code"))?;
+                .ok_or(if attempt == 1 {
+                    LoginError::NoInput("login code")
+                } else {
+                    LoginError::InvalidCode
+                })?;
             let call = self.pool.client.sign_in(token, code.expose_secret().trim());
             match self.bounded(STEP, call).await? {
                 Ok(user) => return Ok(SignedIn::User(user.raw.id())),
@@ -267,7 +272,11 @@ impl Login<'_> {
                     what: "2FA password",
                     reason,
                 })?
-                .ok_or(LoginError::NoInput("2FA password"))?;
+                .ok_or(if attempt == 1 {
+                    LoginError::NoInput("2FA password")
+                } else {
+                    LoginError::InvalidPassword
+                })?;
             let call = self
                 .pool
                 .client
