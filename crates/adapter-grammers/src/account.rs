@@ -532,6 +532,104 @@ impl TelegramAccount for GrammersAccount {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pool::PoolOptions;
+    use grammers_session::storages::MemorySession;
+    use grammers_session::types::{DcOption, PeerId, PeerInfo, UpdateState, UpdatesState};
+    use grammers_session::{BoxFuture, Session, SessionData};
+    use std::net::{Ipv4Addr, SocketAddrV4, SocketAddrV6};
+
+    /// A session whose DC lookup panics: the pool runner panics on the first request.
+    struct PanickingSession;
+
+    impl Session for PanickingSession {
+        type Error = std::io::Error;
+        fn home_dc_id(&self) -> Result<i32, Self::Error> {
+            Ok(2)
+        }
+        fn set_home_dc_id(&self, _: i32) -> BoxFuture<'_, Result<(), Self::Error>> {
+            Box::pin(async { Ok(()) })
+        }
+        fn dc_option(&self, _: i32) -> Result<Option<DcOption>, Self::Error> {
+            panic!("session storage exploded")
+        }
+        fn set_dc_option(&self, _: &DcOption) -> BoxFuture<'_, Result<(), Self::Error>> {
+            Box::pin(async { Ok(()) })
+        }
+        fn peer(&self, _: PeerId) -> BoxFuture<'_, Result<Option<PeerInfo>, Self::Error>> {
+            Box::pin(async { Ok(None) })
+        }
+        fn cache_peer(&self, _: PeerInfo) -> BoxFuture<'_, Result<(), Self::Error>> {
+            Box::pin(async { Ok(()) })
+        }
+        fn updates_state(&self) -> BoxFuture<'_, Result<UpdatesState, Self::Error>> {
+            Box::pin(async { Ok(UpdatesState::default()) })
+        }
+        fn set_update_state(&self, _: UpdateState) -> BoxFuture<'_, Result<(), Self::Error>> {
+            Box::pin(async { Ok(()) })
+        }
+    }
+
+    fn quick() -> ReconnectBackoff {
+        ReconnectBackoff {
+            first: Duration::from_millis(20),
+            max: Duration::from_millis(20),
+        }
+    }
+
+    /// A session whose home DC is a closed port on loopback.
+    fn unreachable_session() -> MemorySession {
+        let closed = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+        let address = match closed.local_addr().unwrap() {
+            std::net::SocketAddr::V4(address) => address,
+            std::net::SocketAddr::V6(_) => unreachable!("bound on IPv4"),
+        };
+        drop(closed);
+        let mut data = SessionData::default();
+        let home = data.dc_options.get_mut(&2).unwrap();
+        home.ipv4 = SocketAddrV4::new(*address.ip(), address.port());
+        home.ipv6 = SocketAddrV6::new(address.ip().to_ipv6_mapped(), address.port(), 0, 0);
+        home.auth_key = Some([1; 256]);
+        MemorySession::from(data)
+    }
+
+    #[tokio::test]
+    async fn a_runner_panic_fails_only_that_accounts_calls() {
+        let doomed_pool = StartedPool::start(
+            Arc::new(PanickingSession),
+            1,
+            PoolOptions::default(),
+            "doomed",
+        );
+        let doomed = GrammersAccount::new("doomed", doomed_pool, quick());
+        let healthy_pool = StartedPool::start(
+            Arc::new(unreachable_session()),
+            1,
+            PoolOptions::default(),
+            "healthy",
+        );
+        let healthy = GrammersAccount::new("healthy", healthy_pool, quick());
+
+        let error = doomed.whoami().await.unwrap_err();
+        let TgError::Transient(message) = &error else {
+            panic!("{error:?}");
+        };
+        assert!(
+            message.contains("runner of doomed panicked: session storage exploded"),
+            "{message}"
+        );
+        assert_eq!(doomed.health.panic(), Some("session storage exploded"));
+        let again = doomed.whoami().await.unwrap_err();
+        assert_eq!(again, error, "later calls fail the same way, at once");
+
+        let other = healthy.whoami().await.unwrap_err();
+        assert!(
+            matches!(&other, TgError::Transient(message) if message.starts_with("network")),
+            "the other account's runner still runs: {other:?}"
+        );
+        assert_eq!(healthy.health.panic(), None);
+        doomed.close().await;
+        healthy.close().await;
+    }
 
     #[test]
     fn the_reconnect_pause_doubles_up_to_its_cap() {
