@@ -197,7 +197,7 @@ impl Login<'_> {
 
     /// The user behind the session, or `None` when it is not signed in.
     async fn signed_in_user(&self) -> Result<Option<i64>, LoginError> {
-        const STEP: &str = "checking the stored session";
+        const STEP: &str = "connecting and checking the session";
         let request = tl::functions::users::GetUsers {
             id: vec![tl::enums::InputUser::UserSelf],
         };
