@@ -5,7 +5,7 @@ use secrecy::ExposeSecret;
 use std::net::{SocketAddr, SocketAddrV4};
 use std::path::{Path, PathBuf};
 use tgfleet_adapter_grammers::import::fixtures::{
-    PyrogramAccount, PyrogramLayout, grammers_file, key, pyrogram_file, pyrogram_string,
+    self, PyrogramAccount, PyrogramLayout, grammers_file, key, pyrogram_file, pyrogram_string,
     telethon_file, telethon_string,
 };
 use tgfleet_adapter_grammers::import::{ParsedSession, SessionFormat, read_file, scan};
@@ -291,4 +291,70 @@ fn a_folder_scan_reads_sessions_reports_problems_and_skips_other_files() {
         missing.reason.contains("not found") || missing.reason.contains("NotFound"),
         "{missing}"
     );
+}
+
+#[test]
+fn grammers_binary_files_take_the_users_home_dc() {
+    let dir = tempfile::tempdir().unwrap();
+    let bytes = fixtures::grammers_binary(
+        &[
+            fixtures::GrammersDc {
+                id: 4,
+                address: "149.154.167.91:443".parse().unwrap(),
+                auth_key: Some(key(7)),
+            },
+            fixtures::GrammersDc {
+                id: 2,
+                address: "[2001:67c:4e8:f002::a]:443".parse().unwrap(),
+                auth_key: Some(key(9)),
+            },
+        ],
+        Some((5_000_000_123, 4, false)),
+    );
+    let path = dir.path().join("gina.session");
+    std::fs::write(&path, &bytes).unwrap();
+    let session = read(&path);
+    assert_session(
+        &session,
+        SessionFormat::GrammersBinary,
+        4,
+        "149.154.167.91:443",
+        7,
+    );
+    assert_eq!(session.user_id, Some(5_000_000_123));
+
+    let signed_out = fixtures::grammers_binary(
+        &[fixtures::GrammersDc {
+            id: 2,
+            address: "[2001:67c:4e8:f002::a]:443".parse().unwrap(),
+            auth_key: Some(key(9)),
+        }],
+        None,
+    );
+    let path = dir.path().join("hana.bin");
+    std::fs::write(&path, &signed_out).unwrap();
+    assert_session(
+        &read(&path),
+        SessionFormat::GrammersBinary,
+        2,
+        "[2001:67c:4e8:f002::a]:443",
+        9,
+    );
+
+    let path = dir.path().join("ivan.session");
+    std::fs::write(&path, &bytes[..bytes.len() - 20]).unwrap();
+    assert_eq!(
+        read_file(&path).unwrap_err(),
+        "a truncated grammers session file"
+    );
+    let bot = fixtures::grammers_binary(
+        &[fixtures::GrammersDc {
+            id: 2,
+            address: "149.154.167.41:443".parse().unwrap(),
+            auth_key: Some(key(1)),
+        }],
+        Some((1, 2, true)),
+    );
+    std::fs::write(&path, &bot).unwrap();
+    assert!(read_file(&path).unwrap_err().contains("bot session"));
 }

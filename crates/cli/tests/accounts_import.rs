@@ -8,8 +8,8 @@ use sqlx::PgPool;
 use std::net::SocketAddr;
 use std::path::Path;
 use tgfleet_adapter_grammers::import::fixtures::{
-    PyrogramAccount, PyrogramLayout, grammers_file, key, pyrogram_file, pyrogram_string,
-    telethon_file, telethon_string,
+    GrammersDc, PyrogramAccount, PyrogramLayout, grammers_binary, grammers_file, key,
+    pyrogram_file, pyrogram_string, telethon_file, telethon_string,
 };
 use tgfleet_store::{SessionCipher, Store};
 
@@ -62,19 +62,29 @@ fn write_every_format(dir: &Path) -> Vec<(&'static str, i32, &'static str, u8)> 
         Some(&key(5)),
         Some(5_000_000_005),
     );
+    let binary = grammers_binary(
+        &[GrammersDc {
+            id: 3,
+            address: "149.154.175.100:443".parse().unwrap(),
+            auth_key: Some(key(6)),
+        }],
+        Some((5_000_000_006, 3, false)),
+    );
+    std::fs::write(dir.join("gina.session"), binary).unwrap();
     vec![
         ("alice", 4, "149.154.167.91:443", 1),
         ("bob", 2, "127.0.0.1:41000", 2),
         ("carol", 5, "91.108.56.104:443", 3),
         ("dave", 1, "149.154.175.53:443", 4),
         ("erin", 2, "149.154.167.41:443", 5),
+        ("gina", 3, "149.154.175.100:443", 6),
     ]
 }
 
 fn assert_no_secret(run: &Run) {
     let all = format!("{}{}", run.stdout, run.stderr);
     assert!(!all.contains("6281234567812"), "full phone shown:\n{all}");
-    for seed in 1..=5 {
+    for seed in 1..=6 {
         let key = key(seed);
         let decimal = format!("{}, {}, {}", key[0], key[1], key[2]);
         assert!(!all.contains(&decimal), "key bytes shown:\n{all}");
@@ -103,7 +113,16 @@ async fn a_folder_imports_every_format_reports_bad_files_and_is_idempotent(pool:
         assert!(line.contains(&format!(" {dc} ")), "{line}");
     }
     assert!(first.stdout.contains("62*********12"), "{}", first.stdout);
-    assert!(first.stdout.contains("Pyrogram file"), "{}", first.stdout);
+    for format in [
+        "Telethon file",
+        "Telethon string",
+        "Pyrogram file",
+        "Pyrogram string",
+        "grammers file",
+        "grammers binary file",
+    ] {
+        assert!(first.stdout.contains(format), "{format}: {}", first.stdout);
+    }
     assert!(
         first.stderr.contains("not imported:")
             && first.stderr.contains("broken.txt: not a session string"),
@@ -116,7 +135,7 @@ async fn a_folder_imports_every_format_reports_bad_files_and_is_idempotent(pool:
         first.stdout
     );
     assert!(
-        first.stdout.contains("Imported 5 session(s): 5 new, 0 attached, 0 unchanged, 0 replaced; 1 not imported; 1 skipped."),
+        first.stdout.contains("Imported 6 session(s): 6 new, 0 attached, 0 unchanged, 0 replaced; 1 not imported; 1 skipped."),
         "{}",
         first.stdout
     );
@@ -142,12 +161,12 @@ async fn a_folder_imports_every_format_reports_bad_files_and_is_idempotent(pool:
     assert_eq!(again.code, 0, "{again:?}");
     assert_eq!(
         again.stdout.matches("unchanged (already imported)").count(),
-        5,
+        6,
         "{}",
         again.stdout
     );
-    assert!(again.stdout.contains("5 unchanged"), "{}", again.stdout);
-    assert_eq!(store.list_accounts().await.unwrap().len(), 5);
+    assert!(again.stdout.contains("6 unchanged"), "{}", again.stdout);
+    assert_eq!(store.list_accounts().await.unwrap().len(), 6);
 }
 
 #[sqlx::test(migrations = "../../migrations")]

@@ -180,3 +180,50 @@ pub fn grammers_file(
             .expect("grammers self user");
     }
 }
+
+/// A data centre entry of a grammers binary session.
+#[derive(Clone, Debug)]
+pub struct GrammersDc {
+    /// The DC id.
+    pub id: i32,
+    /// Its address.
+    pub address: SocketAddr,
+    /// Its auth key, if one was generated.
+    pub auth_key: Option<[u8; 256]>,
+}
+
+/// grammers-session 0.7's binary session (`Session::save`), byte by byte: boxed TL,
+/// little-endian. `user` is `(id, home dc, bot)`.
+pub fn grammers_binary(dcs: &[GrammersDc], user: Option<(i64, i32, bool)>) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    let u32_le = |bytes: &mut Vec<u8>, value: u32| bytes.extend_from_slice(&value.to_le_bytes());
+    u32_le(&mut bytes, 0xa73e_b8ce);
+    u32_le(&mut bytes, u32::from(user.is_some()));
+    u32_le(&mut bytes, 0x1cb5_c415);
+    u32_le(&mut bytes, dcs.len() as u32);
+    for dc in dcs {
+        u32_le(&mut bytes, 0x756d_16b6);
+        let ip_flag = if dc.address.is_ipv4() { 1 } else { 2 };
+        u32_le(
+            &mut bytes,
+            ip_flag | if dc.auth_key.is_some() { 4 } else { 0 },
+        );
+        bytes.extend_from_slice(&dc.id.to_le_bytes());
+        match dc.address.ip() {
+            IpAddr::V4(ip) => bytes.extend_from_slice(&ip.octets()),
+            IpAddr::V6(ip) => bytes.extend_from_slice(&ip.octets()),
+        }
+        bytes.extend_from_slice(&i32::from(dc.address.port()).to_le_bytes());
+        if let Some(key) = &dc.auth_key {
+            bytes.extend_from_slice(&[254, 0, 1, 0]);
+            bytes.extend_from_slice(key);
+        }
+    }
+    if let Some((id, dc, bot)) = user {
+        u32_le(&mut bytes, 0x672f_428d);
+        bytes.extend_from_slice(&id.to_le_bytes());
+        bytes.extend_from_slice(&dc.to_le_bytes());
+        u32_le(&mut bytes, if bot { 0x9972_75b5 } else { 0xbc79_9737 });
+    }
+    bytes
+}

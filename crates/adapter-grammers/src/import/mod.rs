@@ -8,6 +8,7 @@
 //! | Pyrogram file     | SQLite, `sessions(dc_id, [api_id,] test_mode, auth_key, date, user_id, is_bot)` |
 //! | Pyrogram string   | urlsafe base64 of `>BI?256sQ?` (2.x), `>B?256sQ?` or `>B?256sI?` (older) |
 //! | grammers file     | SQLite (grammers 0.8+), `dc_home(dc_id)`, `dc_option(dc_id, ipv4, ipv6, auth_key)` |
+//! | grammers binary   | grammers-session 0.4 – 0.7's TL-serialized `session` (see `grammers_binary`) |
 //!
 //! Pyrogram keeps no server address: Telegram's known address of the DC is used
 //! (grammers' table). Test-server and bot sessions are refused. The label of an
@@ -16,6 +17,7 @@
 
 #[cfg(feature = "fixtures")]
 pub mod fixtures;
+mod grammers_binary;
 mod sqlite;
 mod strings;
 
@@ -39,6 +41,8 @@ pub enum SessionFormat {
     PyrogramString,
     /// grammers' SQLite session file.
     GrammersFile,
+    /// grammers' older binary session file.
+    GrammersBinary,
 }
 
 impl SessionFormat {
@@ -49,7 +53,7 @@ impl SessionFormat {
             Self::TelethonString => "telethon-string",
             Self::PyrogramFile => "pyrogram-file",
             Self::PyrogramString => "pyrogram-string",
-            Self::GrammersFile => "grammers",
+            Self::GrammersFile | Self::GrammersBinary => "grammers",
         }
     }
 }
@@ -62,6 +66,7 @@ impl fmt::Display for SessionFormat {
             Self::PyrogramFile => "Pyrogram file",
             Self::PyrogramString => "Pyrogram string",
             Self::GrammersFile => "grammers file",
+            Self::GrammersBinary => "grammers binary file",
         })
     }
 }
@@ -140,7 +145,7 @@ pub struct Scan {
 }
 
 /// Extensions read when scanning a folder; a single file is read whatever its name.
-pub const SESSION_EXTENSIONS: [&str; 5] = ["session", "sqlite", "db", "txt", "string"];
+pub const SESSION_EXTENSIONS: [&str; 6] = ["session", "sqlite", "db", "bin", "txt", "string"];
 
 /// Reads one file, or every session file of a folder (not recursing).
 pub fn scan(path: &Path) -> Result<Scan, ImportProblem> {
@@ -196,12 +201,15 @@ pub(crate) struct Found {
     pub phone_masked: Option<String>,
 }
 
-/// Reads one session file: SQLite (by its header) or a session string.
+/// Reads one session file: SQLite or grammers binary (by their first bytes), or a
+/// session string.
 pub fn read_file(file: &Path) -> Result<ParsedSession, String> {
     let label = label_of(file)?;
     let bytes = std::fs::read(file).map_err(|err| io_reason(&err))?;
     let found = if bytes.starts_with(sqlite::HEADER) {
         sqlite::read(file)?
+    } else if grammers_binary::is_grammers_binary(&bytes) {
+        grammers_binary::read(&bytes)?
     } else {
         let text = std::str::from_utf8(&bytes).map_err(|_| {
             "neither an SQLite session file nor a session string (not UTF-8 text)".to_owned()
