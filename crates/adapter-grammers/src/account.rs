@@ -255,13 +255,13 @@ impl TelegramAccount for GrammersAccount {
                         channel: input_channel(peer)?,
                     })
                     .await?;
-                self.joined_chat(result, Some(peer)).await
+                Box::pin(self.joined_chat(result, Some(peer))).await
             }
             JoinTarget::Invite(hash) => {
                 let result = self
                     .call(&tl::functions::messages::ImportChatInvite { hash: hash.clone() })
                     .await?;
-                self.joined_chat(result, None).await
+                Box::pin(self.joined_chat(result, None)).await
             }
         }
     }

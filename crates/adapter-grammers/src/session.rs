@@ -105,8 +105,10 @@ impl PgSession {
             .server_address
             .parse()
             .map_err(|_| SessionError::BadAddress { account })?;
-        let mut data = SessionData::default();
-        data.home_dc = stored.dc_id;
+        let mut data = SessionData {
+            home_dc: stored.dc_id,
+            ..SessionData::default()
+        };
         let option = data
             .dc_options
             .entry(stored.dc_id)

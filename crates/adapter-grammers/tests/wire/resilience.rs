@@ -28,15 +28,16 @@ async fn a_flood_wait_comes_back_at_once_and_is_not_slept(pool: PgPool) {
         elapsed < Duration::from_secs(2),
         "returned after {elapsed:?} for a {wait}s wait"
     );
-    let world = sim.world();
-    let counters = world.counters("ayu").unwrap();
-    assert_eq!(
-        counters.calls_of(MethodClass::Join),
-        4,
-        "no automatic retry"
-    );
-    assert_eq!(counters.flood_waits_of(MethodClass::Join), 1);
-    drop(world);
+    let (joins, flood_waits) = {
+        let world = sim.world();
+        let counters = world.counters("ayu").unwrap();
+        (
+            counters.calls_of(MethodClass::Join),
+            counters.flood_waits_of(MethodClass::Join),
+        )
+    };
+    assert_eq!(joins, 4, "no automatic retry");
+    assert_eq!(flood_waits, 1);
     tg.close().await;
 }
 
