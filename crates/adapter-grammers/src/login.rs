@@ -229,19 +229,8 @@ impl Login<'_> {
     async fn submit_code(&self, token: &LoginToken) -> Result<SignedIn, LoginError> {
         const STEP: &str = "signing in";
         for attempt in 1..=MAX_ATTEMPTS {
-            let code = self
-                .prompts
-                .code()
-                .await
-                .map_err(|reason| LoginError::Prompt {
-                    what: "login code",
-                    reason,
-                })?
-                .ok_or(if attempt == 1 {
-                    LoginError::NoInput("login code")
-                } else {
-                    LoginError::InvalidCode
-                })?;
+            let asked = self.prompts.code().await;
+            let code = answer("login code", attempt, LoginError::InvalidCode, asked)?;
             let call = self.pool.client.sign_in(token, code.expose_secret().trim());
             match self.bounded(STEP, call).await? {
                 Ok(user) => return Ok(SignedIn::User(user.raw.id())),
@@ -264,19 +253,8 @@ impl Login<'_> {
         const STEP: &str = "checking the 2FA password";
         for attempt in 1..=MAX_ATTEMPTS {
             let hint = token.hint().map(str::to_owned);
-            let password = self
-                .prompts
-                .password(hint.as_deref())
-                .await
-                .map_err(|reason| LoginError::Prompt {
-                    what: "2FA password",
-                    reason,
-                })?
-                .ok_or(if attempt == 1 {
-                    LoginError::NoInput("2FA password")
-                } else {
-                    LoginError::InvalidPassword
-                })?;
+            let asked = self.prompts.password(hint.as_deref()).await;
+            let password = answer("2FA password", attempt, LoginError::InvalidPassword, asked)?;
             let call = self
                 .pool
                 .client
@@ -294,6 +272,22 @@ impl Login<'_> {
             }
         }
         Err(LoginError::InvalidPassword)
+    }
+}
+
+/// What the operator answered on `attempt`: the input, or the reason to stop (no
+/// input at all, or `refused` when the input ran out after a refused attempt).
+fn answer(
+    what: &'static str,
+    attempt: u32,
+    refused: LoginError,
+    asked: Result<Option<SecretString>, String>,
+) -> Result<SecretString, LoginError> {
+    match asked {
+        Ok(Some(input)) => Ok(input),
+        Ok(None) if attempt == 1 => Err(LoginError::NoInput(what)),
+        Ok(None) => Err(refused),
+        Err(reason) => Err(LoginError::Prompt { what, reason }),
     }
 }
 

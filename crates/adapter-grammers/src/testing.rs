@@ -188,18 +188,28 @@ pub fn test_cipher() -> SessionCipher {
 
 /// Creates fleet account `label` holding the scenario account's session.
 pub async fn enrol(store: &Store, sim: &SimWorld, label: &str) -> AccountRef {
-    let account = store
-        .create_account(&NewAccount {
-            label: label.to_owned(),
-            phone_masked: Some(sim.phone_masked(label)),
-            ..NewAccount::default()
-        })
-        .await
-        .expect("the account is created");
+    let account = create_account(store, label, Some(sim.phone_masked(label))).await;
     store
         .save_session(account.id, &sim.stored_session(label), &test_cipher())
         .await
         .expect("the session is stored");
+    account
+}
+
+/// Creates fleet account `label` without a session.
+pub async fn account_without_session(store: &Store, label: &str) -> AccountRef {
+    create_account(store, label, None).await
+}
+
+async fn create_account(store: &Store, label: &str, phone_masked: Option<String>) -> AccountRef {
+    let account = store
+        .create_account(&NewAccount {
+            label: label.to_owned(),
+            phone_masked,
+            ..NewAccount::default()
+        })
+        .await
+        .expect("the account is created");
     AccountRef {
         id: account.id,
         label: label.to_owned(),

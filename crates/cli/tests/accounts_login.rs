@@ -7,10 +7,11 @@ use common::{Run, database_url, tgfleet_with_stdin};
 use sqlx::PgPool;
 use std::time::Duration;
 use tgfleet_adapter_grammers::testing::{
-    SimWorld, TEST_API_HASH, TEST_API_ID, TEST_SESSION_KEY, enrol, test_cipher,
+    SimWorld, TEST_API_HASH, TEST_API_ID, TEST_SESSION_KEY, account_without_session, enrol,
+    test_cipher,
 };
 use tgfleet_domain::AccountStatus;
-use tgfleet_store::{NewAccount, Store};
+use tgfleet_store::Store;
 
 /// Runs `tgfleet ARGS` off the async runtime (tg-sim keeps serving meanwhile).
 async fn tgfleet_in(url: &str, args: &[&str], stdin: &str) -> Run {
@@ -158,13 +159,7 @@ async fn check_stores_who_each_active_account_is(pool: PgPool) {
     let ayu = enrol(&store, &sim, "ayu").await;
     enrol(&store, &sim, "citra").await;
     enrol(&store, &sim, "dedi").await;
-    store
-        .create_account(&NewAccount {
-            label: "bare".to_owned(),
-            ..NewAccount::default()
-        })
-        .await
-        .unwrap();
+    account_without_session(&store, "bare").await;
     let busy = enrol(&store, &sim, "eka").await;
     let held = store
         .try_acquire_lease(

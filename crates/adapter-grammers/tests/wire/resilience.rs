@@ -151,17 +151,8 @@ async fn revoked_deactivated_and_missing_sessions_are_told_apart(pool: PgPool) {
     );
     tg.close().await;
 
-    let bare = store
-        .create_account(&NewAccount {
-            label: "bare".to_owned(),
-            ..NewAccount::default()
-        })
-        .await
-        .unwrap();
-    let error = connector
-        .connect(&account_ref(bare.id, "bare"))
-        .await
-        .unwrap_err();
+    let bare = account_without_session(&store, "bare").await;
+    let error = connector.connect(&bare).await.unwrap_err();
     assert_eq!(error, TgError::Unauthorized("no session".to_owned()));
 }
 
@@ -169,13 +160,7 @@ async fn revoked_deactivated_and_missing_sessions_are_told_apart(pool: PgPool) {
 async fn an_unknown_key_fails_to_connect_and_the_stored_session_stays(pool: PgPool) {
     let sim = SimWorld::start().await;
     let store = Store::from_pool(pool);
-    let ghost = store
-        .create_account(&NewAccount {
-            label: "ghost".to_owned(),
-            ..NewAccount::default()
-        })
-        .await
-        .unwrap();
+    let ghost = account_without_session(&store, "ghost").await;
     let mut session = sim.stored_session("ayu");
     session.auth_key = secrecy::SecretBox::new(Box::new([0x5A; 256]));
     store
@@ -184,7 +169,7 @@ async fn an_unknown_key_fails_to_connect_and_the_stored_session_stays(pool: PgPo
         .unwrap();
 
     let error = test_connector(store.clone())
-        .connect(&account_ref(ghost.id, "ghost"))
+        .connect(&ghost)
         .await
         .unwrap_err();
     assert!(matches!(error, TgError::Transient(_)), "{error:?}");

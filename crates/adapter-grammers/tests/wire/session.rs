@@ -30,13 +30,7 @@ fn option(id: i32, address: &str, key: Option<u8>) -> DcOption {
 async fn the_session_reads_postgres_and_writes_back_only_changes_of_its_home(pool: PgPool) {
     let store = Store::from_pool(pool);
     let cipher = test_cipher();
-    let account = store
-        .create_account(&NewAccount {
-            label: "alpha".to_owned(),
-            ..NewAccount::default()
-        })
-        .await
-        .unwrap();
+    let account = account_without_session(&store, "alpha").await;
     store
         .save_session(
             account.id,
@@ -121,13 +115,7 @@ async fn the_session_reads_postgres_and_writes_back_only_changes_of_its_home(poo
 async fn a_fresh_session_is_stored_once_grammers_has_a_key(pool: PgPool) {
     let store = Store::from_pool(pool);
     let cipher = test_cipher();
-    let account = store
-        .create_account(&NewAccount {
-            label: "beta".to_owned(),
-            ..NewAccount::default()
-        })
-        .await
-        .unwrap();
+    let account = account_without_session(&store, "beta").await;
     let session = PgSession::fresh(store.clone(), cipher.clone(), account.id, "login");
     assert_eq!(session.home_dc_id().unwrap(), 2);
     assert_eq!(session.dc_option(2).unwrap().unwrap().auth_key, None);
