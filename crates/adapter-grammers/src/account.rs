@@ -115,7 +115,8 @@ impl GrammersAccount {
         self.usable()?;
         let failures = self.connection_failures.fetch_add(1, Ordering::AcqRel) + 1;
         let pause = self.backoff.pause(failures);
-        tracing::debug!(account = %self.label, %error, ?pause, failures, "connection lost; retrying once");
+        let seen = map_invocation_error(&error);
+        tracing::debug!(account = %self.label, error = %seen, ?pause, failures, "connection lost; retrying once");
         tokio::time::sleep(pause).await;
         self.usable()?;
         match self.client.invoke(request).await {

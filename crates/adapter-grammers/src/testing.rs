@@ -188,7 +188,26 @@ pub fn test_cipher() -> SessionCipher {
 
 /// Creates fleet account `label` holding the scenario account's session.
 pub async fn enrol(store: &Store, sim: &SimWorld, label: &str) -> AccountRef {
-    let account = create_account(store, label, Some(sim.phone_masked(label))).await;
+    enrol_with_proxy(store, sim, label, None).await
+}
+
+/// [`enrol`], with a proxy URL on the account.
+pub async fn enrol_with_proxy(
+    store: &Store,
+    sim: &SimWorld,
+    label: &str,
+    proxy: Option<&str>,
+) -> AccountRef {
+    let account = create_account(
+        store,
+        NewAccount {
+            label: label.to_owned(),
+            phone_masked: Some(sim.phone_masked(label)),
+            proxy: proxy.map(|url| SecretString::from(url.to_owned())),
+            ..NewAccount::default()
+        },
+    )
+    .await;
     store
         .save_session(account.id, &sim.stored_session(label), &test_cipher())
         .await
@@ -198,21 +217,24 @@ pub async fn enrol(store: &Store, sim: &SimWorld, label: &str) -> AccountRef {
 
 /// Creates fleet account `label` without a session.
 pub async fn account_without_session(store: &Store, label: &str) -> AccountRef {
-    create_account(store, label, None).await
+    create_account(
+        store,
+        NewAccount {
+            label: label.to_owned(),
+            ..NewAccount::default()
+        },
+    )
+    .await
 }
 
-async fn create_account(store: &Store, label: &str, phone_masked: Option<String>) -> AccountRef {
-    let account = store
-        .create_account(&NewAccount {
-            label: label.to_owned(),
-            phone_masked,
-            ..NewAccount::default()
-        })
+async fn create_account(store: &Store, account: NewAccount) -> AccountRef {
+    let created = store
+        .create_account(&account)
         .await
         .expect("the account is created");
     AccountRef {
-        id: account.id,
-        label: label.to_owned(),
+        id: created.id,
+        label: account.label,
     }
 }
 

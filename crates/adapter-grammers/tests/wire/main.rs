@@ -2,6 +2,7 @@
 //! serving a simulated world, with sessions in a fresh Postgres database per test.
 
 mod port;
+mod proxy;
 mod resilience;
 mod session;
 mod support;

@@ -6,7 +6,8 @@ pub use std::sync::Arc;
 pub use std::time::{Duration, Instant};
 pub use tg_world::{MethodClass, SentKind, SentRecord};
 pub use tgfleet_adapter_grammers::testing::{
-    SimWorld, account_ref, account_without_session, enrol, test_cipher, test_connector,
+    SimWorld, account_ref, account_without_session, enrol, enrol_with_proxy, test_cipher,
+    test_connector,
 };
 pub use tgfleet_domain::GroupHandle;
 pub use tgfleet_store::Store;
