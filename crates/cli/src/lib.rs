@@ -46,7 +46,7 @@ pub enum Command {
     /// The group catalogue: import, list.
     #[command(subcommand)]
     Groups(commands::groups::GroupsCommand),
-    /// The fleet's accounts: list, suspend, resume.
+    /// The fleet's accounts: list, suspend, resume, login, import, check.
     #[command(subcommand)]
     Accounts(commands::accounts::AccountsCommand),
     /// Today's numbers and posts per day (the same views psql shows).

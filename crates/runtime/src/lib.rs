@@ -4,6 +4,7 @@
 
 pub mod boot;
 pub mod clock;
+pub mod connector;
 pub mod context;
 pub mod cron;
 pub mod health;
@@ -13,6 +14,7 @@ pub mod work;
 
 pub use boot::{Boot, boot, exit_code};
 pub use clock::ServiceClock;
+pub use connector::{production_connector, session_cipher};
 pub use context::{ServiceContext, holder_name};
 pub use cron::CronTicker;
 pub use health::FleetHealth;

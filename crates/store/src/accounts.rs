@@ -144,7 +144,7 @@ macro_rules! select_accounts {
 /// Statuses an operator may resume from.
 const RESUMABLE: [AccountStatus; 2] = [AccountStatus::Suspended, AccountStatus::Resting];
 
-fn check_label(label: &str) -> Result<(), StoreError> {
+pub(crate) fn check_label(label: &str) -> Result<(), StoreError> {
     let valid = (1..=64).contains(&label.len())
         && label
             .chars()
@@ -159,7 +159,7 @@ fn check_label(label: &str) -> Result<(), StoreError> {
     }
 }
 
-fn check_masked(phone_masked: &str) -> Result<(), StoreError> {
+pub(crate) fn check_masked(phone_masked: &str) -> Result<(), StoreError> {
     let digits = phone_masked.chars().filter(char::is_ascii_digit).count();
     if digits <= 4 {
         Ok(())

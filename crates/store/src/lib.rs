@@ -16,6 +16,7 @@ mod fleet;
 mod groups;
 mod leases;
 mod notify;
+mod onboarding;
 mod sessions;
 mod stats;
 
@@ -26,6 +27,7 @@ pub use events::{NewEvent, record_event};
 pub use groups::{Group, GroupFilter, ImportReport, ImportedGroup};
 pub use leases::{Lease, check_lease};
 pub use notify::{CHANGES_CHANNEL, ChangeListener};
+pub use onboarding::{ImportOutcome, LoginRecorded, SessionImport, WhoamiOutcome};
 pub use sessions::{AUTH_KEY_BYTES, SessionCipher, StoredSession};
 pub use stats::{Overview, PostsPerDay};
 

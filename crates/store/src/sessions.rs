@@ -151,30 +151,15 @@ impl Store {
         session: &StoredSession,
         cipher: &SessionCipher,
     ) -> Result<(), StoreError> {
-        let sealed = cipher.seal(account, session.auth_key.expose_secret());
-        let result = sqlx::query(
-            "INSERT INTO account_sessions (account_id, dc_id, server_address, auth_key_sealed, source)
-             VALUES ($1, $2, $3, $4, $5)
-             ON CONFLICT (account_id) DO UPDATE
-                SET dc_id = EXCLUDED.dc_id,
-                    server_address = EXCLUDED.server_address,
-                    auth_key_sealed = EXCLUDED.auth_key_sealed,
-                    source = EXCLUDED.source,
-                    updated_at = now()",
-        )
-        .bind(account.0)
-        .bind(session.dc_id)
-        .bind(&session.server_address)
-        .bind(&sealed)
-        .bind(&session.source)
-        .execute(&self.pool)
-        .await;
+        let result = upsert_session(&self.pool, account, session, cipher).await;
         match result {
             Ok(_) => Ok(()),
-            Err(sqlx::Error::Database(db)) if db.is_foreign_key_violation() => {
+            Err(StoreError::Database(sqlx::Error::Database(db)))
+                if db.is_foreign_key_violation() =>
+            {
                 Err(StoreError::not_found(format!("account {account}")))
             }
-            Err(err) => Err(err.into()),
+            Err(err) => Err(err),
         }
     }
 
@@ -202,4 +187,33 @@ impl Store {
             source,
         }))
     }
+}
+
+/// `INSERT .. ON CONFLICT (account_id) DO UPDATE` of a sealed session, on any executor
+/// (the pool, or a transaction of a larger operation).
+pub(crate) async fn upsert_session<'e>(
+    executor: impl sqlx::PgExecutor<'e>,
+    account: AccountId,
+    session: &StoredSession,
+    cipher: &SessionCipher,
+) -> Result<(), StoreError> {
+    let sealed = cipher.seal(account, session.auth_key.expose_secret());
+    sqlx::query(
+        "INSERT INTO account_sessions (account_id, dc_id, server_address, auth_key_sealed, source)
+         VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (account_id) DO UPDATE
+            SET dc_id = EXCLUDED.dc_id,
+                server_address = EXCLUDED.server_address,
+                auth_key_sealed = EXCLUDED.auth_key_sealed,
+                source = EXCLUDED.source,
+                updated_at = now()",
+    )
+    .bind(account.0)
+    .bind(session.dc_id)
+    .bind(&session.server_address)
+    .bind(&sealed)
+    .bind(&session.source)
+    .execute(executor)
+    .await?;
+    Ok(())
 }

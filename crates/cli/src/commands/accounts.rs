@@ -1,9 +1,10 @@
-//! `tgfleet accounts list | suspend | resume`
+//! `tgfleet accounts list | suspend | resume | login | import | check`
 
 use crate::output::{print, print_line};
 use crate::table::{Align, Table};
 use crate::{CliError, Context};
 use clap::Subcommand;
+use std::path::PathBuf;
 
 /// `tgfleet accounts ...`
 #[derive(Debug, Subcommand)]
@@ -23,6 +24,28 @@ pub enum AccountsCommand {
         /// The account's label.
         label: String,
     },
+    /// Sign an account in with a login code (and its 2FA password), creating it if new.
+    /// Asks without echo on a terminal; otherwise reads one line of stdin per answer.
+    Login {
+        /// The account's label.
+        label: String,
+        /// The account's phone number in international form (shown only masked).
+        #[arg(long)]
+        phone: String,
+    },
+    /// Import session files: a file, or every .session/.sqlite/.db/.txt/.string file of a
+    /// folder (Telethon and Pyrogram files and strings, grammers files). The label is the
+    /// file's stem.
+    Import {
+        /// A session file or a folder of them (e.g. sessions/).
+        path: PathBuf,
+        /// Overwrite an account's different stored session instead of refusing.
+        #[arg(long)]
+        replace: bool,
+    },
+    /// Ask Telegram who each active account is (under its lease); store unauthorized
+    /// and deactivated accounts as such.
+    Check,
 }
 
 /// Runs an `accounts` subcommand.
@@ -52,6 +75,13 @@ pub async fn run(context: &Context, command: AccountsCommand) -> Result<(), CliE
             ));
             Ok(())
         }
+        AccountsCommand::Login { label, phone } => {
+            super::accounts_login::run(context, &label, &phone).await
+        }
+        AccountsCommand::Import { path, replace } => {
+            super::accounts_import::run(context, &path, replace).await
+        }
+        AccountsCommand::Check => super::accounts_check::run(context).await,
     }
 }
 

@@ -1,6 +1,9 @@
 //! One module per subcommand group.
 
 pub mod accounts;
+pub mod accounts_check;
+pub mod accounts_import;
+pub mod accounts_login;
 pub mod groups;
 pub mod migrate;
 pub mod stats;

@@ -43,12 +43,7 @@ impl From<Output> for Run {
 
 /// `tgfleet ARGS` with a clean environment plus `env`.
 pub fn tgfleet_with_env(args: &[&str], env: &[(&str, &str)]) -> Run {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_tgfleet"));
-    command.env_clear().args(args);
-    for (name, value) in env {
-        command.env(name, value);
-    }
-    command.output().expect("tgfleet runs").into()
+    tgfleet_with_stdin(args, env, "")
 }
 
 /// `tgfleet ARGS` against the database at `url`.
@@ -94,4 +89,27 @@ pub fn psql(url: &str, sql: &str) -> String {
         String::from_utf8_lossy(&output.stderr)
     );
     String::from_utf8(output.stdout).expect("psql prints UTF-8")
+}
+
+/// `tgfleet ARGS` with a clean environment plus `env`, `stdin` written to its input.
+pub fn tgfleet_with_stdin(args: &[&str], env: &[(&str, &str)], stdin: &str) -> Run {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut command = Command::new(env!("CARGO_BIN_EXE_tgfleet"));
+    command
+        .env_clear()
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    let mut child = command.spawn().expect("tgfleet runs");
+    let mut input = child.stdin.take().expect("stdin is piped");
+    input
+        .write_all(stdin.as_bytes())
+        .expect("stdin accepts the input");
+    drop(input);
+    child.wait_with_output().expect("tgfleet finishes").into()
 }

@@ -1,0 +1,340 @@
+//! Telegram's TL types onto the port's values, and port peers onto input peers.
+
+use chrono::{DateTime, Utc};
+use grammers_tl_types as tl;
+use tgfleet_telegram::{
+    BannedRights, ChatKind, InvitePreview, MessageRef, PeerKind, PeerRef, ResolvedChat, TgError,
+};
+
+/// The error for a peer kind a channel-only method cannot take (as Telegram answers it).
+pub(crate) fn not_a_channel() -> TgError {
+    TgError::from_rpc(400, "PEER_ID_INVALID", None)
+}
+
+/// The input peer for a stored peer reference.
+pub(crate) fn input_peer(peer: &PeerRef) -> tl::enums::InputPeer {
+    match peer.kind {
+        PeerKind::Channel => tl::types::InputPeerChannel {
+            channel_id: peer.id,
+            access_hash: peer.access_hash,
+        }
+        .into(),
+        PeerKind::Chat => tl::types::InputPeerChat { chat_id: peer.id }.into(),
+        PeerKind::User => tl::types::InputPeerUser {
+            user_id: peer.id,
+            access_hash: peer.access_hash,
+        }
+        .into(),
+    }
+}
+
+/// The input channel for a channel or supergroup; other peers are refused.
+pub(crate) fn input_channel(peer: &PeerRef) -> Result<tl::enums::InputChannel, TgError> {
+    match peer.kind {
+        PeerKind::Channel => Ok(tl::types::InputChannel {
+            channel_id: peer.id,
+            access_hash: peer.access_hash,
+        }
+        .into()),
+        PeerKind::Chat | PeerKind::User => Err(not_a_channel()),
+    }
+}
+
+fn channel_kind(channel: &tl::types::Channel) -> ChatKind {
+    if channel.gigagroup {
+        ChatKind::Gigagroup
+    } else if channel.megagroup {
+        ChatKind::Supergroup
+    } else {
+        ChatKind::Broadcast
+    }
+}
+
+/// The kind of a chat as Telegram describes it, when it is a group or channel.
+pub(crate) fn chat_kind(chat: &tl::enums::Chat) -> Option<ChatKind> {
+    match chat {
+        tl::enums::Chat::Channel(channel) => Some(channel_kind(channel)),
+        tl::enums::Chat::ChannelForbidden(forbidden) => Some(if forbidden.megagroup {
+            ChatKind::Supergroup
+        } else {
+            ChatKind::Broadcast
+        }),
+        tl::enums::Chat::Chat(_) | tl::enums::Chat::Forbidden(_) => Some(ChatKind::BasicGroup),
+        _ => None,
+    }
+}
+
+/// A chat the account can address, or why it cannot.
+pub(crate) fn resolved_chat(chat: &tl::enums::Chat) -> Result<ResolvedChat, TgError> {
+    match chat {
+        tl::enums::Chat::Channel(channel) => Ok(ResolvedChat {
+            peer: PeerRef {
+                id: channel.id,
+                access_hash: channel.access_hash.unwrap_or(0),
+                kind: PeerKind::Channel,
+            },
+            title: channel.title.clone(),
+            kind: channel_kind(channel),
+            username: channel.username.clone(),
+        }),
+        tl::enums::Chat::Chat(chat) => Ok(ResolvedChat {
+            peer: PeerRef {
+                id: chat.id,
+                access_hash: 0,
+                kind: PeerKind::Chat,
+            },
+            title: chat.title.clone(),
+            kind: ChatKind::BasicGroup,
+            username: None,
+        }),
+        tl::enums::Chat::ChannelForbidden(_) | tl::enums::Chat::Forbidden(_) => {
+            Err(TgError::BannedInGroup("CHANNEL_FORBIDDEN".to_owned()))
+        }
+        _ => Err(TgError::Inaccessible("CHAT_EMPTY".to_owned())),
+    }
+}
+
+/// The chat with `id` among those an answer carries.
+pub(crate) fn find_chat(chats: &[tl::enums::Chat], id: i64) -> Option<&tl::enums::Chat> {
+    chats.iter().find(|chat| chat.id() == id)
+}
+
+/// What an invite shows before joining.
+pub(crate) fn invite_preview(invite: &tl::types::ChatInvite) -> InvitePreview {
+    InvitePreview {
+        title: invite.title.clone(),
+        request_needed: invite.request_needed,
+        broadcast: invite.broadcast,
+        participants: invite.participants_count,
+    }
+}
+
+/// What a peekable invite (a chat visible before joining) shows.
+pub(crate) fn peek_preview(chat: &tl::enums::Chat) -> InvitePreview {
+    let (title, broadcast, participants) = match chat {
+        tl::enums::Chat::Channel(channel) => (
+            channel.title.clone(),
+            channel_kind(channel) == ChatKind::Broadcast,
+            channel.participants_count.unwrap_or(0),
+        ),
+        tl::enums::Chat::Chat(chat) => (chat.title.clone(), false, chat.participants_count),
+        _ => (String::new(), false, 0),
+    };
+    InvitePreview {
+        title,
+        request_needed: false,
+        broadcast,
+        participants,
+    }
+}
+
+/// The chats an `Updates` answer carries.
+pub(crate) fn updates_chats(updates: &tl::enums::Updates) -> &[tl::enums::Chat] {
+    match updates {
+        tl::enums::Updates::Updates(updates) => &updates.chats,
+        tl::enums::Updates::Combined(updates) => &updates.chats,
+        _ => &[],
+    }
+}
+
+/// A Unix timestamp as a UTC instant (0 and out-of-range values give `None`).
+pub(crate) fn timestamp(seconds: i32) -> Option<DateTime<Utc>> {
+    (seconds > 0)
+        .then(|| DateTime::from_timestamp(i64::from(seconds), 0))
+        .flatten()
+}
+
+/// Telegram's banned rights onto the port's: plain text counts as "send messages",
+/// and a ban of all messages bans media and links too.
+pub(crate) fn banned_rights(rights: &tl::enums::ChatBannedRights) -> BannedRights {
+    let tl::enums::ChatBannedRights::Rights(rights) = rights;
+    let send_messages = rights.send_messages || rights.send_plain;
+    BannedRights {
+        view_messages: rights.view_messages,
+        send_messages,
+        send_media: rights.send_messages || rights.send_media,
+        embed_links: rights.send_messages || rights.embed_links,
+        until: timestamp(rights.until_date),
+    }
+}
+
+/// Messages of a history answer, newest first as Telegram sends them.
+pub(crate) fn history(messages: tl::enums::messages::Messages) -> Vec<MessageRef> {
+    let messages = match messages {
+        tl::enums::messages::Messages::Messages(answer) => answer.messages,
+        tl::enums::messages::Messages::Slice(answer) => answer.messages,
+        tl::enums::messages::Messages::ChannelMessages(answer) => answer.messages,
+        tl::enums::messages::Messages::NotModified(_) => Vec::new(),
+    };
+    messages
+        .into_iter()
+        .filter_map(|message| match message {
+            tl::enums::Message::Message(message) => Some(MessageRef {
+                id: message.id,
+                date: timestamp(message.date).unwrap_or_default(),
+                outgoing: message.out,
+            }),
+            tl::enums::Message::Service(message) => Some(MessageRef {
+                id: message.id,
+                date: timestamp(message.date).unwrap_or_default(),
+                outgoing: message.out,
+            }),
+            tl::enums::Message::Empty(_) => None,
+        })
+        .collect()
+}
+
+/// The id and date of the message a send created, from the `Updates` answer:
+/// `updateShortSentMessage`, or the new message whose `updateMessageID` carries
+/// `random_id` (the first new message when there is none).
+pub(crate) fn sent_message(
+    updates: &tl::enums::Updates,
+    random_id: i64,
+) -> Option<(i32, DateTime<Utc>)> {
+    let (list, date) = match updates {
+        tl::enums::Updates::UpdateShortSentMessage(sent) => {
+            return Some((sent.id, timestamp(sent.date)?));
+        }
+        tl::enums::Updates::Updates(updates) => (updates.updates.as_slice(), updates.date),
+        tl::enums::Updates::Combined(updates) => (updates.updates.as_slice(), updates.date),
+        tl::enums::Updates::UpdateShort(short) => (std::slice::from_ref(&short.update), short.date),
+        _ => return None,
+    };
+    let assigned = list.iter().find_map(|update| match update {
+        tl::enums::Update::MessageId(assigned) if assigned.random_id == random_id => {
+            Some(assigned.id)
+        }
+        _ => None,
+    });
+    let new_messages = list.iter().filter_map(|update| match update {
+        tl::enums::Update::NewChannelMessage(new) => Some(&new.message),
+        tl::enums::Update::NewMessage(new) => Some(&new.message),
+        _ => None,
+    });
+    let mut first = None;
+    for message in new_messages {
+        let tl::enums::Message::Message(message) = message else {
+            continue;
+        };
+        if assigned.is_none_or(|id| id == message.id) {
+            first = Some((message.id, message.date));
+            break;
+        }
+    }
+    let (id, date) = match (first, assigned) {
+        (Some(found), _) => found,
+        (None, Some(id)) => (id, date),
+        (None, None) => return None,
+    };
+    Some((
+        id,
+        timestamp(date).or_else(|| timestamp(list_date(updates)))?,
+    ))
+}
+
+fn list_date(updates: &tl::enums::Updates) -> i32 {
+    match updates {
+        tl::enums::Updates::Updates(updates) => updates.date,
+        tl::enums::Updates::Combined(updates) => updates.date,
+        tl::enums::Updates::UpdateShort(short) => short.date,
+        _ => 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rights(edit: impl FnOnce(&mut tl::types::ChatBannedRights)) -> tl::enums::ChatBannedRights {
+        let mut rights = tl::types::ChatBannedRights {
+            view_messages: false,
+            send_messages: false,
+            send_media: false,
+            send_stickers: false,
+            send_gifs: false,
+            send_games: false,
+            send_inline: false,
+            embed_links: false,
+            send_polls: false,
+            change_info: false,
+            invite_users: false,
+            pin_messages: false,
+            manage_topics: false,
+            send_photos: false,
+            send_videos: false,
+            send_roundvideos: false,
+            send_audios: false,
+            send_voices: false,
+            send_docs: false,
+            send_plain: false,
+            edit_rank: false,
+            send_reactions: false,
+            manage_linked_peers: false,
+            until_date: 0,
+        };
+        edit(&mut rights);
+        rights.into()
+    }
+
+    #[test]
+    fn banned_rights_follow_telegrams_implications() {
+        assert_eq!(banned_rights(&rights(|_| {})), BannedRights::default());
+        let all = banned_rights(&rights(|r| r.send_messages = true));
+        assert!(all.send_messages && all.send_media && all.embed_links);
+        let plain = banned_rights(&rights(|r| r.send_plain = true));
+        assert!(plain.send_messages && !plain.send_media);
+        let until = banned_rights(&rights(|r| {
+            r.embed_links = true;
+            r.until_date = 1_800_000_000;
+        }));
+        assert!(until.embed_links && !until.send_messages);
+        assert_eq!(until.until, DateTime::from_timestamp(1_800_000_000, 0));
+    }
+
+    #[test]
+    fn the_sent_message_is_found_by_random_id() {
+        let empty_message = |id: i32| -> tl::enums::Update {
+            tl::types::UpdateNewChannelMessage {
+                message: tl::types::MessageEmpty { id, peer_id: None }.into(),
+                pts: 1,
+                pts_count: 1,
+            }
+            .into()
+        };
+        let updates: tl::enums::Updates = tl::types::Updates {
+            updates: vec![
+                empty_message(7),
+                tl::types::UpdateMessageId {
+                    id: 9,
+                    random_id: 42,
+                }
+                .into(),
+            ],
+            users: vec![],
+            chats: vec![],
+            date: 1_700_000_000,
+            seq: 0,
+        }
+        .into();
+        assert_eq!(
+            sent_message(&updates, 42),
+            Some((9, DateTime::from_timestamp(1_700_000_000, 0).unwrap()))
+        );
+        assert_eq!(sent_message(&updates, 41), None);
+        let short: tl::enums::Updates = tl::types::UpdateShortSentMessage {
+            out: true,
+            id: 5,
+            pts: 1,
+            pts_count: 1,
+            date: 1_700_000_100,
+            media: None,
+            entities: None,
+            ttl_period: None,
+        }
+        .into();
+        assert_eq!(
+            sent_message(&short, 0),
+            Some((5, DateTime::from_timestamp(1_700_000_100, 0).unwrap()))
+        );
+    }
+}

@@ -1,0 +1,8 @@
+//! Wire tests: the production adapter through the real grammers client against tg-sim
+//! serving a simulated world, with sessions in a fresh Postgres database per test.
+
+mod port;
+mod proxy;
+mod resilience;
+mod session;
+mod support;
