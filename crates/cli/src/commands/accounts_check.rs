@@ -3,10 +3,13 @@
 use crate::output::{print, print_line};
 use crate::table::{Align, Table};
 use crate::{CliError, Context};
+use tgfleet_config::Service;
 use tgfleet_domain::{AccountStatus, Clock, SystemClock};
-use tgfleet_runtime::production_connector;
-use tgfleet_store::{Account, Store, WhoamiOutcome};
-use tgfleet_telegram::{AccountRef, Connector, TgError};
+use tgfleet_runtime::{
+    AccountRunner, Leased, ServiceClock, WorkError, holder_name, production_connector,
+};
+use tgfleet_store::{Account, Store, StoreError, WhoamiOutcome};
+use tgfleet_telegram::{AccountRef, TgError};
 
 /// How checking one account ended.
 enum Checked {
@@ -21,7 +24,13 @@ enum Checked {
 pub async fn run(context: &Context) -> Result<(), CliError> {
     let store = context.store().await?;
     let connector = production_connector(&context.settings, store.clone())?;
-    let holder = format!("tgfleet-accounts-check-{}", std::process::id());
+    let runner = AccountRunner::new(
+        store.clone(),
+        connector,
+        ServiceClock::System,
+        holder_name(Service::All).replacen("tgfleet", "tgfleet-accounts-check", 1),
+        context.settings.leases.ttl(),
+    );
     let accounts: Vec<Account> = store
         .list_accounts()
         .await?
@@ -36,7 +45,7 @@ pub async fn run(context: &Context) -> Result<(), CliError> {
     ]);
     let (mut ok, mut unauthorized, mut deactivated, mut busy, mut failed) = (0, 0, 0, 0, 0);
     for account in &accounts {
-        let checked = check(context, &store, connector.as_ref(), &holder, account).await?;
+        let checked = check(&runner, &store, account).await?;
         let (result, detail) = match checked {
             Checked::Recorded(WhoamiOutcome::SignedIn { user_id }) => {
                 ok += 1;
@@ -79,49 +88,67 @@ pub async fn run(context: &Context) -> Result<(), CliError> {
     Ok(())
 }
 
-/// One account: lease, connect, whoami, close, record (fenced), release.
+/// One account under [`AccountRunner`]: lease, connect, whoami, record (fenced by the
+/// lease), close, release. An account refused at connect time (no session, revoked,
+/// deactivated) gets its status stored after the lease is released: a status change
+/// that any later check would repeat.
 async fn check(
-    context: &Context,
+    runner: &AccountRunner,
     store: &Store,
-    connector: &dyn Connector,
-    holder: &str,
     account: &Account,
 ) -> Result<Checked, CliError> {
-    let ttl = context.settings.leases.ttl();
-    let Some(lease) = store
-        .try_acquire_lease(account.id, holder, SystemClock.now(), ttl)
-        .await?
-    else {
-        let current = store.lease_of(account.id).await?;
-        return Ok(Checked::Busy(
-            current.map(|lease| lease.holder).unwrap_or_default(),
-        ));
-    };
     let target = AccountRef {
         id: account.id,
         label: account.label.clone(),
     };
-    let found = match connector.connect(&target).await {
-        Ok(telegram) => {
-            let me = telegram.whoami().await;
-            telegram.close().await;
-            me.map(|me| me.user_id)
-        }
-        Err(error) => Err(error),
-    };
-    let outcome = match found {
-        Ok(user_id) => WhoamiOutcome::SignedIn { user_id },
-        Err(TgError::Unauthorized(reason)) => WhoamiOutcome::Unauthorized(reason),
-        Err(TgError::Deactivated(reason)) => WhoamiOutcome::Deactivated(reason),
-        Err(other) => {
-            store.release_lease(&lease, SystemClock.now()).await?;
-            return Ok(Checked::Failed(other.to_string()));
-        }
-    };
-    let recorded = store
-        .record_whoami(&lease, &outcome, SystemClock.now())
+    let worked = runner
+        .with_account(&target, async |session| {
+            let outcome = match session.telegram.whoami().await {
+                Ok(me) => WhoamiOutcome::SignedIn {
+                    user_id: me.user_id,
+                },
+                Err(error) => match refusal(error) {
+                    Ok(outcome) => outcome,
+                    Err(other) => return Ok(Checked::Failed(other.to_string())),
+                },
+            };
+            store
+                .record_whoami(session.lease, &outcome, SystemClock.now())
+                .await?;
+            Ok::<_, StoreError>(Checked::Recorded(outcome))
+        })
         .await;
-    store.release_lease(&lease, SystemClock.now()).await?;
-    recorded?;
-    Ok(Checked::Recorded(outcome))
+    match worked {
+        Ok(Leased::Done(checked)) => Ok(checked?),
+        Ok(Leased::Busy) => {
+            let current = store.lease_of(account.id).await?;
+            Ok(Checked::Busy(
+                current.map(|lease| lease.holder).unwrap_or_default(),
+            ))
+        }
+        Err(WorkError::Connect(error)) => match refusal(error) {
+            Ok(outcome) => {
+                let (status, reason) = match &outcome {
+                    WhoamiOutcome::Deactivated(reason) => (AccountStatus::Deactivated, reason),
+                    WhoamiOutcome::Unauthorized(reason) => (AccountStatus::Unauthorized, reason),
+                    WhoamiOutcome::SignedIn { .. } => unreachable!("a refusal is never signed in"),
+                };
+                store
+                    .set_account_status(account.id, status, Some(reason))
+                    .await?;
+                Ok(Checked::Recorded(outcome))
+            }
+            Err(other) => Ok(Checked::Failed(other.to_string())),
+        },
+        Err(WorkError::Store(error)) => Err(error.into()),
+    }
+}
+
+/// Unauthorized and Deactivated are findings to store; anything else is a failed check.
+fn refusal(error: TgError) -> Result<WhoamiOutcome, TgError> {
+    match error {
+        TgError::Unauthorized(reason) => Ok(WhoamiOutcome::Unauthorized(reason)),
+        TgError::Deactivated(reason) => Ok(WhoamiOutcome::Deactivated(reason)),
+        other => Err(other),
+    }
 }
