@@ -65,9 +65,8 @@ pub fn next_cycle_at(
     }
     let opening = next_window_start(candidate, zone, windows);
     let spread_out = opening + to_delta(spread);
-    let still_open = (0..=spread.as_secs() / 60).all(|minute| {
-        inside_windows(opening + TimeDelta::minutes(minute as i64), zone, windows)
-    });
+    let still_open = (0..=spread.as_secs() / 60)
+        .all(|minute| inside_windows(opening + TimeDelta::minutes(minute as i64), zone, windows));
     if still_open { spread_out } else { opening }
 }
 

@@ -282,7 +282,11 @@ mod tests {
         let cases = [
             (ReviewVerdict::CanPost, Pending, Joined),
             (ReviewVerdict::CanPost, JoinRequested, Joined),
-            (ReviewVerdict::CannotPost(CannotPost::Broadcast), Left, Joined),
+            (
+                ReviewVerdict::CannotPost(CannotPost::Broadcast),
+                Left,
+                Joined,
+            ),
             (ReviewVerdict::Banned, Joined, Banned),
             (ReviewVerdict::Banned, Pending, Banned),
             (ReviewVerdict::NotMember, Joined, Left),
