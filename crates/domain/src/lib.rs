@@ -4,6 +4,7 @@
 //! Nothing here performs I/O, reads a clock or uses a global random generator:
 //! time and randomness are passed in, so every rule is unit-testable.
 
+pub mod account_availability;
 pub mod activity_policy;
 pub mod clock;
 pub mod handle;
@@ -14,6 +15,7 @@ pub mod status;
 pub mod tag;
 pub mod windows;
 
+pub use account_availability::unavailable_because;
 pub use clock::{Clock, SystemClock};
 pub use handle::{GroupHandle, HandleError};
 pub use ids::{AccountId, CampaignId, GroupId, PostId, VariantId};

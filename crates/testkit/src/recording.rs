@@ -317,3 +317,33 @@ impl TelegramAccount for RecordingAccount {
             .push(&self.tag, &self.account, self.clock.now(), CallKind::Close);
     }
 }
+
+impl crate::TestFleet {
+    /// A context for one replica of `service` whose connections go through a
+    /// [`RecordingConnector`] into `log` (tagged with the replica's holder name),
+    /// checking at each connect that the replica holds the account's live lease.
+    /// Every connect and call first takes `latency` of virtual time.
+    pub fn recorded_context(
+        &self,
+        service: tgfleet_config::Service,
+        log: &Arc<CallLog>,
+        latency: std::time::Duration,
+    ) -> tgfleet_runtime::ServiceContext {
+        let mut ctx = self.context(service);
+        let sim = tgfleet_adapter_sim::SimConnector::new(
+            Arc::clone(&self.world),
+            Arc::new(self.clock.clone()),
+        )
+        .with_latency(latency);
+        ctx.connector = Arc::new(
+            RecordingConnector::new(
+                Arc::new(sim),
+                ctx.holder.clone(),
+                Arc::clone(log),
+                self.clock.clone(),
+            )
+            .expecting_lease(self.store.clone(), ctx.holder.clone()),
+        );
+        ctx
+    }
+}
