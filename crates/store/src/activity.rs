@@ -142,4 +142,27 @@ impl Store {
         .await?;
         Ok(())
     }
+
+    /// Sets (or clears) an account's own time zone, which its activity windows
+    /// are read in; `None` falls back to `schedule.time_zone`. The caller checks
+    /// the IANA name (chrono-tz). Fails with [`StoreError::NotFound`] for an unknown id.
+    ///
+    /// Locks: a single-row `UPDATE` by primary key.
+    pub async fn set_account_time_zone(
+        &self,
+        account: AccountId,
+        zone: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let updated =
+            sqlx::query("UPDATE accounts SET time_zone = $2, updated_at = now() WHERE id = $1")
+                .bind(account.0)
+                .bind(zone)
+                .execute(&self.pool)
+                .await?
+                .rows_affected();
+        if updated == 0 {
+            return Err(StoreError::not_found(format!("account {account}")));
+        }
+        Ok(())
+    }
 }

@@ -208,4 +208,19 @@ async fn account_marks_only_move_forward(pool: PgPool) {
     assert_eq!(row.last_activity, Some(later));
     assert_eq!(row.join_flood_until, None);
     assert_eq!(row.post_flood_until, None);
+
+    store
+        .set_account_time_zone(alpha, Some("Europe/Berlin"))
+        .await
+        .unwrap();
+    let row = store.account_by_id(alpha).await.unwrap().unwrap();
+    assert_eq!(row.time_zone.as_deref(), Some("Europe/Berlin"));
+    store.set_account_time_zone(alpha, None).await.unwrap();
+    let row = store.account_by_id(alpha).await.unwrap().unwrap();
+    assert_eq!(row.time_zone, None);
+    let missing = store
+        .set_account_time_zone(tgfleet_domain::AccountId(alpha.0 + 100), None)
+        .await
+        .unwrap_err();
+    assert!(missing.to_string().contains("not found"), "{missing}");
 }
