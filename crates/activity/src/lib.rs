@@ -27,7 +27,7 @@ use std::time::Duration;
 use tgfleet_domain::activity_policy::{
     cycle_gap, inside_windows, local_day_start, next_cycle_at, opening_spread, reactions_left,
 };
-use tgfleet_domain::{AccountStatus, Clock, unavailable_because};
+use tgfleet_domain::{AccountStatus, Clock};
 use tgfleet_runtime::{Leased, ServiceContext, WorkError};
 use tgfleet_store::{Account, StoreError};
 use tgfleet_telegram::{AccountRef, TgError};
@@ -89,14 +89,7 @@ impl Activity {
         let mut pass = Pass::default();
         for account in self.ctx.store.list_accounts().await? {
             let now = self.ctx.clock.now();
-            if unavailable_because(
-                account.status,
-                account.status_reason.as_deref(),
-                account.rest_until,
-                now,
-            )
-            .is_some()
-            {
+            if account.unavailable_because(now).is_some() {
                 continue;
             }
             if let Some(until) = account.other_flood_until.filter(|until| *until > now) {

@@ -2,7 +2,7 @@
 //! others are not loaded.
 
 use crate::mark_account_lost;
-use tgfleet_domain::{Clock, unavailable_because};
+use tgfleet_domain::Clock;
 use tgfleet_runtime::{Leased, ServiceContext, WorkError};
 use tgfleet_store::StoreError;
 use tgfleet_telegram::AccountRef;
@@ -25,13 +25,7 @@ pub async fn load_accounts(ctx: &ServiceContext) -> Result<LoadReport, StoreErro
     for account in ctx.store.list_accounts().await? {
         let now = ctx.clock.now();
         let label = account.label.clone();
-        let unavailable = unavailable_because(
-            account.status,
-            account.status_reason.as_deref(),
-            account.rest_until,
-            now,
-        );
-        if let Some(reason) = unavailable {
+        if let Some(reason) = account.unavailable_because(now) {
             report.not_loaded.push((label, reason));
             continue;
         }

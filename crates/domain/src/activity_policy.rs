@@ -152,43 +152,44 @@ mod tests {
     }
 
     #[test]
-    fn next_cycle_inside_a_window_is_just_the_gap() {
-        let now = utc("2026-01-10T23:00:00Z"); // 06:00 Jakarta
-        let next = next_cycle_at(
-            now,
-            Duration::from_secs(3600),
-            Duration::from_secs(600),
-            JAKARTA,
-            &seed_windows(),
-        );
-        assert_eq!(next, utc("2026-01-11T00:00:00Z"));
-    }
-
-    #[test]
-    fn next_cycle_past_a_window_waits_for_the_opening_plus_spread() {
-        let now = utc("2026-01-11T02:30:00Z"); // 09:30 Jakarta
-        let next = next_cycle_at(
-            now,
-            Duration::from_secs(3600),
-            Duration::from_secs(600),
-            JAKARTA,
-            &seed_windows(),
-        );
-        assert_eq!(next, utc("2026-01-11T11:10:00Z")); // 18:10 Jakarta
-    }
-
-    #[test]
-    fn a_spread_longer_than_the_window_is_dropped() {
-        let windows = ActivityWindows::parse("6-7").unwrap();
-        let now = utc("2026-01-11T00:30:00Z"); // 07:30 Jakarta
-        let next = next_cycle_at(
-            now,
-            Duration::from_secs(60),
-            Duration::from_secs(2 * 3600),
-            JAKARTA,
-            &windows,
-        );
-        assert_eq!(next, utc("2026-01-11T23:00:00Z")); // 06:00 Jakarta the next day
+    fn next_cycles_keep_the_gap_and_the_windows() {
+        // (now, gap, spread, windows, expected): Jakarta is UTC+7.
+        let cases = [
+            // 06:00 + 1 h is still inside the morning window.
+            (
+                "2026-01-10T23:00:00Z",
+                3600,
+                600,
+                "5-10,18-24",
+                "2026-01-11T00:00:00Z",
+            ),
+            // 09:30 + 1 h is past it: the evening window opens at 18:00, plus the spread.
+            (
+                "2026-01-11T02:30:00Z",
+                3600,
+                600,
+                "5-10,18-24",
+                "2026-01-11T11:10:00Z",
+            ),
+            // A spread longer than the window is dropped: 06:00 the next day.
+            (
+                "2026-01-11T00:30:00Z",
+                60,
+                7200,
+                "6-7",
+                "2026-01-11T23:00:00Z",
+            ),
+        ];
+        for (now, gap, spread, windows, expected) in cases {
+            let next = next_cycle_at(
+                utc(now),
+                Duration::from_secs(gap),
+                Duration::from_secs(spread),
+                JAKARTA,
+                &ActivityWindows::parse(windows).unwrap(),
+            );
+            assert_eq!(next, utc(expected), "{now} + {gap}s in {windows}");
+        }
     }
 
     #[test]

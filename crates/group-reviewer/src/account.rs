@@ -10,7 +10,7 @@ use crate::summary::{DeferReason, PassedOver, ReviewSummary};
 use chrono::{DateTime, TimeDelta, Utc};
 use std::collections::VecDeque;
 use std::time::Duration;
-use tgfleet_domain::{AccountStatus, Clock, ReviewVerdict, unavailable_because};
+use tgfleet_domain::{AccountStatus, Clock, ReviewVerdict};
 use tgfleet_runtime::{AccountSession, Leased, ServiceContext, WorkError};
 use tgfleet_store::{
     ChatFacts, ERROR_FINDING, ReviewFinding, ReviewRunId, ReviewTarget, StoreError,
@@ -88,13 +88,7 @@ impl<'a> AccountReview<'a> {
                 self.pass_over_rest(PassedOver::Skipped("no longer exists".into()));
                 break;
             };
-            let unavailable = unavailable_because(
-                account.status,
-                account.status_reason.as_deref(),
-                account.rest_until,
-                now,
-            );
-            if let Some(reason) = unavailable {
+            if let Some(reason) = account.unavailable_because(now) {
                 self.pass_over_rest(PassedOver::Skipped(reason));
                 break;
             }

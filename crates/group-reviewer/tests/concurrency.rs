@@ -10,12 +10,12 @@
 
 mod common;
 
-use common::{joined_fleet, spec};
+use common::joined_fleet;
 use sqlx::PgPool;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::time::Duration;
-use tg_world::{Budget, GroupMix, Limits, PeerFloodPolicy, Profile};
+use tg_world::{Budget, GeneratorSpec, GroupMix, Limits, PeerFloodPolicy, Profile};
 use tgfleet_config::Service;
 use tgfleet_group_reviewer::review_once;
 use tgfleet_runtime::{Leased, ServiceContext};
@@ -72,7 +72,7 @@ async fn marketer_stand_in(
 
 #[sqlx::test(migrations = "../../migrations")]
 async fn reviewer_and_a_posting_service_never_hold_one_account_at_once(pool: PgPool) {
-    let mut spec = spec(11, 3, GroupMix::default().with(Profile::Open, 30));
+    let mut spec = GeneratorSpec::new(11, 3, GroupMix::default().with(Profile::Open, 30));
     spec.limits = Limits {
         send: Budget::new(10_000, 60),
         peer_flood: PeerFloodPolicy {

@@ -2,13 +2,13 @@
 
 mod common;
 
-use common::{groups_by_handle, ids_of, joined_fleet, mix_144, spec};
+use common::{groups_by_handle, ids_of, joined_fleet, mix_144, open_fleet};
 use sqlx::PgPool;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
-use tg_world::{Budget, FloodPolicy, GroupMix, Limits, Profile};
+use tg_world::{Budget, FloodPolicy, GeneratorSpec, GroupMix, Limits, Profile};
 use tgfleet_config::Service;
 use tgfleet_domain::{AccountStatus, Clock, GroupHandle, GroupStatus, MembershipState};
 use tgfleet_group_reviewer::{DeferReason, PassedOver, Progress, ReviewError, review_once, run};
@@ -26,7 +26,7 @@ fn expected_status(profile: Profile) -> (GroupStatus, bool) {
 
 #[sqlx::test(migrations = "../../migrations")]
 async fn seed_catalogue_of_144_groups_gives_the_seed_counts(pool: PgPool) {
-    let (fleet, seeded) = joined_fleet(pool, spec(144, 3, mix_144()), "").await;
+    let (fleet, seeded) = joined_fleet(pool, GeneratorSpec::new(144, 3, mix_144()), "").await;
     assert_eq!(seeded.len(), 144);
     let log = CallLog::new();
     let ctx = fleet.recorded_context(Service::GroupReviewer, &log, Duration::ZERO);
@@ -168,12 +168,7 @@ impl Progress for CountingProgress {
 
 #[sqlx::test(migrations = "../../migrations")]
 async fn unusable_accounts_are_skipped_and_a_dead_session_is_marked(pool: PgPool) {
-    let (fleet, _) = joined_fleet(
-        pool,
-        spec(3, 3, GroupMix::default().with(Profile::Open, 12)),
-        "",
-    )
-    .await;
+    let fleet = open_fleet(pool, 3, 3, 12).await;
     // The setup joined with every account; now the operator suspends the second
     // and the third one's session is revoked.
     let labels: Vec<String> = fleet.accounts.iter().map(|a| a.label.clone()).collect();
@@ -220,12 +215,7 @@ async fn unusable_accounts_are_skipped_and_a_dead_session_is_marked(pool: PgPool
         )),
         "{printed}"
     );
-    let dead = fleet
-        .store
-        .account_by_label(&labels[2])
-        .await
-        .unwrap()
-        .unwrap();
+    let dead = fleet.stored_account(&labels[2]).await;
     assert_eq!(dead.status, AccountStatus::Unauthorized);
     assert!(
         dead.status_reason
@@ -245,12 +235,7 @@ async fn unusable_accounts_are_skipped_and_a_dead_session_is_marked(pool: PgPool
 
 #[sqlx::test(migrations = "../../migrations")]
 async fn groups_whose_accounts_are_all_unusable_mean_no_usable_account(pool: PgPool) {
-    let (fleet, _) = joined_fleet(
-        pool,
-        spec(4, 1, GroupMix::default().with(Profile::Open, 3)),
-        "",
-    )
-    .await;
+    let fleet = open_fleet(pool, 4, 1, 3).await;
     // Another account is usable but responsible for nothing.
     fleet
         .store
@@ -275,8 +260,8 @@ async fn groups_whose_accounts_are_all_unusable_mean_no_usable_account(pool: PgP
     assert_eq!(error.exit_code(), 3);
 }
 
-fn flood_spec(seed: u64, info: Budget, groups: u32) -> tg_world::GeneratorSpec {
-    let mut spec = spec(seed, 1, GroupMix::default().with(Profile::Open, groups));
+fn flood_spec(seed: u64, info: Budget, groups: u32) -> GeneratorSpec {
+    let mut spec = GeneratorSpec::new(seed, 1, GroupMix::default().with(Profile::Open, groups));
     spec.limits = Limits {
         info,
         flood: FloodPolicy {
@@ -304,7 +289,7 @@ async fn short_flood_waits_are_waited_out_between_batches(pool: PgPool) {
     let counters = fleet.world.lock().unwrap().counters(label).unwrap().clone();
     assert!(counters.errors_named("FLOOD_WAIT") > 0);
     // After a FloodWait the account is never asked again before the wait ends.
-    let account = fleet.store.account_by_label(label).await.unwrap().unwrap();
+    let account = fleet.stored_account(label).await;
     assert!(account.other_flood_until.is_some());
     assert!(log.violations().is_empty(), "{:?}", log.violations());
 }
@@ -330,7 +315,7 @@ async fn a_long_flood_wait_defers_the_rest_to_the_next_run(pool: PgPool) {
     assert!(first.to_string().contains(&format!(
         "deferred to the next run: 4 groups of {label} (FloodWait until {until})"
     )));
-    let account = fleet.store.account_by_label(&label).await.unwrap().unwrap();
+    let account = fleet.stored_account(&label).await;
     assert_eq!(account.other_flood_until, Some(until));
     let reviewed: Vec<_> = fleet
         .store
@@ -344,22 +329,19 @@ async fn a_long_flood_wait_defers_the_rest_to_the_next_run(pool: PgPool) {
     assert_eq!(reviewed.len(), 2);
 
     // Still waiting: the next run checks nothing and asks Telegram nothing.
-    let calls_before = fleet
-        .world
-        .lock()
-        .unwrap()
-        .counters(&label)
-        .unwrap()
-        .calls_of(tg_world::MethodClass::Info);
+    let info_calls = || {
+        fleet
+            .world
+            .lock()
+            .unwrap()
+            .counters(&label)
+            .unwrap()
+            .calls_of(tg_world::MethodClass::Info)
+    };
+    let calls_before = info_calls();
     let waiting = review_once(&ctx, None).await.unwrap();
     assert_eq!((waiting.totals.checked, waiting.totals.deferred), (0, 6));
-    let calls_after = fleet
-        .world
-        .lock()
-        .unwrap()
-        .counters(&label)
-        .unwrap()
-        .calls_of(tg_world::MethodClass::Info);
+    let calls_after = info_calls();
     assert_eq!(calls_before, calls_after);
 
     // An hour later (the world's budget is full again), the groups left over come first.
@@ -388,12 +370,7 @@ async fn a_long_flood_wait_defers_the_rest_to_the_next_run(pool: PgPool) {
 
 #[sqlx::test(migrations = "../../migrations")]
 async fn busy_accounts_are_retried_and_given_up_on_after_the_bound(pool: PgPool) {
-    let (fleet, _) = joined_fleet(
-        pool,
-        spec(7, 2, GroupMix::default().with(Profile::Open, 8)),
-        "",
-    )
-    .await;
+    let fleet = open_fleet(pool, 7, 2, 8).await;
     let (briefly, forever) = (fleet.accounts[0].id, fleet.accounts[1].id);
     let ttl = Duration::from_secs(120);
     let holder = "marketer@stand-in";
@@ -454,15 +431,12 @@ async fn the_schedule_reviews_at_three_in_the_morning(pool: PgPool) {
     let start = chrono::DateTime::parse_from_rfc3339("2026-01-09T19:00:00Z")
         .unwrap()
         .to_utc();
-    let fleet =
-        tgfleet_testkit::TestFleet::builder(spec(8, 1, GroupMix::default().with(Profile::Open, 3)))
-            .settings("[reviewer]\nenabled_schedule = true\nschedule = \"0 3 * * *\"")
-            .starting_at(start)
-            .start(pool)
-            .await;
-    fleet.import_groups().await;
-    let accounts: Vec<_> = fleet.accounts.iter().collect();
-    fleet.join_and_seed_memberships(&accounts).await;
+    let spec = GeneratorSpec::new(8, 1, GroupMix::default().with(Profile::Open, 3));
+    let (fleet, _) = tgfleet_testkit::TestFleet::builder(spec)
+        .settings("[reviewer]\nenabled_schedule = true\nschedule = \"0 3 * * *\"")
+        .starting_at(start)
+        .start_joined(pool)
+        .await;
     let ctx = fleet.context(Service::GroupReviewer);
     let shutdown = ctx.shutdown.clone();
     let clock = fleet.clock.clone();

@@ -3,9 +3,29 @@
 //! (last activity, FloodWait on "other" requests) that the reviewer shares.
 
 use crate::review::StoredPeer;
-use crate::{Store, StoreError};
+use crate::{Account, Store, StoreError};
 use chrono::{DateTime, Utc};
 use tgfleet_domain::{AccountId, GroupHandle, GroupId};
+
+/// Account times that only ever move forward.
+#[derive(Clone, Copy, Debug)]
+enum ForwardMark {
+    LastActivity,
+    OtherFloodUntil,
+}
+
+impl Account {
+    /// `None` when the account may work at `now`, otherwise why not
+    /// ([`tgfleet_domain::unavailable_because`] of its status, reason and rest).
+    pub fn unavailable_because(&self, now: DateTime<Utc>) -> Option<String> {
+        tgfleet_domain::unavailable_because(
+            self.status,
+            self.status_reason.as_deref(),
+            self.rest_until,
+            now,
+        )
+    }
+}
 
 /// A joined group or channel an account can read, view stories of and react in.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -112,15 +132,8 @@ impl Store {
         account: AccountId,
         at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE accounts SET last_activity = GREATEST(last_activity, $2), updated_at = now()
-              WHERE id = $1",
-        )
-        .bind(account.0)
-        .bind(at)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        self.move_forward(account, ForwardMark::LastActivity, at)
+            .await
     }
 
     /// Records a FloodWait on requests other than joins and posts: the account
@@ -132,14 +145,31 @@ impl Store {
         account: AccountId,
         until: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE accounts SET other_flood_until = GREATEST(other_flood_until, $2), updated_at = now()
-              WHERE id = $1",
-        )
-        .bind(account.0)
-        .bind(until)
-        .execute(&self.pool)
-        .await?;
+        self.move_forward(account, ForwardMark::OtherFloodUntil, until)
+            .await
+    }
+
+    async fn move_forward(
+        &self,
+        account: AccountId,
+        mark: ForwardMark,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let statement = match mark {
+            ForwardMark::LastActivity => {
+                "UPDATE accounts SET last_activity = GREATEST(last_activity, $2), updated_at = now()
+                  WHERE id = $1"
+            }
+            ForwardMark::OtherFloodUntil => {
+                "UPDATE accounts SET other_flood_until = GREATEST(other_flood_until, $2), updated_at = now()
+                  WHERE id = $1"
+            }
+        };
+        sqlx::query(statement)
+            .bind(account.0)
+            .bind(at)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 

@@ -11,8 +11,8 @@ use tgfleet_domain::{
 };
 use tgfleet_store::fixtures::{MembershipSeed, seed_membership};
 use tgfleet_store::{
-    ChatFacts, GroupFilter, ImportedGroup, Lease, ReviewFinding, ReviewRunId, ReviewTotals, Store,
-    StoreError, StoredPeer,
+    ChatFacts, GroupFilter, ImportedGroup, Lease, RecordedReview, ReviewFinding, ReviewRunId,
+    ReviewTotals, Store, StoreError, StoredPeer,
 };
 
 const TTL: Duration = Duration::from_secs(60);
@@ -82,6 +82,46 @@ fn finding(run: ReviewRunId, group: GroupId, account: AccountId) -> ReviewFindin
         next_send_at: None,
         detail: None,
     }
+}
+
+/// A store with account `alpha` responsible for `memberships` (handle, state),
+/// the groups' ids, an open review run and alpha's lease.
+async fn reviewing(
+    pool: PgPool,
+    memberships: &[(&str, MembershipState)],
+) -> (Store, AccountId, Vec<GroupId>, ReviewRunId, Lease) {
+    let store = Store::from_pool(pool);
+    let alpha = account(&store, "alpha").await;
+    let handles: Vec<&str> = memberships.iter().map(|(handle, _)| *handle).collect();
+    let ids = groups(&store, &handles).await;
+    for (id, (_, state)) in ids.iter().zip(memberships) {
+        member(&store, alpha, *id, *state, true).await;
+    }
+    let run = store.start_review_run("gr", t0()).await.unwrap();
+    let lease = lease(&store, alpha).await;
+    (store, alpha, ids, run, lease)
+}
+
+/// A finding with a verdict (or a failure) and the error behind it.
+fn judged(
+    run: ReviewRunId,
+    group: GroupId,
+    account: AccountId,
+    verdict: Option<ReviewVerdict>,
+    detail: &str,
+) -> ReviewFinding {
+    ReviewFinding {
+        verdict,
+        detail: Some(detail.to_owned()),
+        ..finding(run, group, account)
+    }
+}
+
+async fn record(store: &Store, lease: &Lease, finding: ReviewFinding) -> RecordedReview {
+    store
+        .record_review_finding(lease, &finding, t0())
+        .await
+        .unwrap()
 }
 
 async fn lease(store: &Store, account: AccountId) -> Lease {
@@ -183,12 +223,8 @@ async fn least_recently_reviewed_groups_come_first(pool: PgPool) {
 
 #[sqlx::test(migrations = "../../migrations")]
 async fn a_finding_updates_group_membership_and_history(pool: PgPool) {
-    let store = Store::from_pool(pool);
-    let alpha = account(&store, "alpha").await;
-    let ids = groups(&store, &["@bali_market"]).await;
-    member(&store, alpha, ids[0], MembershipState::Pending, true).await;
-    let run = store.start_review_run("gr", t0()).await.unwrap();
-    let lease = lease(&store, alpha).await;
+    let (store, alpha, ids, run, lease) =
+        reviewing(pool, &[("@bali_market", MembershipState::Pending)]).await;
 
     let slow_until = t0() + TimeDelta::seconds(40);
     let recorded = store
@@ -280,26 +316,27 @@ async fn a_finding_updates_group_membership_and_history(pool: PgPool) {
 
 #[sqlx::test(migrations = "../../migrations")]
 async fn banned_is_sticky_and_inaccessible_keeps_the_error(pool: PgPool) {
-    let store = Store::from_pool(pool);
-    let alpha = account(&store, "alpha").await;
-    let ids = groups(&store, &["@canggu_deals", "@lovina_chat"]).await;
-    member(&store, alpha, ids[0], MembershipState::Joined, true).await;
-    member(&store, alpha, ids[1], MembershipState::Pending, true).await;
-    let run = store.start_review_run("gr", t0()).await.unwrap();
-    let lease = lease(&store, alpha).await;
+    let (store, alpha, ids, run, lease) = reviewing(
+        pool,
+        &[
+            ("@canggu_deals", MembershipState::Joined),
+            ("@lovina_chat", MembershipState::Pending),
+        ],
+    )
+    .await;
 
-    let banned = store
-        .record_review_finding(
-            &lease,
-            &ReviewFinding {
-                verdict: Some(ReviewVerdict::Banned),
-                detail: Some("Banned in group (USER_BANNED_IN_CHANNEL)".into()),
-                ..finding(run, ids[0], alpha)
-            },
-            t0(),
-        )
-        .await
-        .unwrap();
+    let banned = record(
+        &store,
+        &lease,
+        judged(
+            run,
+            ids[0],
+            alpha,
+            Some(ReviewVerdict::Banned),
+            "Banned in group (USER_BANNED_IN_CHANNEL)",
+        ),
+    )
+    .await;
     assert_eq!(banned.status_after, GroupStatus::Banned);
     assert_eq!(banned.membership_after, Some(MembershipState::Banned));
     let again = store
@@ -317,18 +354,18 @@ async fn banned_is_sticky_and_inaccessible_keeps_the_error(pool: PgPool) {
     let canggu = groups_now.iter().find(|g| g.id == ids[0]).unwrap();
     assert_eq!(canggu.status_reason.as_deref(), Some("banned the account"));
 
-    let gone = store
-        .record_review_finding(
-            &lease,
-            &ReviewFinding {
-                verdict: Some(ReviewVerdict::Inaccessible),
-                detail: Some("Inaccessible (USERNAME_NOT_OCCUPIED)".into()),
-                ..finding(run, ids[1], alpha)
-            },
-            t0(),
-        )
-        .await
-        .unwrap();
+    let gone = record(
+        &store,
+        &lease,
+        judged(
+            run,
+            ids[1],
+            alpha,
+            Some(ReviewVerdict::Inaccessible),
+            "Inaccessible (USERNAME_NOT_OCCUPIED)",
+        ),
+    )
+    .await;
     assert_eq!(gone.status_after, GroupStatus::Inaccessible);
     assert_eq!(gone.membership_after, Some(MembershipState::Failed));
     let groups_now = store.list_groups(&GroupFilter::default()).await.unwrap();
@@ -341,24 +378,14 @@ async fn banned_is_sticky_and_inaccessible_keeps_the_error(pool: PgPool) {
 
 #[sqlx::test(migrations = "../../migrations")]
 async fn a_failed_check_changes_nothing_but_the_history(pool: PgPool) {
-    let store = Store::from_pool(pool);
-    let alpha = account(&store, "alpha").await;
-    let ids = groups(&store, &["@bali_market"]).await;
-    member(&store, alpha, ids[0], MembershipState::Pending, true).await;
-    let run = store.start_review_run("gr", t0()).await.unwrap();
-    let lease = lease(&store, alpha).await;
-    let recorded = store
-        .record_review_finding(
-            &lease,
-            &ReviewFinding {
-                verdict: None,
-                detail: Some("Transient (timeout)".into()),
-                ..finding(run, ids[0], alpha)
-            },
-            t0(),
-        )
-        .await
-        .unwrap();
+    let (store, alpha, ids, run, lease) =
+        reviewing(pool, &[("@bali_market", MembershipState::Pending)]).await;
+    let recorded = record(
+        &store,
+        &lease,
+        judged(run, ids[0], alpha, None, "Transient (timeout)"),
+    )
+    .await;
     assert_eq!(recorded.status_after, GroupStatus::New);
     assert_eq!(recorded.membership_after, Some(MembershipState::Pending));
     let group = &store.list_groups(&GroupFilter::default()).await.unwrap()[0];
@@ -375,12 +402,8 @@ async fn a_failed_check_changes_nothing_but_the_history(pool: PgPool) {
 
 #[sqlx::test(migrations = "../../migrations")]
 async fn findings_are_fenced_by_the_lease(pool: PgPool) {
-    let store = Store::from_pool(pool);
-    let alpha = account(&store, "alpha").await;
-    let ids = groups(&store, &["@bali_market"]).await;
-    member(&store, alpha, ids[0], MembershipState::Joined, true).await;
-    let run = store.start_review_run("gr", t0()).await.unwrap();
-    let stale = lease(&store, alpha).await;
+    let (store, alpha, ids, run, stale) =
+        reviewing(pool, &[("@bali_market", MembershipState::Joined)]).await;
     let later = t0() + TimeDelta::seconds(61);
     store
         .try_acquire_lease(alpha, "marketer#1", later, TTL)

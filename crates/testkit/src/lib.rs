@@ -14,9 +14,11 @@
 //! }
 //! ```
 
+mod logs;
 mod memberships;
 mod recording;
 
+pub use logs::CapturedLog;
 pub use memberships::SeededMembership;
 pub use recording::{CallKind, CallLog, CallRecord, Connection, RecordingConnector};
 

@@ -3,7 +3,8 @@
 //! (as account-manager would), and the outcome is stored as the membership row.
 //! Setup only: it connects without leases and waits out FloodWaits in place.
 
-use crate::TestFleet;
+use crate::{TestFleet, TestFleetBuilder};
+use sqlx::PgPool;
 use std::collections::HashMap;
 use std::time::Duration;
 use tgfleet_domain::{GroupHandle, GroupId, MembershipState};
@@ -26,7 +27,31 @@ pub struct SeededMembership {
     pub state: MembershipState,
 }
 
+impl TestFleetBuilder {
+    /// Starts the fleet, imports the generated groups, and has every account join
+    /// its share of them ([`TestFleet::join_and_seed_memberships`], round robin).
+    /// The world's join budget is widened first so that the setup joins meet no
+    /// FloodWait (and take no virtual time).
+    pub async fn start_joined(mut self, pool: PgPool) -> (TestFleet, Vec<SeededMembership>) {
+        self.spec.limits.join = tg_world::Budget::new(1_000_000, 1);
+        let fleet = self.start(pool).await;
+        fleet.import_groups().await;
+        let accounts: Vec<&Account> = fleet.accounts.iter().collect();
+        let seeded = fleet.join_and_seed_memberships(&accounts).await;
+        (fleet, seeded)
+    }
+}
+
 impl TestFleet {
+    /// The account labelled `label` as the store has it now.
+    pub async fn stored_account(&self, label: &str) -> Account {
+        self.store
+            .account_by_label(label)
+            .await
+            .expect("reading an account")
+            .unwrap_or_else(|| panic!("no account labelled {label}"))
+    }
+
     /// Imports nothing; assigns every group in the store to one of `accounts`
     /// (round robin, in handle order), joins it through the port and seeds the
     /// membership (state, resolved peer) with that account as responsible.

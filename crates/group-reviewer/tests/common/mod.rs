@@ -5,7 +5,7 @@
 use sqlx::PgPool;
 use std::collections::HashMap;
 use std::time::Duration;
-use tg_world::{Budget, GeneratorSpec, GroupMix, Limits, Profile};
+use tg_world::{GeneratorSpec, GroupMix, Profile};
 use tgfleet_domain::{GroupHandle, GroupId};
 use tgfleet_store::{Group, GroupFilter};
 use tgfleet_testkit::{SeededMembership, TestFleet};
@@ -31,16 +31,6 @@ pub fn mix_144() -> GroupMix {
         .with(Profile::ExpiredInvite, 5)
 }
 
-/// A spec whose join budget does not slow down the setup joins.
-pub fn spec(seed: u64, accounts: u32, groups: GroupMix) -> GeneratorSpec {
-    let mut spec = GeneratorSpec::new(seed, accounts, groups);
-    spec.limits = Limits {
-        join: Budget::new(10_000, 3_600),
-        ..Limits::default()
-    };
-    spec
-}
-
 /// A fleet whose groups are imported, joined by every account round robin and
 /// seeded as memberships; then two hours pass (anti-spam kicks happen).
 pub async fn joined_fleet(
@@ -48,15 +38,22 @@ pub async fn joined_fleet(
     spec: GeneratorSpec,
     settings: &str,
 ) -> (TestFleet, Vec<SeededMembership>) {
-    let fleet = TestFleet::builder(spec)
+    let (fleet, seeded) = TestFleet::builder(spec)
         .settings(settings)
-        .start(pool)
+        .start_joined(pool)
         .await;
-    fleet.import_groups().await;
-    let accounts: Vec<_> = fleet.accounts.iter().collect();
-    let seeded = fleet.join_and_seed_memberships(&accounts).await;
     fleet.clock.sleep(Duration::from_secs(2 * 3600)).await;
     (fleet, seeded)
+}
+
+/// [`joined_fleet`] over `groups` open groups and default settings.
+pub async fn open_fleet(pool: PgPool, seed: u64, accounts: u32, groups: u32) -> TestFleet {
+    let spec = GeneratorSpec::new(
+        seed,
+        accounts,
+        GroupMix::default().with(Profile::Open, groups),
+    );
+    joined_fleet(pool, spec, "").await.0
 }
 
 /// The store's groups by handle.
