@@ -221,7 +221,7 @@ impl<'a> AccountReview<'a> {
 
     async fn record(
         &mut self,
-        lease: &tgfleet_store::Lease,
+        lease: &Lease,
         target: &ReviewTarget,
         finding: &ReviewFinding,
     ) -> Result<(), StoreError> {

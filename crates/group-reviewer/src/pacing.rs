@@ -71,6 +71,7 @@ impl Pacer {
     pub async fn take_batch(&self) -> u32 {
         loop {
             match self.limiter.check_n(self.batch) {
+                // A batch is exactly the burst size, so it always fits (no `InsufficientCapacity`).
                 Ok(Ok(())) | Err(_) => return self.batch.get(),
                 Ok(Err(not_until)) => {
                     let wait = not_until.wait_time_from(self.time.now());
