@@ -13,7 +13,7 @@ use std::time::Duration;
 use tgfleet_domain::{AccountStatus, Clock, ReviewVerdict};
 use tgfleet_runtime::{AccountSession, Leased, ServiceContext, WorkError};
 use tgfleet_store::{
-    ChatFacts, ERROR_FINDING, ReviewFinding, ReviewRunId, ReviewTarget, StoreError,
+    ChatFacts, ERROR_FINDING, Lease, ReviewFinding, ReviewRunId, ReviewTarget, StoreError,
 };
 use tgfleet_telegram::{AccountRef, TgError};
 
