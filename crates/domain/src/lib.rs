@@ -4,18 +4,23 @@
 //! Nothing here performs I/O, reads a clock or uses a global random generator:
 //! time and randomness are passed in, so every rule is unit-testable.
 
+pub mod account_availability;
+pub mod activity_policy;
 pub mod clock;
 pub mod handle;
 pub mod ids;
 pub mod phone;
+pub mod review_policy;
 pub mod status;
 pub mod tag;
 pub mod windows;
 
+pub use account_availability::unavailable_because;
 pub use clock::{Clock, SystemClock};
 pub use handle::{GroupHandle, HandleError};
 pub use ids::{AccountId, CampaignId, GroupId, PostId, VariantId};
 pub use phone::mask_phone;
+pub use review_policy::{CannotPost, ChatAccess, ChatStanding, GroupReview, ReviewVerdict};
 pub use status::{AccountStatus, GroupStatus, MembershipState, ParseStatusError, PostState};
 pub use tag::{TagError, normalize_tag};
 pub use windows::{ActivityWindows, HourRange, WindowsError};

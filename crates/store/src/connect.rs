@@ -228,11 +228,19 @@ impl Store {
 #[derive(Debug, Default)]
 struct VirtualTimeHolds(Mutex<Vec<std::sync::mpsc::Sender<()>>>);
 
+/// How long (real time) a hold outlives `after_release`. sqlx pings a released
+/// connection *after* that callback and only then puts it back among the idle
+/// ones; without the linger, paused time jumps ahead during the ping, returns
+/// pile up across virtual sleeps, and a burst of queries can find the pool
+/// empty and wait out its acquire timeout in virtual time.
+const RELEASE_LINGER: Duration = Duration::from_millis(2);
+
 impl VirtualTimeHolds {
     fn hold(&self) {
         let (hold, wait) = std::sync::mpsc::channel::<()>();
         tokio::task::spawn_blocking(move || {
             let _ = wait.recv();
+            std::thread::sleep(RELEASE_LINGER);
         });
         self.0
             .lock()

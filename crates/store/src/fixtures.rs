@@ -56,3 +56,52 @@ pub async fn seed_post_history(store: &Store) -> Result<(), StoreError> {
     .await?;
     Ok(())
 }
+
+/// A membership row to seed (what account-manager would have written after a join).
+#[derive(Clone, Debug)]
+pub struct MembershipSeed {
+    /// The account.
+    pub account: tgfleet_domain::AccountId,
+    /// The group.
+    pub group: tgfleet_domain::GroupId,
+    /// Its state.
+    pub state: tgfleet_domain::MembershipState,
+    /// The peer the account resolved, if any.
+    pub peer: Option<crate::StoredPeer>,
+    /// Also make the account the group's responsible account.
+    pub responsible: bool,
+}
+
+/// Inserts (or overwrites) one membership row, and the group's responsible
+/// account when asked. For test and demo setup only: services write
+/// memberships through their own fenced functions.
+///
+/// Relies on the primary key `(account_id, group_id)`: `ON CONFLICT DO UPDATE`.
+/// Takes no explicit lock.
+pub async fn seed_membership(store: &Store, seed: &MembershipSeed) -> Result<(), StoreError> {
+    let peer = seed.peer.as_ref();
+    sqlx::query(
+        "INSERT INTO memberships (account_id, group_id, state, peer_id, access_hash, peer_kind, joined_at)
+         VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $3 = 'joined' THEN now() END)
+         ON CONFLICT (account_id, group_id) DO UPDATE
+            SET state = EXCLUDED.state, peer_id = EXCLUDED.peer_id,
+                access_hash = EXCLUDED.access_hash, peer_kind = EXCLUDED.peer_kind,
+                joined_at = EXCLUDED.joined_at, updated_at = now()",
+    )
+    .bind(seed.account.0)
+    .bind(seed.group.0)
+    .bind(seed.state.as_str())
+    .bind(peer.map(|p| p.id))
+    .bind(peer.map(|p| p.access_hash))
+    .bind(peer.map(|p| p.kind.as_str()))
+    .execute(&store.pool)
+    .await?;
+    if seed.responsible {
+        sqlx::query("UPDATE groups SET responsible_account_id = $2 WHERE id = $1")
+            .bind(seed.group.0)
+            .bind(seed.account.0)
+            .execute(&store.pool)
+            .await?;
+    }
+    Ok(())
+}

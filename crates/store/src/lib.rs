@@ -6,6 +6,7 @@
 //! injected clock; SQL `now()` only fills audit columns (`created_at`, `updated_at`).
 
 mod accounts;
+mod activity;
 mod connect;
 mod cron;
 mod error;
@@ -17,10 +18,12 @@ mod groups;
 mod leases;
 mod notify;
 mod onboarding;
+mod review;
 mod sessions;
 mod stats;
 
 pub use accounts::{Account, NewAccount, StatusChange};
+pub use activity::ActivityPeer;
 pub use connect::{DEFAULT_CONNECT_TIMEOUT, MIGRATOR, MigrationStatus};
 pub use error::StoreError;
 pub use events::{NewEvent, record_event};
@@ -28,6 +31,10 @@ pub use groups::{Group, GroupFilter, ImportReport, ImportedGroup};
 pub use leases::{Lease, check_lease};
 pub use notify::{CHANGES_CHANNEL, ChangeListener};
 pub use onboarding::{ImportOutcome, LoginRecorded, SessionImport, WhoamiOutcome};
+pub use review::{
+    ChatFacts, ERROR_FINDING, RecordedReview, ReviewFinding, ReviewHistoryEntry, ReviewRun,
+    ReviewRunId, ReviewTarget, ReviewTotals, StoredPeer,
+};
 pub use sessions::{AUTH_KEY_BYTES, SessionCipher, StoredSession};
 pub use stats::{Overview, PostsPerDay};
 

@@ -14,6 +14,14 @@
 //! }
 //! ```
 
+mod logs;
+mod memberships;
+mod recording;
+
+pub use logs::CapturedLog;
+pub use memberships::SeededMembership;
+pub use recording::{CallKind, CallLog, CallRecord, Connection, RecordingConnector};
+
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 use std::sync::Arc;
