@@ -3,7 +3,7 @@
 
 use crate::health::{FleetHealth, spawn_account_gauges};
 use crate::telemetry::{LogFormat, init_logging, serve_telemetry};
-use crate::{ServiceClock, Shutdown, shutdown_on_signals};
+use crate::{ServiceClock, ServiceContext, Shutdown, production_connector, shutdown_on_signals};
 use anyhow::Context as _;
 use secrecy::ExposeSecret as _;
 use std::net::SocketAddr;
@@ -35,6 +35,25 @@ pub struct Boot {
 /// connects to the migrated database, serves `/health` and `/metrics` on the
 /// service's port and arms the shutdown signal. Every error names what to fix.
 pub async fn boot(service: Service, config: Option<&Path>) -> anyhow::Result<Boot> {
+    boot_as(service, config, Telemetry::Serve).await
+}
+
+/// Whether a process serves `/health` and `/metrics`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Telemetry {
+    /// A long-running service: serve them on the service's port.
+    Serve,
+    /// A one-shot command (e.g. `group-reviewer --once` from cron): serve nothing,
+    /// so it never competes for the port of a running service.
+    Off,
+}
+
+/// [`boot`], choosing whether to serve `/health` and `/metrics`.
+pub async fn boot_as(
+    service: Service,
+    config: Option<&Path>,
+    telemetry: Telemetry,
+) -> anyhow::Result<Boot> {
     let settings = Settings::load(config).context("configuration")?;
     init_logging(match settings.telemetry.log_format {
         tgfleet_config::LogFormat::Text => LogFormat::Text,
@@ -48,7 +67,11 @@ pub async fn boot(service: Service, config: Option<&Path>) -> anyhow::Result<Boo
     .context("database")?;
     let clock = ServiceClock::System;
     let shutdown = shutdown_on_signals();
-    let telemetry = match settings.telemetry.health_port(service) {
+    let port = match telemetry {
+        Telemetry::Serve => settings.telemetry.health_port(service),
+        Telemetry::Off => None,
+    };
+    let telemetry = match port {
         Some(port) => {
             let addr: SocketAddr = format!("{}:{port}", settings.telemetry.health_address)
                 .parse()
@@ -91,4 +114,31 @@ pub fn exit_code(service: Service, result: anyhow::Result<()>) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Boots `service` and builds its context with the production Telegram connector.
+/// On failure prints one line naming what to fix and returns exit code 2 (the
+/// environment is not ready: configuration, database, migrations, session key).
+pub async fn start(
+    service: Service,
+    config: Option<&Path>,
+    telemetry: Telemetry,
+) -> Result<ServiceContext, ExitCode> {
+    let started = async {
+        let booted = boot_as(service, config, telemetry).await?;
+        let connector = production_connector(&booted.settings, booted.store.clone())
+            .context("configuration")?;
+        anyhow::Ok(ServiceContext::new(
+            service,
+            booted.store,
+            connector,
+            booted.clock,
+            booted.settings,
+            booted.shutdown,
+        ))
+    };
+    started.await.map_err(|error| {
+        eprintln!("{}: {error:#}", service.name());
+        ExitCode::from(2)
+    })
 }

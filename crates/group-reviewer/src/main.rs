@@ -1,0 +1,58 @@
+//! The `group-reviewer` binary: audits every group once (for cron) or on its
+//! built-in schedule. See [`tgfleet_group_reviewer`].
+//!
+//! Exit codes: 0 the review ran (whatever it found); 1 the database failed midway;
+//! 2 the environment is not ready (configuration, database, migrations); 3 no usable account.
+
+use clap::Parser;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use tgfleet_config::Service;
+use tgfleet_group_reviewer::{Progress, TerminalProgress, review_once};
+use tgfleet_runtime::Telemetry;
+
+/// Audits every group through its responsible account: member? can post? banned? inaccessible?
+#[derive(Debug, Parser)]
+#[command(name = "group-reviewer", version)]
+struct Args {
+    /// Configuration file (TOML); environment variables override it.
+    #[arg(long, env = "TGFLEET_CONFIG")]
+    config: Option<PathBuf>,
+    /// Review once and exit (what cron runs), even when `reviewer.enabled_schedule` is set.
+    #[arg(long)]
+    once: bool,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args = Args::parse();
+    let telemetry = if args.once {
+        Telemetry::Off
+    } else {
+        Telemetry::Serve
+    };
+    let ctx =
+        match tgfleet_runtime::start(Service::GroupReviewer, args.config.as_deref(), telemetry)
+            .await
+        {
+            Ok(ctx) => ctx,
+            Err(code) => return code,
+        };
+    if !args.once && ctx.settings.reviewer.enabled_schedule {
+        return tgfleet_runtime::exit_code(
+            Service::GroupReviewer,
+            tgfleet_group_reviewer::run(ctx).await,
+        );
+    }
+    let progress = TerminalProgress::if_terminal();
+    match review_once(&ctx, progress.as_ref().map(|bar| bar as &dyn Progress)).await {
+        Ok(summary) => {
+            print!("{summary}");
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("group-reviewer: {error}");
+            ExitCode::from(error.exit_code())
+        }
+    }
+}
