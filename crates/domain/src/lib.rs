@@ -4,14 +4,17 @@
 //! Nothing here performs I/O, reads a clock or uses a global random generator:
 //! time and randomness are passed in, so every rule is unit-testable.
 
+pub mod assignment;
 pub mod clock;
 pub mod handle;
 pub mod ids;
+pub mod join_policy;
 pub mod phone;
 pub mod status;
 pub mod tag;
 pub mod windows;
 
+pub use assignment::{AccountLoad, assign_balanced};
 pub use clock::{Clock, SystemClock};
 pub use handle::{GroupHandle, HandleError};
 pub use ids::{AccountId, CampaignId, GroupId, PostId, VariantId};
