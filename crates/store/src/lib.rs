@@ -14,6 +14,7 @@ mod events;
 pub mod fixtures;
 mod fleet;
 mod groups;
+mod joins;
 mod leases;
 mod notify;
 mod sessions;
@@ -24,6 +25,10 @@ pub use connect::{DEFAULT_CONNECT_TIMEOUT, MIGRATOR, MigrationStatus};
 pub use error::StoreError;
 pub use events::{NewEvent, record_event};
 pub use groups::{Group, GroupFilter, ImportReport, ImportedGroup};
+pub use joins::{
+    AssignmentReport, ChatFacts, JoinEvent, JoinMembership, JoinRecord, NextJoin, QueuedJoiner,
+    SlotPlan, StoredPeer,
+};
 pub use leases::{Lease, check_lease};
 pub use notify::{CHANGES_CHANNEL, ChangeListener};
 pub use sessions::{AUTH_KEY_BYTES, SessionCipher, StoredSession};
