@@ -9,7 +9,7 @@
 mod common;
 
 use chrono::{DateTime, TimeDelta, Utc};
-use common::{Logs, finish, memberships, spawn, utc, world_joins};
+use common::{Logs, finish, memberships, near, spawn, utc, world_joins};
 use sqlx::PgPool;
 use tg_world::{Budget, FloodPolicy, GeneratorSpec, GroupMix, Limits, Profile};
 use tgfleet_config::Service;
@@ -59,10 +59,6 @@ async fn join_events(fleet: &TestFleet) -> Vec<JoinEvent> {
 
 fn secs(n: i64) -> TimeDelta {
     TimeDelta::seconds(n)
-}
-
-fn near(actual: DateTime<Utc>, expected: DateTime<Utc>) -> bool {
-    (actual - expected).abs() < secs(1)
 }
 
 #[sqlx::test(migrations = "../../migrations")]

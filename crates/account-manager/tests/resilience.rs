@@ -7,8 +7,8 @@ mod common;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use common::{
-    Faulty, Logs, context_with, count_in, finish, import_in_order, lines_of, memberships, spawn,
-    utc, world_joins,
+    Faulty, Logs, context_with, count_in, finish, import_in_order, lines_of, memberships, near,
+    spawn, utc, world_joins,
 };
 use sqlx::PgPool;
 use std::collections::BTreeMap;
@@ -317,7 +317,7 @@ async fn groups_and_accounts_added_while_running_are_picked_up_without_a_restart
         4
     );
 
-    // What `tgfleet groups import` and `tgfleet accounts resume` do, while it runs.
+    // What `tgfleet accounts resume` and `tgfleet groups import` do, while it runs.
     let added: Vec<ImportedGroup> = later
         .iter()
         .map(|line| ImportedGroup {
@@ -325,8 +325,8 @@ async fn groups_and_accounts_added_while_running_are_picked_up_without_a_restart
             tags: Vec::new(),
         })
         .collect();
-    fleet.store.import_groups(&added).await.unwrap();
     fleet.store.resume_account("acc0002").await.unwrap();
+    fleet.store.import_groups(&added).await.unwrap();
 
     // The NOTIFY reaches the running manager: no time passes (no re-check timer, no slot).
     let assigned = wait_real_time(|| async {
@@ -454,5 +454,127 @@ async fn accounts_that_can_no_longer_join_hand_their_groups_over(pool: PgPool) {
         logs.text()
     );
     assert_eq!(logs.lines_with(&["24 groups wait for an account"]).len(), 1);
+    finish(&fleet, vec![manager]).await;
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn transient_errors_are_retried_a_bounded_number_of_times(pool: PgPool) {
+    let (logs, _guard) = Logs::capture();
+    let fleet = start(pool, open_world(1, 4), 4).await;
+    let lines = lines_of(&fleet, Profile::Open);
+    let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
+    let groups = import_in_order(&fleet, &lines).await;
+    let connector = Faulty::new((*fleet.connector).clone());
+    // The first group's network fails once, the second's always.
+    connector.fail_join_times(
+        channel_of(&fleet, lines[0]),
+        TgError::Transient("connection reset".to_owned()),
+        1,
+    );
+    connector.fail_join(
+        channel_of(&fleet, lines[1]),
+        TgError::Transient("connection reset".to_owned()),
+    );
+    let manager = spawn(context_with(&fleet, Service::AccountManager, connector), 50);
+
+    fleet.clock.sleep_until(slot() + TimeDelta::hours(2)).await;
+    logs.show_if_asked();
+    let account = &fleet.accounts[0];
+    let events: Vec<(GroupId, String, DateTime<Utc>)> = fleet
+        .store
+        .join_events(account.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|event| event.action == "join")
+        .map(|event| (event.group.unwrap(), event.outcome, event.at))
+        .collect();
+    let outcomes: Vec<(GroupId, &str)> = events
+        .iter()
+        .map(|(group, outcome, _)| (*group, outcome.as_str()))
+        .collect();
+    assert_eq!(
+        outcomes,
+        vec![
+            (groups[0], "transient"),
+            (groups[0], "joined"),
+            (groups[1], "transient"),
+            (groups[1], "transient"),
+            (groups[1], "transient"),
+            (groups[2], "joined"),
+            (groups[3], "joined"),
+        ],
+        "one retry heals the first group; the second gives up after 2 retries"
+    );
+    // Retries come a minute apart, not after a full pause.
+    assert!(near(events[1].2, events[0].2 + TimeDelta::seconds(60)));
+    assert!(near(events[3].2, events[2].2 + TimeDelta::seconds(60)));
+    let given_up = memberships(&fleet, account.id)
+        .await
+        .into_iter()
+        .find(|m| m.group == groups[1])
+        .unwrap();
+    assert_eq!(given_up.state, MembershipState::Pending);
+    assert_eq!(given_up.planned_seq, None, "left for a later slot");
+    assert_eq!(given_up.attempts, 3);
+    assert_eq!(
+        logs.lines_with(&["retries used up, left pending for a later slot"])
+            .len(),
+        1
+    );
+    finish(&fleet, vec![manager]).await;
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn every_kind_of_group_ends_in_its_state(pool: PgPool) {
+    let (logs, _guard) = Logs::capture();
+    let mut mix = GroupMix::default();
+    for profile in Profile::ALL {
+        mix = mix.with(*profile, 1);
+    }
+    let mut spec = GeneratorSpec::new(41, 1, mix);
+    spec.limits = Limits::unlimited();
+    let fleet = start(pool, spec, 20).await;
+    fleet.import_groups().await;
+    let manager = spawn(fleet.context(Service::AccountManager), 60);
+    fleet.clock.sleep_until(slot() + TimeDelta::hours(5)).await;
+    logs.show_if_asked();
+
+    let account = &fleet.accounts[0];
+    let states: BTreeMap<String, MembershipState> = memberships(&fleet, account.id)
+        .await
+        .into_iter()
+        .map(|m| (m.handle.key(), m.state))
+        .collect();
+    let catalogue = fleet
+        .store
+        .list_groups(&GroupFilter::default())
+        .await
+        .unwrap();
+    for generated in &fleet.generated.handles {
+        let key = tgfleet_domain::GroupHandle::parse(&generated.line)
+            .unwrap()
+            .key();
+        let group = catalogue.iter().find(|g| g.handle.key() == key).unwrap();
+        let (membership, status) = match generated.profile {
+            Profile::Approval => (MembershipState::JoinRequested, GroupStatus::New),
+            profile if profile.is_inaccessible() => {
+                (MembershipState::Failed, GroupStatus::Inaccessible)
+            }
+            _ => (MembershipState::Joined, GroupStatus::Active),
+        };
+        assert_eq!(states[&key], membership, "{:?} {key}", generated.profile);
+        assert_eq!(group.status, status, "{:?} {key}", generated.profile);
+        if membership == MembershipState::Joined {
+            assert!(group.title.is_some(), "{key}: the title is stored");
+            assert!(group.kind.is_some(), "{key}: the kind is stored");
+        }
+    }
+    let joined = states
+        .values()
+        .filter(|s| **s == MembershipState::Joined)
+        .count();
+    assert_eq!(world_joins(&fleet, &account.label).0 as usize, joined);
+    assert_eq!(logs.lines_with(&["Join request sent to +"]).len(), 1);
     finish(&fleet, vec![manager]).await;
 }

@@ -25,21 +25,47 @@ pub fn utc(text: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(text).unwrap().to_utc()
 }
 
+/// Whether two instants are less than a second apart (tokio's timers round to the
+/// millisecond).
+pub fn near(actual: DateTime<Utc>, expected: DateTime<Utc>) -> bool {
+    (actual - expected).abs() < chrono::TimeDelta::seconds(1)
+}
+
 /// Log lines written while the guard lives (this thread's subscriber).
 #[derive(Clone, Default)]
 pub struct Logs(Arc<Mutex<Vec<u8>>>);
 
+/// Keeps the capture on; prints the captured lines if the test fails.
+pub struct LogGuard {
+    logs: Logs,
+    _default: tracing::subscriber::DefaultGuard,
+}
+
+impl Drop for LogGuard {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!("---- captured logs ----\n{}", self.logs.text());
+        }
+    }
+}
+
 impl Logs {
     /// Captures every log line of this thread (the test's runtime) from now on.
-    pub fn capture() -> (Self, tracing::subscriber::DefaultGuard) {
+    pub fn capture() -> (Self, LogGuard) {
         let logs = Self::default();
         let writer = logs.clone();
         let subscriber = tracing_subscriber::fmt()
             .with_writer(move || writer.clone())
             .with_ansi(false)
-            .with_max_level(tracing::Level::INFO)
+            .with_env_filter(tracing_subscriber::EnvFilter::new(
+                "info,tgfleet_account_manager=debug",
+            ))
             .finish();
-        (logs, tracing::subscriber::set_default(subscriber))
+        let guard = LogGuard {
+            logs: logs.clone(),
+            _default: tracing::subscriber::set_default(subscriber),
+        };
+        (logs, guard)
     }
 
     /// Prints the captured lines when `SHOW_LOGS` is set (for reading a run).
@@ -162,8 +188,8 @@ pub struct Faulty {
 
 #[derive(Debug, Default)]
 struct Faults {
-    /// Joins of these channels (or invite hashes) fail with the error.
-    fail_join: HashMap<String, TgError>,
+    /// Joins of these channels (or invite hashes) fail with the error, this many more times.
+    fail_join: HashMap<String, (TgError, u32)>,
     /// After this account's n-th join call returns, signal and never answer.
     hang_after: Option<(String, u32, oneshot::Sender<()>)>,
     joins_by_label: HashMap<String, u32>,
@@ -184,13 +210,18 @@ impl Faulty {
         })
     }
 
-    /// Joins of `channel_id` answer `error`.
+    /// Joins of `channel_id` answer `error`, always.
     pub fn fail_join(&self, channel_id: i64, error: TgError) {
+        self.fail_join_times(channel_id, error, u32::MAX);
+    }
+
+    /// The next `times` joins of `channel_id` answer `error`.
+    pub fn fail_join_times(&self, channel_id: i64, error: TgError, times: u32) {
         self.faults
             .lock()
             .unwrap()
             .fail_join
-            .insert(channel_id.to_string(), error);
+            .insert(channel_id.to_string(), (error, times));
     }
 
     /// After `label`'s `nth` join call went through, the call never returns; the
@@ -230,13 +261,16 @@ impl TelegramAccount for FaultyAccount {
         self.inner.resolve(handle).await
     }
     async fn join(&self, target: &JoinTarget) -> TgResult<ResolvedChat> {
-        let injected = self
-            .faults
-            .lock()
-            .unwrap()
-            .fail_join
-            .get(&target_key(target))
-            .cloned();
+        let injected = {
+            let mut faults = self.faults.lock().unwrap();
+            match faults.fail_join.get_mut(&target_key(target)) {
+                Some((error, times)) if *times > 0 => {
+                    *times -= 1;
+                    Some(error.clone())
+                }
+                _ => None,
+            }
+        };
         if let Some(error) = injected {
             return Err(error);
         }
