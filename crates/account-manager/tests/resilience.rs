@@ -8,7 +8,7 @@ mod common;
 use chrono::{DateTime, TimeDelta, Utc};
 use common::{
     Faulty, Logs, context_with, count_in, finish, import_in_order, lines_of, memberships, near,
-    spawn, utc, world_joins,
+    spawn, utc, world_joins, world_memberships,
 };
 use sqlx::PgPool;
 use std::collections::BTreeMap;
@@ -187,11 +187,9 @@ async fn two_replicas_on_the_same_slot_join_each_group_once(pool: PgPool) {
             "{}: 5 joins and no second join call for any group",
             account.label
         );
-        let world = fleet.world.lock().unwrap();
-        for view in world.memberships(&account.label, fleet.clock.now()) {
+        for view in world_memberships(&fleet, &account.label) {
             *joined_groups.entry(view.channel_id).or_insert(0) += 1;
         }
-        drop(world);
         assert_eq!(
             count_in(&fleet, account.id, MembershipState::Joined).await,
             5

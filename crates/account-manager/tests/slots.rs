@@ -4,11 +4,11 @@
 mod common;
 
 use chrono::TimeDelta;
-use common::{Logs, count_in, finish, spawn, utc, world_joins};
+use common::{Logs, count_in, finish, spawn, utc, world_joins, world_memberships};
 use sqlx::PgPool;
 use tg_world::{GeneratorSpec, GroupMix, Limits, Profile};
 use tgfleet_config::Service;
-use tgfleet_domain::{Clock as _, MembershipState};
+use tgfleet_domain::MembershipState;
 use tgfleet_testkit::TestFleet;
 
 const SETTINGS: &str = r#"
@@ -77,9 +77,7 @@ async fn a_slot_joins_five_of_144_groups_per_account_with_pauses_in_range(pool: 
             );
         }
         // The world saw the same gaps between the memberships it granted.
-        let world = fleet.world.lock().unwrap();
-        let mut since: Vec<_> = world
-            .memberships(&account.label, fleet.clock.now())
+        let mut since: Vec<_> = world_memberships(&fleet, &account.label)
             .into_iter()
             .map(|view| view.since)
             .collect();

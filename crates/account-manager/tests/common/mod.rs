@@ -166,6 +166,13 @@ pub fn world_joins(fleet: &TestFleet, label: &str) -> (u32, u32) {
     (counters.joins, counters.calls_of(MethodClass::Join))
 }
 
+/// The world's view of an account's groups (standing and since when), now.
+pub fn world_memberships(fleet: &TestFleet, label: &str) -> Vec<tg_world::MembershipView> {
+    use tgfleet_domain::Clock as _;
+    let world = fleet.world.lock().unwrap_or_else(PoisonError::into_inner);
+    world.memberships(label, fleet.clock.now())
+}
+
 pub async fn memberships(fleet: &TestFleet, account: AccountId) -> Vec<JoinMembership> {
     fleet.store.join_memberships(account).await.unwrap()
 }
