@@ -9,7 +9,7 @@
 mod common;
 
 use chrono::{DateTime, TimeDelta, Utc};
-use common::{Logs, finish, memberships, near, spawn, utc, world_joins};
+use common::{Logs, account_row, events_of, finish, memberships, near, spawn, utc, world_joins};
 use sqlx::PgPool;
 use tg_world::{Budget, FloodPolicy, GeneratorSpec, GroupMix, Limits, Profile};
 use tgfleet_config::Service;
@@ -47,14 +47,7 @@ async fn fleet(pool: PgPool, budget_secs: u32, pause_secs: u32, slots: &str) -> 
 }
 
 async fn join_events(fleet: &TestFleet) -> Vec<JoinEvent> {
-    fleet
-        .store
-        .join_events(fleet.accounts[0].id)
-        .await
-        .unwrap()
-        .into_iter()
-        .filter(|event| event.action == "join")
-        .collect()
+    events_of(fleet, fleet.accounts[0].id, "join").await
 }
 
 fn secs(n: i64) -> TimeDelta {
@@ -73,12 +66,7 @@ async fn a_five_minute_flood_wait_is_waited_without_a_lease_and_the_slot_goes_on
     let flooded_at = slot() + secs(724);
     fleet.clock.sleep_until(flooded_at + secs(150)).await;
     let now = fleet.clock.now();
-    let row = fleet
-        .store
-        .account_by_id(account.id)
-        .await
-        .unwrap()
-        .unwrap();
+    let row = account_row(&fleet, account.id).await;
     assert!(
         near(row.join_next_at.unwrap(), flooded_at + secs(300)),
         "{:?}",
@@ -167,12 +155,7 @@ async fn a_thirty_minute_flood_wait_is_not_waited_and_blocks_joins_until_it_ends
         (1, 2),
         "no join call during the wait"
     );
-    let row = fleet
-        .store
-        .account_by_id(account.id)
-        .await
-        .unwrap()
-        .unwrap();
+    let row = account_row(&fleet, account.id).await;
     assert!(near(row.join_flood_until.unwrap(), flood_ends));
     assert_eq!(row.status, AccountStatus::Active);
     let planned = memberships(&fleet, account.id)
@@ -236,12 +219,7 @@ async fn a_two_hour_flood_wait_rests_the_account(pool: PgPool) {
 
     let flooded_at = slot() + secs(992);
     fleet.clock.sleep_until(flooded_at + secs(1)).await;
-    let row = fleet
-        .store
-        .account_by_id(account.id)
-        .await
-        .unwrap()
-        .unwrap();
+    let row = account_row(&fleet, account.id).await;
     assert_eq!(row.status, AccountStatus::Resting);
     assert!(near(row.rest_until.unwrap(), flooded_at + secs(7200)));
     assert_eq!(row.status_reason.as_deref(), Some("FloodWait 7200s"));
@@ -266,12 +244,7 @@ async fn a_two_hour_flood_wait_rests_the_account(pool: PgPool) {
         .clock
         .sleep_until(slot() + TimeDelta::hours(3) + secs(1))
         .await;
-    let row = fleet
-        .store
-        .account_by_id(account.id)
-        .await
-        .unwrap()
-        .unwrap();
+    let row = account_row(&fleet, account.id).await;
     assert_eq!(row.status, AccountStatus::Active);
     assert_eq!(row.rest_until, None);
     assert_eq!(world_joins(&fleet, &account.label), (2, 3));

@@ -7,8 +7,8 @@ mod common;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use common::{
-    Faulty, Logs, context_with, count_in, finish, import_in_order, lines_of, memberships, near,
-    spawn, utc, world_joins, world_memberships,
+    Faulty, Logs, assert_joined, context_with, count_in, events_of, finish, import_in_order,
+    lines_of, memberships, near, spawn, utc, world_joins, world_memberships,
 };
 use sqlx::PgPool;
 use std::collections::BTreeMap;
@@ -80,8 +80,7 @@ async fn an_inaccessible_group_and_an_unexpected_error_do_not_stop_the_slot(pool
         &open[3],
         &open[4],
     ];
-    let lines: Vec<&str> = order.iter().map(|line| line.as_str()).collect();
-    let groups = import_in_order(&fleet, &lines).await;
+    let groups = import_in_order(&fleet, &order).await;
     let connector = Faulty::new((*fleet.connector).clone());
     connector.fail_join(
         channel_of(&fleet, &open[2]),
@@ -181,27 +180,11 @@ async fn two_replicas_on_the_same_slot_join_each_group_once(pool: PgPool) {
     fleet.clock.sleep_until(slot() + TimeDelta::hours(2)).await;
     let mut joined_groups = BTreeMap::new();
     for account in &fleet.accounts {
-        assert_eq!(
-            world_joins(&fleet, &account.label),
-            (5, 5),
-            "{}: 5 joins and no second join call for any group",
-            account.label
-        );
+        assert_joined(&fleet, account, 5).await;
         for view in world_memberships(&fleet, &account.label) {
             *joined_groups.entry(view.channel_id).or_insert(0) += 1;
         }
-        assert_eq!(
-            count_in(&fleet, account.id, MembershipState::Joined).await,
-            5
-        );
-        let joins = fleet
-            .store
-            .join_events(account.id)
-            .await
-            .unwrap()
-            .into_iter()
-            .filter(|event| event.action == "join")
-            .count();
+        let joins = events_of(&fleet, account.id, "join").await.len();
         assert_eq!(joins, 5, "{}: one recorded attempt per join", account.label);
     }
     assert_eq!(joined_groups.len(), 15);
@@ -249,16 +232,7 @@ async fn a_process_killed_mid_slot_neither_repeats_a_join_nor_loses_the_rest(poo
     let restarted = spawn(context_with(&fleet, Service::AccountManager, connector), 21);
     fleet.clock.sleep_until(slot() + TimeDelta::hours(2)).await;
     for account in &fleet.accounts {
-        assert_eq!(
-            world_joins(&fleet, &account.label),
-            (5, 5),
-            "{}: every planned group joined once, none twice",
-            account.label
-        );
-        assert_eq!(
-            count_in(&fleet, account.id, MembershipState::Joined).await,
-            5
-        );
+        assert_joined(&fleet, account, 5).await;
         assert!(
             memberships(&fleet, account.id)
                 .await
@@ -266,14 +240,7 @@ async fn a_process_killed_mid_slot_neither_repeats_a_join_nor_loses_the_rest(poo
                 .all(|m| m.join_started_at.is_none())
         );
     }
-    let checks: Vec<_> = fleet
-        .store
-        .join_events(account.id)
-        .await
-        .unwrap()
-        .into_iter()
-        .filter(|event| event.action == "join_check")
-        .collect();
+    let checks = events_of(&fleet, account.id, "join_check").await;
     assert_eq!(checks.len(), 1);
     assert_eq!(checks[0].outcome, "already_member");
     assert_eq!(checks[0].group, Some(in_flight[0].group));
@@ -294,8 +261,7 @@ async fn groups_and_accounts_added_while_running_are_picked_up_without_a_restart
     let fleet = start(pool, open_world(2, 12), 5).await;
     let lines = lines_of(&fleet, Profile::Open);
     let (first, later) = lines.split_at(4);
-    let first: Vec<&str> = first.iter().map(String::as_str).collect();
-    import_in_order(&fleet, &first).await;
+    import_in_order(&fleet, first).await;
     // The second account is out of service when the manager starts.
     fleet
         .store
@@ -460,17 +426,16 @@ async fn transient_errors_are_retried_a_bounded_number_of_times(pool: PgPool) {
     let (logs, _guard) = Logs::capture();
     let fleet = start(pool, open_world(1, 4), 4).await;
     let lines = lines_of(&fleet, Profile::Open);
-    let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
     let groups = import_in_order(&fleet, &lines).await;
     let connector = Faulty::new((*fleet.connector).clone());
     // The first group's network fails once, the second's always.
     connector.fail_join_times(
-        channel_of(&fleet, lines[0]),
+        channel_of(&fleet, &lines[0]),
         TgError::Transient("connection reset".to_owned()),
         1,
     );
     connector.fail_join(
-        channel_of(&fleet, lines[1]),
+        channel_of(&fleet, &lines[1]),
         TgError::Transient("connection reset".to_owned()),
     );
     let manager = spawn(context_with(&fleet, Service::AccountManager, connector), 50);
@@ -478,13 +443,9 @@ async fn transient_errors_are_retried_a_bounded_number_of_times(pool: PgPool) {
     fleet.clock.sleep_until(slot() + TimeDelta::hours(2)).await;
     logs.show_if_asked();
     let account = &fleet.accounts[0];
-    let events: Vec<(GroupId, String, DateTime<Utc>)> = fleet
-        .store
-        .join_events(account.id)
+    let events: Vec<(GroupId, String, DateTime<Utc>)> = events_of(&fleet, account.id, "join")
         .await
-        .unwrap()
         .into_iter()
-        .filter(|event| event.action == "join")
         .map(|event| (event.group.unwrap(), event.outcome, event.at))
         .collect();
     let outcomes: Vec<(GroupId, &str)> = events

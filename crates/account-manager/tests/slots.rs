@@ -4,7 +4,7 @@
 mod common;
 
 use chrono::TimeDelta;
-use common::{Logs, count_in, finish, spawn, utc, world_joins, world_memberships};
+use common::{Logs, assert_joined, count_in, events_of, finish, spawn, utc, world_memberships};
 use sqlx::PgPool;
 use tg_world::{GeneratorSpec, GroupMix, Limits, Profile};
 use tgfleet_config::Service;
@@ -39,28 +39,12 @@ async fn a_slot_joins_five_of_144_groups_per_account_with_pauses_in_range(pool: 
 
     let slot = utc("2026-01-10T02:00:00Z");
     for account in &fleet.accounts {
-        assert_eq!(
-            world_joins(&fleet, &account.label),
-            (5, 5),
-            "{}: exactly 5 joins, no extra join calls",
-            account.label
-        );
-        assert_eq!(
-            count_in(&fleet, account.id, MembershipState::Joined).await,
-            5
-        );
+        assert_joined(&fleet, account, 5).await;
         assert_eq!(
             count_in(&fleet, account.id, MembershipState::Pending).await,
             139
         );
-        let joins: Vec<_> = fleet
-            .store
-            .join_events(account.id)
-            .await
-            .unwrap()
-            .into_iter()
-            .filter(|event| event.action == "join")
-            .collect();
+        let joins = events_of(&fleet, account.id, "join").await;
         assert_eq!(joins.len(), 5);
         assert!(joins.iter().all(|event| event.outcome == "joined"));
         let late = joins[0].at - slot;

@@ -45,6 +45,22 @@ async fn import(store: &Store, prefix: &str, count: usize) -> Vec<GroupId> {
     ids
 }
 
+/// Accounts with these labels, `count` imported groups, all assigned.
+async fn assigned(
+    store: &Store,
+    labels: &[&str],
+    prefix: &str,
+    count: usize,
+) -> (Vec<AccountId>, Vec<GroupId>) {
+    let mut accounts = Vec::new();
+    for label in labels {
+        accounts.push(common::account(store, label).await);
+    }
+    let groups = import(store, prefix, count).await;
+    store.assign_groups(500).await.unwrap();
+    (accounts, groups)
+}
+
 async fn live_counts(store: &Store, accounts: &[AccountId]) -> Vec<usize> {
     let mut counts = Vec::new();
     for account in accounts {
@@ -207,9 +223,8 @@ async fn concurrent_assigners_give_each_group_once(pool: PgPool) {
 #[sqlx::test(migrations = "../../migrations")]
 async fn unusable_accounts_hand_pending_groups_over_and_keep_history(pool: PgPool) {
     let store = Store::from_pool(pool);
-    let a = common::account(&store, "alpha").await;
-    let groups = import(&store, "handover", 4).await;
-    store.assign_groups(500).await.unwrap();
+    let (accounts, groups) = assigned(&store, &["alpha"], "handover", 4).await;
+    let a = accounts[0];
     let now = nine();
     // alpha joined group 0, tried group 1 once (an unexpected error), and was banned in group 2.
     let held = lease(&store, a, now).await;
@@ -281,10 +296,8 @@ async fn unusable_accounts_hand_pending_groups_over_and_keep_history(pool: PgPoo
 #[sqlx::test(migrations = "../../migrations")]
 async fn a_slot_plans_the_oldest_pending_groups_up_to_the_limit(pool: PgPool) {
     let store = Store::from_pool(pool);
-    let a = common::account(&store, "alpha").await;
-    let b = common::account(&store, "bravo").await;
-    let groups = import(&store, "slot", 20).await;
-    store.assign_groups(500).await.unwrap();
+    let (accounts, groups) = assigned(&store, &["alpha", "bravo"], "slot", 20).await;
+    let (a, b) = (accounts[0], accounts[1]);
     let tick = nine();
     let plans = store.plan_slot(tick, 5).await.unwrap();
     assert_eq!(plans.len(), 2);
@@ -339,9 +352,8 @@ async fn a_slot_plans_the_oldest_pending_groups_up_to_the_limit(pool: PgPool) {
 #[sqlx::test(migrations = "../../migrations")]
 async fn a_join_in_flight_comes_first_and_survives_replanning(pool: PgPool) {
     let store = Store::from_pool(pool);
-    let a = common::account(&store, "alpha").await;
-    let groups = import(&store, "flight", 8).await;
-    store.assign_groups(500).await.unwrap();
+    let (accounts, groups) = assigned(&store, &["alpha"], "flight", 8).await;
+    let a = accounts[0];
     let tick = nine();
     store.plan_slot(tick, 3).await.unwrap();
     let held = lease(&store, a, tick).await;
@@ -373,11 +385,9 @@ async fn a_join_in_flight_comes_first_and_survives_replanning(pool: PgPool) {
 #[sqlx::test(migrations = "../../migrations")]
 async fn flooded_resting_and_stopped_accounts_sit_a_slot_out(pool: PgPool) {
     let store = Store::from_pool(pool);
-    let flooded = common::account(&store, "flooded").await;
-    let resting = common::account(&store, "resting").await;
-    let stopped = common::account(&store, "stopped").await;
-    let groups = import(&store, "sitout", 9).await;
-    store.assign_groups(500).await.unwrap();
+    let (accounts, groups) =
+        assigned(&store, &["flooded", "resting", "stopped"], "sitout", 9).await;
+    let (flooded, resting, stopped) = (accounts[0], accounts[1], accounts[2]);
     let now = nine();
     let first = |account: AccountId| {
         let store = store.clone();
@@ -463,9 +473,8 @@ async fn flooded_resting_and_stopped_accounts_sit_a_slot_out(pool: PgPool) {
 #[sqlx::test(migrations = "../../migrations")]
 async fn outcomes_are_fenced_by_the_lease(pool: PgPool) {
     let store = Store::from_pool(pool);
-    let a = common::account(&store, "alpha").await;
-    let groups = import(&store, "fenced", 2).await;
-    store.assign_groups(500).await.unwrap();
+    let (accounts, groups) = assigned(&store, &["alpha"], "fenced", 2).await;
+    let a = accounts[0];
     let now = nine();
     store.plan_slot(now, 5).await.unwrap();
     let stale = lease(&store, a, now).await;
@@ -503,9 +512,8 @@ async fn outcomes_are_fenced_by_the_lease(pool: PgPool) {
 #[sqlx::test(migrations = "../../migrations")]
 async fn a_join_stores_peer_and_facts_and_a_ban_closes_the_group(pool: PgPool) {
     let store = Store::from_pool(pool);
-    let a = common::account(&store, "alpha").await;
-    let groups = import(&store, "facts", 2).await;
-    store.assign_groups(500).await.unwrap();
+    let (accounts, groups) = assigned(&store, &["alpha"], "facts", 2).await;
+    let a = accounts[0];
     let now = nine();
     store.plan_slot(now, 5).await.unwrap();
     let held = lease(&store, a, now).await;

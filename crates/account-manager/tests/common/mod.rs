@@ -124,10 +124,10 @@ pub async fn finish(fleet: &TestFleet, replicas: Vec<JoinHandle<anyhow::Result<(
 
 /// Imports the generated handles of `profile`s in the given order, one import each,
 /// so group ids (and the slot's order) follow it.
-pub async fn import_in_order(fleet: &TestFleet, lines: &[&str]) -> Vec<GroupId> {
+pub async fn import_in_order(fleet: &TestFleet, lines: &[impl AsRef<str>]) -> Vec<GroupId> {
     let mut ids = Vec::new();
     for line in lines {
-        let handle = GroupHandle::parse(line).unwrap();
+        let handle = GroupHandle::parse(line.as_ref()).unwrap();
         fleet
             .store
             .import_groups(&[ImportedGroup {
@@ -171,6 +171,44 @@ pub fn world_memberships(fleet: &TestFleet, label: &str) -> Vec<tg_world::Member
     use tgfleet_domain::Clock as _;
     let world = fleet.world.lock().unwrap_or_else(PoisonError::into_inner);
     world.memberships(label, fleet.clock.now())
+}
+
+/// Checks that the world joined `account` to exactly `joins` groups with as many
+/// join calls (none repeated), and that the store agrees.
+pub async fn assert_joined(fleet: &TestFleet, account: &tgfleet_store::Account, joins: u32) {
+    assert_eq!(
+        world_joins(fleet, &account.label),
+        (joins, joins),
+        "{}: {joins} joins, no join call repeated",
+        account.label
+    );
+    assert_eq!(
+        count_in(fleet, account.id, MembershipState::Joined).await,
+        joins as usize,
+        "{}: the store records {joins} joined groups",
+        account.label
+    );
+}
+
+/// The account's events with this action (`resolve`, `join`, `join_check`), oldest first.
+pub async fn events_of(
+    fleet: &TestFleet,
+    account: AccountId,
+    action: &str,
+) -> Vec<tgfleet_store::JoinEvent> {
+    fleet
+        .store
+        .join_events(account)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|event| event.action == action)
+        .collect()
+}
+
+/// The account's row as stored now.
+pub async fn account_row(fleet: &TestFleet, account: AccountId) -> tgfleet_store::Account {
+    fleet.store.account_by_id(account).await.unwrap().unwrap()
 }
 
 pub async fn memberships(fleet: &TestFleet, account: AccountId) -> Vec<JoinMembership> {

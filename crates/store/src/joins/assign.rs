@@ -155,34 +155,25 @@ async fn hand_over_pending(conn: &mut PgConnection) -> Result<BTreeMap<String, u
     let groups: Vec<i64> = released.iter().map(|row| row.1).collect();
     let untouched: Vec<bool> = released.iter().map(|row| row.2).collect();
     sqlx::query(
-        "DELETE FROM memberships m
-          USING unnest($1::bigint[], $2::bigint[], $3::bool[]) AS t(account_id, group_id, untouched)
-          WHERE m.account_id = t.account_id AND m.group_id = t.group_id AND t.untouched",
-    )
-    .bind(&accounts)
-    .bind(&groups)
-    .bind(&untouched)
-    .execute(&mut *conn)
-    .await?;
-    sqlx::query(
-        "UPDATE memberships m
+        "WITH released AS (
+             SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bool[])
+                 AS t(account_id, group_id, untouched)),
+         dropped AS (
+             DELETE FROM memberships m USING released r
+              WHERE m.account_id = r.account_id AND m.group_id = r.group_id AND r.untouched),
+         freed AS (
+             UPDATE groups g SET responsible_account_id = NULL, updated_at = now()
+               FROM released r
+              WHERE g.id = r.group_id AND g.responsible_account_id = r.account_id)
+         UPDATE memberships m
             SET state = 'failed', planned_seq = NULL, join_started_at = NULL,
                 last_error = 'handed over: the account can no longer join', updated_at = now()
-           FROM unnest($1::bigint[], $2::bigint[], $3::bool[]) AS t(account_id, group_id, untouched)
-          WHERE m.account_id = t.account_id AND m.group_id = t.group_id AND NOT t.untouched",
+           FROM released r
+          WHERE m.account_id = r.account_id AND m.group_id = r.group_id AND NOT r.untouched",
     )
     .bind(&accounts)
     .bind(&groups)
     .bind(&untouched)
-    .execute(&mut *conn)
-    .await?;
-    sqlx::query(
-        "UPDATE groups g SET responsible_account_id = NULL, updated_at = now()
-           FROM unnest($1::bigint[], $2::bigint[]) AS t(account_id, group_id)
-          WHERE g.id = t.group_id AND g.responsible_account_id = t.account_id",
-    )
-    .bind(&accounts)
-    .bind(&groups)
     .execute(&mut *conn)
     .await?;
     for (_, _, _, label) in released {
