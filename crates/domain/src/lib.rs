@@ -6,9 +6,11 @@
 
 pub mod account_availability;
 pub mod activity_policy;
+pub mod assignment;
 pub mod clock;
 pub mod handle;
 pub mod ids;
+pub mod join_policy;
 pub mod phone;
 pub mod review_policy;
 pub mod status;
@@ -16,6 +18,7 @@ pub mod tag;
 pub mod windows;
 
 pub use account_availability::unavailable_because;
+pub use assignment::{AccountLoad, assign_balanced};
 pub use clock::{Clock, SystemClock};
 pub use handle::{GroupHandle, HandleError};
 pub use ids::{AccountId, CampaignId, GroupId, PostId, VariantId};

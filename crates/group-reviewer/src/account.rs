@@ -13,7 +13,7 @@ use std::time::Duration;
 use tgfleet_domain::{AccountStatus, Clock, ReviewVerdict};
 use tgfleet_runtime::{AccountSession, Leased, ServiceContext, WorkError};
 use tgfleet_store::{
-    ChatFacts, ERROR_FINDING, Lease, ReviewFinding, ReviewRunId, ReviewTarget, StoreError,
+    CatalogueFacts, ERROR_FINDING, Lease, ReviewFinding, ReviewRunId, ReviewTarget, StoreError,
 };
 use tgfleet_telegram::{AccountRef, TgError};
 
@@ -207,7 +207,7 @@ impl<'a> AccountReview<'a> {
                         at: now,
                         verdict: None,
                         peer: resolved.as_ref().map(stored_peer),
-                        chat: ChatFacts::default(),
+                        chat: CatalogueFacts::default(),
                         slow_mode_secs: None,
                         next_send_at: None,
                         detail: Some(detail),

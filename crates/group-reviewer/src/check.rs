@@ -4,9 +4,9 @@
 
 use chrono::{DateTime, Utc};
 use tgfleet_domain::{ChatAccess, ChatStanding, ReviewVerdict};
-use tgfleet_store::{ChatFacts, ReviewTarget, StoredPeer};
+use tgfleet_store::{CatalogueFacts, ReviewTarget};
 use tgfleet_telegram::{
-    ChatKind, ChatRights, MemberStatus, PeerKind, PeerRef, Resolved, TelegramAccount, TgError,
+    ChatKind, ChatRights, MemberStatus, PeerRef, Resolved, TelegramAccount, TgError,
 };
 
 /// What a check of one group came to.
@@ -35,7 +35,7 @@ pub struct Seen {
     /// A peer resolved during this check (stored if the membership has none).
     pub resolved: Option<PeerRef>,
     /// Catalogue facts.
-    pub facts: ChatFacts,
+    pub facts: CatalogueFacts,
     /// Slow-mode interval, if any.
     pub slow_mode_secs: Option<u32>,
     /// When slow mode lets the account send next.
@@ -49,7 +49,7 @@ impl Seen {
         Self {
             verdict,
             resolved: None,
-            facts: ChatFacts::default(),
+            facts: CatalogueFacts::default(),
             slow_mode_secs: None,
             next_send_at: None,
             detail: None,
@@ -73,7 +73,7 @@ pub async fn check_group(
     report: CallReport<'_>,
 ) -> CheckOutcome {
     let mut resolved = None;
-    let mut facts = ChatFacts::default();
+    let mut facts = CatalogueFacts::default();
     let peer = match target.peer.as_ref().and_then(peer_ref) {
         Some(peer) => peer,
         None => {
@@ -84,7 +84,7 @@ pub async fn check_group(
             );
             match answer {
                 Ok(Resolved::Chat(chat)) => {
-                    facts = ChatFacts {
+                    facts = CatalogueFacts {
                         kind: Some(chat.kind.as_str().to_owned()),
                         title: Some(chat.title),
                         telegram_id: Some(chat.peer.id),
@@ -94,7 +94,7 @@ pub async fn check_group(
                 }
                 Ok(Resolved::Invite(preview)) => {
                     return CheckOutcome::Verdict(Seen {
-                        facts: ChatFacts {
+                        facts: CatalogueFacts {
                             kind: preview
                                 .broadcast
                                 .then(|| ChatKind::Broadcast.as_str().to_owned()),
@@ -170,34 +170,7 @@ pub fn access_of(rights: &ChatRights, now: DateTime<Utc>) -> ChatAccess {
     }
 }
 
-/// The port's peer for a stored one; `None` for an unknown kind (resolved again).
-pub fn peer_ref(stored: &StoredPeer) -> Option<PeerRef> {
-    let kind = match stored.kind.as_str() {
-        "channel" => PeerKind::Channel,
-        "chat" => PeerKind::Chat,
-        "user" => PeerKind::User,
-        _ => return None,
-    };
-    Some(PeerRef {
-        id: stored.id,
-        access_hash: stored.access_hash,
-        kind,
-    })
-}
-
-/// The stored form of a port peer.
-pub fn stored_peer(peer: &PeerRef) -> StoredPeer {
-    StoredPeer {
-        id: peer.id,
-        access_hash: peer.access_hash,
-        kind: match peer.kind {
-            PeerKind::Channel => "channel",
-            PeerKind::Chat => "chat",
-            PeerKind::User => "user",
-        }
-        .to_owned(),
-    }
-}
+pub use tgfleet_runtime::peers::{peer_ref, stored_peer};
 
 #[cfg(test)]
 mod tests {
@@ -334,23 +307,5 @@ mod tests {
             from_error(TgError::Transient("timeout".into()), None),
             CheckOutcome::Failed { .. }
         ));
-    }
-
-    #[test]
-    fn stored_peers_round_trip() {
-        for kind in [PeerKind::Channel, PeerKind::Chat, PeerKind::User] {
-            let peer = PeerRef {
-                id: 5,
-                access_hash: -9,
-                kind,
-            };
-            assert_eq!(peer_ref(&stored_peer(&peer)), Some(peer));
-        }
-        let odd = StoredPeer {
-            id: 1,
-            access_hash: 1,
-            kind: "secret".into(),
-        };
-        assert_eq!(peer_ref(&odd), None);
     }
 }

@@ -8,6 +8,7 @@ pub mod connector;
 pub mod context;
 pub mod cron;
 pub mod health;
+pub mod peers;
 pub mod shutdown;
 pub mod telemetry;
 pub mod work;

@@ -2,7 +2,7 @@
 //! the chats an account can act in, reaction counts, and the account-wide marks
 //! (last activity, FloodWait on "other" requests) that the reviewer shares.
 
-use crate::review::StoredPeer;
+use crate::StoredPeer;
 use crate::{Account, Store, StoreError};
 use chrono::{DateTime, Utc};
 use tgfleet_domain::{AccountId, GroupHandle, GroupId};

@@ -6,6 +6,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{Connection, PgConnection};
 use std::collections::BTreeMap;
 use std::str::FromStr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -189,7 +190,10 @@ impl Store {
     /// its own (no idle reaping, no lifetime limit, no ping, a year-long acquire
     /// timeout, all eight connections opened up front), and while any connection is
     /// checked out it holds a blocking task, which stops tokio's auto-advance: a query
-    /// takes no virtual time. Create it before pausing the clock.
+    /// takes no virtual time. The hold lasts until a released connection is idle again
+    /// (sqlx pings it on the way back), so virtual time cannot race ahead while
+    /// connections are returning and leave waiters with an exhausted pool. Create it
+    /// before pausing the clock.
     pub async fn for_paused_time(pool: sqlx::PgPool) -> Result<Self, StoreError> {
         const CONNECTIONS: u32 = 8;
         let options = (*pool.connect_options()).clone();
@@ -207,48 +211,74 @@ impl Store {
                 on_acquire.hold();
                 Box::pin(async { Ok(true) })
             })
-            .after_release(move |_, _| {
-                on_release.release_one();
-                Box::pin(async { Ok(true) })
+            .after_release(move |conn, _| {
+                let holds = Arc::clone(&on_release);
+                Box::pin(async move {
+                    // sqlx pings a released connection before it is idle again; the
+                    // hold must outlast that round trip, or virtual time races ahead
+                    // while connections are still on their way back (and the pool
+                    // looks exhausted). Finish any leftover work here, under the hold,
+                    // then keep it a moment longer for sqlx's own ping.
+                    let _ = conn.ping().await;
+                    holds.release_soon();
+                    Ok(true)
+                })
             })
             .connect_with(options)
             .await?;
-        // Open every connection now, so none is opened (I/O under a timer) later.
+        // Open every connection now, so none is opened (I/O under a timer) later,
+        // and wait until all are idle again, so no late release meets a real hold.
         let mut warm = Vec::new();
         for _ in 0..CONNECTIONS {
             warm.push(pool.acquire().await?);
         }
         drop(warm);
+        while pool.num_idle() < CONNECTIONS as usize {
+            tokio::task::yield_now().await;
+        }
+        holds.armed.store(true, Ordering::Release);
         Ok(Self::from_pool(pool))
     }
 }
 
 /// Blocking tasks that keep tokio's paused clock from auto-advancing, one per
-/// checked-out connection.
+/// checked-out (or returning) connection. Counting starts once the pool is warm: the
+/// warm-up's new connections are never "acquired from idle", so their releases
+/// must not count.
 #[derive(Debug, Default)]
-struct VirtualTimeHolds(Mutex<Vec<std::sync::mpsc::Sender<()>>>);
-
-/// How long (real time) a hold outlives `after_release`. sqlx pings a released
-/// connection *after* that callback and only then puts it back among the idle
-/// ones; without the linger, paused time jumps ahead during the ping, returns
-/// pile up across virtual sleeps, and a burst of queries can find the pool
-/// empty and wait out its acquire timeout in virtual time.
-const RELEASE_LINGER: Duration = Duration::from_millis(2);
+struct VirtualTimeHolds {
+    holds: Mutex<Vec<std::sync::mpsc::Sender<()>>>,
+    armed: AtomicBool,
+}
 
 impl VirtualTimeHolds {
     fn hold(&self) {
+        if !self.armed.load(Ordering::Acquire) {
+            return;
+        }
         let (hold, wait) = std::sync::mpsc::channel::<()>();
         tokio::task::spawn_blocking(move || {
             let _ = wait.recv();
-            std::thread::sleep(RELEASE_LINGER);
         });
-        self.0
+        self.holds
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .push(hold);
     }
 
-    fn release_one(&self) {
-        self.0.lock().unwrap_or_else(PoisonError::into_inner).pop();
+    /// Releases one hold a couple of milliseconds from now (a blocking task keeps
+    /// the clock still meanwhile), long enough for a released connection's last
+    /// round trip on loopback.
+    fn release_soon(self: Arc<Self>) {
+        if !self.armed.load(Ordering::Acquire) {
+            return;
+        }
+        tokio::task::spawn_blocking(move || {
+            std::thread::sleep(Duration::from_millis(2));
+            self.holds
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .pop();
+        });
     }
 }

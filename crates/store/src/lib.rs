@@ -15,9 +15,11 @@ mod events;
 pub mod fixtures;
 mod fleet;
 mod groups;
+mod joins;
 mod leases;
 mod notify;
 mod onboarding;
+mod peers;
 mod review;
 mod sessions;
 mod stats;
@@ -28,12 +30,17 @@ pub use connect::{DEFAULT_CONNECT_TIMEOUT, MIGRATOR, MigrationStatus};
 pub use error::StoreError;
 pub use events::{NewEvent, record_event};
 pub use groups::{Group, GroupFilter, ImportReport, ImportedGroup};
+pub use joins::{
+    AssignmentReport, ChatFacts, JoinEvent, JoinMembership, JoinRecord, NextJoin, QueuedJoiner,
+    SlotPlan,
+};
 pub use leases::{Lease, check_lease};
 pub use notify::{CHANGES_CHANNEL, ChangeListener};
 pub use onboarding::{ImportOutcome, LoginRecorded, SessionImport, WhoamiOutcome};
+pub use peers::StoredPeer;
 pub use review::{
-    ChatFacts, ERROR_FINDING, RecordedReview, ReviewFinding, ReviewHistoryEntry, ReviewRun,
-    ReviewRunId, ReviewTarget, ReviewTotals, StoredPeer,
+    CatalogueFacts, ERROR_FINDING, RecordedReview, ReviewFinding, ReviewHistoryEntry, ReviewRun,
+    ReviewRunId, ReviewTarget, ReviewTotals,
 };
 pub use sessions::{AUTH_KEY_BYTES, SessionCipher, StoredSession};
 pub use stats::{Overview, PostsPerDay};

@@ -3,23 +3,12 @@
 //! transaction), and the run totals. History rows are only ever inserted.
 
 use crate::error::decode_status;
-use crate::{Lease, Store, StoreError, check_lease};
+use crate::{Lease, Store, StoreError, StoredPeer, check_lease};
 use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 use tgfleet_domain::{
     AccountId, GroupHandle, GroupId, GroupStatus, MembershipState, ReviewVerdict,
 };
-
-/// A peer reference as stored in `memberships` (`peer_kind` is `channel`, `chat` or `user`).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct StoredPeer {
-    /// Telegram's bare id of the peer.
-    pub id: i64,
-    /// The access hash this account received (0 for basic groups).
-    pub access_hash: i64,
-    /// `channel`, `chat` or `user`.
-    pub kind: String,
-}
 
 /// One group to review and the account to review it through.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -49,7 +38,7 @@ pub struct ReviewRunId(pub i64);
 
 /// What the chat looked like, to fill in the catalogue (kept when `None`).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct ChatFacts {
+pub struct CatalogueFacts {
     /// `supergroup`, `channel`, `gigagroup` or `basic_group`.
     pub kind: Option<String>,
     /// The title.
@@ -75,7 +64,7 @@ pub struct ReviewFinding {
     /// A peer resolved during this review, stored if the membership has none.
     pub peer: Option<StoredPeer>,
     /// Catalogue facts learnt on the way.
-    pub chat: ChatFacts,
+    pub chat: CatalogueFacts,
     /// The group's slow-mode interval, for members.
     pub slow_mode_secs: Option<u32>,
     /// When slow mode lets this account send next, for members.

@@ -9,7 +9,7 @@ use std::time::Duration;
 use tgfleet_domain::{GroupHandle, GroupStatus, MembershipState, ReviewVerdict};
 use tgfleet_store::fixtures::{MembershipSeed, seed_membership};
 use tgfleet_store::{
-    ChatFacts, GroupFilter, ImportedGroup, NewEvent, ReviewFinding, Store, StoredPeer,
+    CatalogueFacts, GroupFilter, ImportedGroup, NewEvent, ReviewFinding, Store, StoredPeer,
 };
 
 fn t0() -> DateTime<Utc> {
@@ -123,7 +123,7 @@ async fn activity_peers_are_joined_usable_groups_with_peers(pool: PgPool) {
                 at: t0(),
                 verdict: Some(ReviewVerdict::Banned),
                 peer: None,
-                chat: ChatFacts::default(),
+                chat: CatalogueFacts::default(),
                 slow_mode_secs: None,
                 next_send_at: None,
                 detail: None,

@@ -11,7 +11,7 @@ use tgfleet_domain::{
 };
 use tgfleet_store::fixtures::{MembershipSeed, seed_membership};
 use tgfleet_store::{
-    ChatFacts, GroupFilter, ImportedGroup, Lease, RecordedReview, ReviewFinding, ReviewRunId,
+    CatalogueFacts, GroupFilter, ImportedGroup, Lease, RecordedReview, ReviewFinding, ReviewRunId,
     ReviewTotals, Store, StoreError, StoredPeer,
 };
 
@@ -77,7 +77,7 @@ fn finding(run: ReviewRunId, group: GroupId, account: AccountId) -> ReviewFindin
         at: t0(),
         verdict: Some(ReviewVerdict::CanPost),
         peer: None,
-        chat: ChatFacts::default(),
+        chat: CatalogueFacts::default(),
         slow_mode_secs: None,
         next_send_at: None,
         detail: None,
@@ -232,7 +232,7 @@ async fn a_finding_updates_group_membership_and_history(pool: PgPool) {
             &lease,
             &ReviewFinding {
                 peer: Some(peer(77)),
-                chat: ChatFacts {
+                chat: CatalogueFacts {
                     kind: Some("supergroup".into()),
                     title: Some("Bali Market".into()),
                     telegram_id: Some(77),

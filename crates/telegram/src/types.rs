@@ -17,6 +17,24 @@ pub enum PeerKind {
     User,
 }
 
+impl PeerKind {
+    /// The text stored in `memberships.peer_kind`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Channel => "channel",
+            Self::Chat => "chat",
+            Self::User => "user",
+        }
+    }
+
+    /// The kind for its stored text; `None` for a text this version does not know.
+    pub fn from_stored(text: &str) -> Option<Self> {
+        [Self::Channel, Self::Chat, Self::User]
+            .into_iter()
+            .find(|kind| kind.as_str() == text)
+    }
+}
+
 /// A resolved peer: what is stored per account (memberships.peer_id / access_hash)
 /// so that a group is resolved once, never again on every use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
