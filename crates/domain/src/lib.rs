@@ -4,14 +4,18 @@
 //! Nothing here performs I/O, reads a clock or uses a global random generator:
 //! time and randomness are passed in, so every rule is unit-testable.
 
+pub mod campaign;
 pub mod clock;
 pub mod handle;
 pub mod ids;
 pub mod phone;
+pub mod post_outcome;
+pub mod posting;
 pub mod status;
 pub mod tag;
 pub mod windows;
 
+pub use campaign::{BodyFormat, CampaignStatus, VariantKind};
 pub use clock::{Clock, SystemClock};
 pub use handle::{GroupHandle, HandleError};
 pub use ids::{AccountId, CampaignId, GroupId, PostId, VariantId};
