@@ -6,6 +6,7 @@
 //! injected clock; SQL `now()` only fills audit columns (`created_at`, `updated_at`).
 
 mod accounts;
+mod campaigns;
 mod connect;
 mod cron;
 mod error;
@@ -16,16 +17,27 @@ mod fleet;
 mod groups;
 mod leases;
 mod notify;
+#[cfg(feature = "fixtures")]
+pub mod posting_fixtures;
+mod posts;
 mod sessions;
 mod stats;
 
 pub use accounts::{Account, NewAccount, StatusChange};
+pub use campaigns::{
+    Campaign, CampaignStatusChange, CampaignSummary, CampaignTarget, NewCampaign, NewVariant,
+    Variant,
+};
 pub use connect::{DEFAULT_CONNECT_TIMEOUT, MIGRATOR, MigrationStatus};
 pub use error::StoreError;
 pub use events::{NewEvent, record_event};
 pub use groups::{Group, GroupFilter, ImportReport, ImportedGroup};
 pub use leases::{Lease, check_lease};
 pub use notify::{CHANGES_CHANNEL, ChangeListener};
+pub use posts::{
+    Claim, ClaimSnapshot, ClaimedPost, GroupContent, LatestAttempt, Post, PostCompletion,
+    PostFilter, PostToClaim, PostingAccount, PostingTarget, StoredPeer, idempotency_key,
+};
 pub use sessions::{AUTH_KEY_BYTES, SessionCipher, StoredSession};
 pub use stats::{Overview, PostsPerDay};
 
