@@ -282,8 +282,9 @@ impl Consequence {
     }
 
     /// A failed request (the pre-check's or the send's). Nothing reached the group
-    /// (Telegram answered an error), so only a write ban or an inaccessible group ends
-    /// the round; everything else retries. FloodWait holds the account's posts; a
+    /// (Telegram answered an error): a write ban, an inaccessible group or an
+    /// unexpected refusal ends the round; waits, spam limits, lost sessions and
+    /// network trouble let it be retried. FloodWait holds the account's posts; a
     /// PeerFlood or a long FloodWait is a strike, and the `threshold`-th strike in a row
     /// starts a cool-down random in `[cooldown_min, cooldown_max]` (strikes start over).
     pub fn failed(
@@ -326,9 +327,12 @@ impl Consequence {
                 consequence.retry_at = Some(now);
                 consequence.account_status = Some((AccountStatus::Deactivated, name.clone()));
             }
-            SendFailure::Transient(_) | SendFailure::Other(_) => {
+            SendFailure::Transient(_) => {
                 consequence.retry_at = Some(now + rules.transient_retry);
             }
+            // An unexpected refusal (a deleted source post, restricted forwards): retrying
+            // within the round would repeat it, so the round ends here.
+            SendFailure::Other(_) => {}
         }
         if strike {
             let strikes = strikes_before.saturating_add(1);
@@ -546,6 +550,14 @@ mod tests {
         );
         assert_eq!(transient.retry_at, Some(now + TimeDelta::minutes(5)));
         assert_eq!(transient.state, PostState::Failed);
+        let other = Consequence::failed(
+            &SendFailure::Other("MESSAGE_ID_INVALID".into()),
+            0,
+            &rules,
+            now,
+            &mut rng,
+        );
+        assert_eq!((other.retry_at, other.group.clone()), (None, None));
         let revoked = Consequence::failed(
             &SendFailure::Unauthorized("SESSION_REVOKED".into()),
             0,
