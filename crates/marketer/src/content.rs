@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use tgfleet_domain::VariantId;
 use tgfleet_domain::VariantKind;
 use tgfleet_domain::campaign::Content;
-use tgfleet_store::Variant;
+use tgfleet_store::{Campaign, Variant};
 use tgfleet_telegram::{MediaKind, OutgoingMessage, PeerRef};
 
 use crate::convert::text_format;
@@ -24,14 +24,16 @@ impl MediaFiles {
     /// The variants that can be sent now: every text and source-post variant, and the
     /// media variants whose file reads and still hashes to the variant's content hash.
     /// A broken file is logged once (until it is fixed) and its variant left out.
-    pub(crate) async fn usable<'a>(
+    pub(crate) async fn usable(
         &self,
-        variants: impl IntoIterator<Item = &'a Variant>,
+        campaigns: &[(Campaign, Vec<Variant>)],
     ) -> HashSet<VariantId> {
         let mut usable = HashSet::new();
-        for variant in variants {
-            if !variant.kind.has_media() || self.load(variant).await.is_some() {
-                usable.insert(variant.id);
+        for (_, variants) in campaigns {
+            for variant in variants {
+                if !variant.kind.has_media() || self.load(variant).await.is_some() {
+                    usable.insert(variant.id);
+                }
             }
         }
         usable

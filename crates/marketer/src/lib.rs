@@ -228,18 +228,18 @@ impl Marketer {
     pub async fn pass(&self) -> Result<PassReport, StoreError> {
         let now = self.now();
         let active = self.ctx.store.active_campaigns(now).await?;
-        let usable = self
-            .media
-            .usable(active.iter().flat_map(|(_, variants)| variants))
-            .await;
+        let usable = self.media.usable(&active).await;
         let campaigns = plan::Campaigns::new(active, &usable);
         let mut report = PassReport::default();
         if campaigns.is_empty() {
             return Ok(report);
         }
         let accounts = self.ctx.store.posting_accounts(now).await?;
-        let steps: Vec<Result<Step, StoreError>> = futures_util::stream::iter(&accounts)
+        let units: Vec<_> = accounts
+            .iter()
             .map(|account| self.work_account(account, &campaigns, &usable))
+            .collect();
+        let steps: Vec<Result<Step, StoreError>> = futures_util::stream::iter(units)
             .buffer_unordered(CONCURRENT_ACCOUNTS)
             .collect()
             .await;
@@ -383,4 +383,16 @@ async fn next_change(listener: &mut Option<ChangeListener>) -> String {
 /// Counts a post outcome in `tgfleet_posts_total{outcome}`.
 pub(crate) fn count_post(state: PostState) {
     metrics::counter!("tgfleet_posts_total", "outcome" => state.as_str()).increment(1);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send<T: Send>(_: T) {}
+
+    #[allow(dead_code, clippy::diverging_sub_expression, unreachable_code)]
+    fn the_service_future_is_send(ctx: ServiceContext) {
+        assert_send(run(ctx));
+    }
 }
