@@ -105,4 +105,6 @@ async fn a_day_keeps_windows_caps_and_gaps_in_each_accounts_zone(pool: PgPool) {
     // The accounts work hard: caps bind (three accounts, 40 a day each at most).
     assert!(records.len() > 60, "{} posts", records.len());
     assert_eq!(logs.lines_with("Sent to").len(), records.len());
+    assert!(logs.lines_with("ERROR").is_empty(), "{}", logs.text());
+    resume_time();
 }

@@ -240,7 +240,21 @@ impl VirtualTimeHolds {
             .push(hold);
     }
 
+    /// Ends one hold a moment later: after this hook sqlx returns the connection to the
+    /// pool through a ping (real I/O that holds nothing). Were the clock free to move
+    /// meanwhile, it could jump ahead while the ping is in flight, and a burst of
+    /// returns could leave an acquirer waiting until its year-long timeout fires.
     fn release_one(&self) {
-        self.0.lock().unwrap_or_else(PoisonError::into_inner).pop();
+        let hold = self.0.lock().unwrap_or_else(PoisonError::into_inner).pop();
+        if let Some(hold) = hold {
+            tokio::task::spawn_blocking(move || {
+                std::thread::sleep(RETURN_GRACE);
+                drop(hold);
+            });
+        }
     }
 }
+
+/// How long a released connection keeps the paused clock still: a ping's round trip
+/// on a local server, with room to spare.
+const RETURN_GRACE: Duration = Duration::from_millis(2);

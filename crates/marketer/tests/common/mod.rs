@@ -225,11 +225,29 @@ pub async fn run_for(fleet: &TestFleet, duration: Duration) {
 }
 
 /// Stops every replica started from the fleet's contexts and waits for them.
+///
+/// Then waits a moment of real time: connections the replicas dropped go back to the
+/// pool through a ping that does not hold tokio's paused clock, and an acquire waiting
+/// for them meanwhile would see its (year-long) timeout fire at once.
 pub async fn stop(fleet: &TestFleet, replicas: Vec<JoinHandle<anyhow::Result<()>>>) {
     fleet.shutdown.cancel();
     for replica in replicas {
         replica.await.unwrap().unwrap();
     }
+    settle().await;
+}
+
+/// Ends a paused-time test: the clock runs again, so `#[sqlx::test]` can drop the
+/// test's database afterwards (its cleanup has timeouts of its own).
+pub fn resume_time() {
+    tokio::time::resume();
+}
+
+/// Lets connections being returned to the pool settle (real time, clock held still).
+pub async fn settle() {
+    tokio::task::spawn_blocking(|| std::thread::sleep(Duration::from_millis(200)))
+        .await
+        .unwrap();
 }
 
 /// What the world recorded as sent, with each sender's label.
