@@ -58,6 +58,8 @@ pub enum Hold {
     RepeatedContent,
     /// The campaign has not started.
     NotStarted,
+    /// Another post to the group is in flight: its outcome may close the group.
+    InFlight,
 }
 
 /// Why something cannot post until the operator or a review changes it.
@@ -292,6 +294,8 @@ pub struct PairSnapshot<'a> {
     pub slow_mode_until: Option<DateTime<Utc>>,
     /// The last message in the group by any account of the fleet.
     pub chat_last_post: Option<DateTime<Utc>>,
+    /// A post to the group (any campaign, any account) is claimed and not completed.
+    pub in_flight: bool,
     /// The latest post row of this campaign in this group.
     pub last_attempt: Option<LastAttempt>,
     /// The campaign's enabled variants.
@@ -299,6 +303,10 @@ pub struct PairSnapshot<'a> {
     /// Content that reached the group recently (any campaign).
     pub recent_content: &'a [RecentContent<'a>],
 }
+
+/// How soon to look again at a group whose post is in flight (not a lower bound: the
+/// post may complete any moment).
+pub const IN_FLIGHT_RECHECK: TimeDelta = TimeDelta::seconds(10);
 
 /// What to post when a pair is ready.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -313,7 +321,8 @@ pub struct PostPlan {
 
 /// Whether the campaign may post in the group at `now` (the account's own rules are
 /// [`account_verdict`]'s): campaign active and within its period, the round not done
-/// (or its failed attempt due for a retry), the chat gap, slow mode, and a variant
+/// (or its failed attempt due for a retry), no other post to the group in flight (its
+/// outcome may ban the group for everyone), the chat gap, slow mode, and a variant
 /// whose content the group has not seen within the interval (variants rotate).
 pub fn pair_verdict(
     pair: &PairSnapshot<'_>,
@@ -358,6 +367,9 @@ pub fn pair_verdict(
                 };
             }
         }
+    }
+    if pair.in_flight {
+        waits.until(Some(now + IN_FLIGHT_RECHECK), now, Hold::InFlight);
     }
     waits.until(
         pair.chat_last_post.map(|at| at + rules.min_gap_chat),
@@ -575,6 +587,7 @@ mod tests {
             campaign,
             slow_mode_until: None,
             chat_last_post: None,
+            in_flight: false,
             last_attempt: None,
             variants: &VARIANTS,
             recent_content: recent,
@@ -672,6 +685,23 @@ mod tests {
         assert_eq!(
             pair_verdict(&empty, &rules(), start),
             Verdict::Blocked(Blocked::NoVariant)
+        );
+    }
+
+    #[test]
+    fn a_post_in_flight_in_the_group_holds_every_other() {
+        let start = at("2026-01-10T00:00:00Z");
+        let now = start + TimeDelta::hours(3);
+        let snapshot = PairSnapshot {
+            in_flight: true,
+            ..pair(plan(start), &[])
+        };
+        assert_eq!(
+            pair_verdict(&snapshot, &rules(), now),
+            Verdict::Wait {
+                until: now + IN_FLIGHT_RECHECK,
+                hold: Hold::InFlight
+            }
         );
     }
 

@@ -125,6 +125,7 @@ pub(crate) fn pair_ready(
         campaign: campaign_plan(campaign),
         slow_mode_until: target.next_send_at,
         chat_last_post: target.chat_last_post,
+        in_flight: target.in_flight,
         last_attempt: target.last_attempt.and_then(|last| {
             Some(LastAttempt {
                 round: u64::try_from(last.round).ok()?,

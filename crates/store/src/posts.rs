@@ -75,6 +75,8 @@ pub struct PostingTarget {
     pub campaign_id: CampaignId,
     /// The last message in the group by any account of the fleet.
     pub chat_last_post: Option<DateTime<Utc>>,
+    /// A post to the group is claimed and not completed.
+    pub in_flight: bool,
     /// The latest post row of this campaign in this group.
     pub last_attempt: Option<LatestAttempt>,
 }
@@ -251,6 +253,7 @@ struct TargetRow {
     next_send_at: Option<DateTime<Utc>>,
     campaign_id: i64,
     chat_last_post: Option<DateTime<Utc>>,
+    in_flight: bool,
     last_round: Option<i64>,
     last_retry_at: Option<DateTime<Utc>>,
     last_variant: Option<i64>,
@@ -284,6 +287,7 @@ impl TryFrom<TargetRow> for PostingTarget {
             next_send_at: row.next_send_at,
             campaign_id: CampaignId(row.campaign_id),
             chat_last_post: row.chat_last_post,
+            in_flight: row.in_flight,
             last_attempt,
         })
     }
@@ -372,6 +376,7 @@ async fn posting_targets_on(
     sqlx::query_as::<_, TargetRow>(
         "SELECT m.group_id, g.handle, m.peer_id, m.access_hash, m.peer_kind, m.next_send_at,
                 c.id AS campaign_id, chat.at AS chat_last_post,
+                EXISTS (SELECT 1 FROM posts p WHERE p.group_id = g.id AND p.state = 'pending') AS in_flight,
                 last.round AS last_round, last.retry_at AS last_retry_at, last.variant_id AS last_variant
            FROM memberships m
            JOIN groups g ON g.id = m.group_id
@@ -439,7 +444,8 @@ impl Store {
     /// The (group, campaign) pairs `account` may post in at `now` — joined
     /// memberships in active groups that can post, active unfinished campaigns
     /// targeting the group (all groups, or any shared tag) with an enabled variant —
-    /// each with the group's last message and the campaign's latest round there; plus
+    /// each with the group's last message, whether a post to it is in flight, and the
+    /// campaign's latest round there; plus
     /// the content those groups received since `content_since`. Reads without locking.
     pub async fn posting_targets(
         &self,
@@ -461,8 +467,8 @@ impl Store {
     ///
     /// Locks: [`check_lease`] (`FOR SHARE` on the lease row: our lease is live and
     /// stays ours until commit), then the group row `FOR UPDATE`, which serialises
-    /// claims in one group fleet-wide so the chat gap and repeated-content rules see
-    /// every other claim. Relies on `UNIQUE (idempotency_key)` (= `posts_one_per_round`):
+    /// claims in one group fleet-wide so the in-flight, chat-gap and repeated-content
+    /// rules see every other claim. Relies on `UNIQUE (idempotency_key)` (= `posts_one_per_round`):
     /// `INSERT .. ON CONFLICT DO UPDATE .. WHERE retry_at <= now` takes over a row only
     /// when its last attempt sent nothing and asked to be retried; otherwise the round
     /// is someone else's ([`Claim::Taken`]).

@@ -200,6 +200,7 @@ async fn targets_are_joined_open_targeted_groups_of_active_campaigns(pool: PgPoo
     assert_eq!(targets.len(), 3);
     assert!(content.is_empty());
     assert!(targets.iter().all(|t| t.campaign_id == s.campaign
+        && !t.in_flight
         && t.peer.is_some()
         && t.last_attempt.is_none()
         && t.chat_last_post.is_none()));
@@ -287,6 +288,11 @@ async fn one_claim_per_round_whoever_races(pool: PgPool) {
     let posts = s.store.list_posts(&PostFilter::default()).await.unwrap();
     assert_eq!(posts.len(), 3);
     assert!(posts.iter().all(|p| p.state == PostState::Pending));
+    let (targets, _) = s.store.posting_targets(s.alpha, now, now).await.unwrap();
+    assert!(
+        targets.iter().all(|t| t.in_flight),
+        "every group has a post in flight"
+    );
     assert!(
         posts
             .iter()

@@ -21,7 +21,10 @@ use tgfleet_store::{
     Campaign, CampaignTarget, GroupFilter, NewCampaign, NewVariant, Post, PostFilter, Store,
     StoredPeer,
 };
-use tgfleet_telegram::{Connector as _, JoinTarget, Resolved};
+use tgfleet_telegram::{
+    AccountRef, ChatRights, Connector, JoinTarget, Me, MessageRef, OutgoingMessage, PeerRef,
+    Resolved, ResolvedChat, SentMessage, TelegramAccount, TgError, TgResult,
+};
 use tgfleet_testkit::TestFleet;
 use tokio::task::JoinHandle;
 
@@ -215,8 +218,7 @@ pub async fn add_variant(
 
 /// Starts a marketer replica (seeded) as a task.
 pub fn spawn_marketer(fleet: &TestFleet, seed: u64) -> JoinHandle<anyhow::Result<()>> {
-    let marketer = Marketer::with_seed(fleet.context(Service::Marketer), seed);
-    tokio::spawn(async move { marketer.run().await })
+    spawn_replica(fleet.context(Service::Marketer), seed)
 }
 
 /// Lets the fleet run for `duration` of virtual time.
@@ -383,6 +385,154 @@ impl Write for Logs {
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
     }
+}
+
+/// What a [`Faulty`] connection does instead of (or after) a send.
+#[derive(Clone, Debug)]
+pub enum FaultAction {
+    /// The send fails with this error (nothing reaches the group).
+    Fail(TgError),
+    /// The send never returns and never reaches the group (a crash before the send).
+    HangBeforeSend,
+    /// The message reaches the group, then the call never returns (a crash after it).
+    HangAfterSend,
+}
+
+/// A fault for one account's sends (to one chat, or any), `remaining` times.
+#[derive(Clone, Debug)]
+pub struct Fault {
+    pub account: String,
+    pub channel_id: Option<i64>,
+    pub action: FaultAction,
+    pub remaining: u32,
+}
+
+/// The in-process connector with faults injected into sends.
+#[derive(Debug)]
+pub struct Faulty {
+    inner: Arc<tgfleet_adapter_sim::SimConnector>,
+    faults: Arc<Mutex<Vec<Fault>>>,
+}
+
+impl Faulty {
+    pub fn new(fleet: &TestFleet, faults: Vec<Fault>) -> Arc<Self> {
+        Arc::new(Self {
+            inner: Arc::clone(&fleet.connector),
+            faults: Arc::new(Mutex::new(faults)),
+        })
+    }
+
+    /// A marketer context (a new replica) over this connector.
+    pub fn context(self: &Arc<Self>, fleet: &TestFleet) -> tgfleet_runtime::ServiceContext {
+        tgfleet_runtime::ServiceContext::new(
+            Service::Marketer,
+            fleet.store.clone(),
+            Arc::clone(self) as Arc<dyn Connector>,
+            fleet.clock.clone(),
+            Arc::clone(&fleet.settings),
+            fleet.shutdown.clone(),
+        )
+    }
+
+    /// Faults not used up yet.
+    pub fn remaining(&self) -> Vec<Fault> {
+        self.faults
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|f| f.remaining > 0)
+            .cloned()
+            .collect()
+    }
+}
+
+#[async_trait::async_trait]
+impl Connector for Faulty {
+    async fn connect(&self, account: &AccountRef) -> TgResult<Box<dyn TelegramAccount>> {
+        let inner = self.inner.connect(account).await?;
+        Ok(Box::new(FaultyAccount {
+            inner,
+            label: account.label.clone(),
+            faults: Arc::clone(&self.faults),
+        }))
+    }
+}
+
+#[derive(Debug)]
+struct FaultyAccount {
+    inner: Box<dyn TelegramAccount>,
+    label: String,
+    faults: Arc<Mutex<Vec<Fault>>>,
+}
+
+impl FaultyAccount {
+    fn take_fault(&self, peer: &PeerRef) -> Option<FaultAction> {
+        let mut faults = self.faults.lock().unwrap();
+        let fault = faults.iter_mut().find(|fault| {
+            fault.remaining > 0
+                && fault.account == self.label
+                && fault.channel_id.is_none_or(|id| id == peer.id)
+        })?;
+        fault.remaining -= 1;
+        Some(fault.action.clone())
+    }
+}
+
+#[async_trait::async_trait]
+impl TelegramAccount for FaultyAccount {
+    async fn whoami(&self) -> TgResult<Me> {
+        self.inner.whoami().await
+    }
+    async fn resolve(&self, handle: &GroupHandle) -> TgResult<Resolved> {
+        self.inner.resolve(handle).await
+    }
+    async fn join(&self, target: &JoinTarget) -> TgResult<ResolvedChat> {
+        self.inner.join(target).await
+    }
+    async fn rights(&self, peer: &PeerRef) -> TgResult<ChatRights> {
+        self.inner.rights(peer).await
+    }
+    async fn send(&self, peer: &PeerRef, message: &OutgoingMessage) -> TgResult<SentMessage> {
+        match self.take_fault(peer) {
+            None => self.inner.send(peer, message).await,
+            Some(FaultAction::Fail(error)) => Err(error),
+            Some(FaultAction::HangBeforeSend) => std::future::pending().await,
+            Some(FaultAction::HangAfterSend) => {
+                self.inner.send(peer, message).await?;
+                std::future::pending().await
+            }
+        }
+    }
+    async fn recent_messages(&self, peer: &PeerRef, limit: u32) -> TgResult<Vec<MessageRef>> {
+        self.inner.recent_messages(peer, limit).await
+    }
+    async fn mark_read(&self, peer: &PeerRef, max_id: i32) -> TgResult<()> {
+        self.inner.mark_read(peer, max_id).await
+    }
+    async fn active_stories(&self, peer: &PeerRef) -> TgResult<Vec<i32>> {
+        self.inner.active_stories(peer).await
+    }
+    async fn view_stories(&self, peer: &PeerRef, max_id: i32) -> TgResult<()> {
+        self.inner.view_stories(peer, max_id).await
+    }
+    async fn react(&self, peer: &PeerRef, message_id: i32, emoji: &str) -> TgResult<()> {
+        self.inner.react(peer, message_id, emoji).await
+    }
+    async fn leave(&self, peer: &PeerRef) -> TgResult<()> {
+        self.inner.leave(peer).await
+    }
+    async fn close(&self) {
+        self.inner.close().await;
+    }
+}
+
+/// A seeded marketer replica over `context`, started as a task.
+pub fn spawn_replica(
+    context: tgfleet_runtime::ServiceContext,
+    seed: u64,
+) -> JoinHandle<anyhow::Result<()>> {
+    let marketer = Marketer::with_seed(context, seed);
+    tokio::spawn(async move { marketer.run().await })
 }
 
 /// The store account id of a label.
