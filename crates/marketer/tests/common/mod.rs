@@ -75,6 +75,19 @@ pub struct Joined {
 /// `labels` through the connector (resolve, then join), recorded in the store as the
 /// account-manager would (membership joined with the peer), and marked open.
 pub async fn join_groups(fleet: &TestFleet, labels: &[&str], profiles: &[Profile]) -> Vec<Joined> {
+    join_groups_by(fleet, profiles, |_| {
+        labels.iter().map(|l| (*l).to_owned()).collect()
+    })
+    .await
+}
+
+/// Like [`join_groups`], with the accounts chosen per group (by its position among
+/// the selected groups).
+pub async fn join_groups_by(
+    fleet: &TestFleet,
+    profiles: &[Profile],
+    members: impl Fn(usize) -> Vec<String>,
+) -> Vec<Joined> {
     let groups: HashMap<String, GroupId> = fleet
         .store
         .list_groups(&GroupFilter::default())
@@ -95,8 +108,8 @@ pub async fn join_groups(fleet: &TestFleet, labels: &[&str], profiles: &[Profile
         let parsed = GroupHandle::parse(&handle.line).unwrap();
         let id = groups[&parsed.key()];
         let channel_id = handle.channel_id.unwrap();
-        for label in labels {
-            let account = fleet.account(label);
+        for label in members(joined.len()) {
+            let account = fleet.account(&label);
             let telegram = fleet
                 .connector
                 .connect(&fleet.account_ref(account))
