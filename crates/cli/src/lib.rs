@@ -51,6 +51,9 @@ pub enum Command {
     Accounts(commands::accounts::AccountsCommand),
     /// Today's numbers and posts per day (the same views psql shows).
     Stats(commands::stats::StatsArgs),
+    /// Campaigns: create, add variants, pause, resume, list.
+    #[command(subcommand)]
+    Campaigns(commands::campaigns::CampaignsCommand),
 }
 
 /// Parses `args`, runs the command and turns the outcome into an exit code,
@@ -93,5 +96,6 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Groups(command) => commands::groups::run(&context, command).await,
         Command::Accounts(command) => commands::accounts::run(&context, command).await,
         Command::Stats(args) => commands::stats::run(&context, args).await,
+        Command::Campaigns(command) => commands::campaigns::run(&context, command).await,
     }
 }
