@@ -72,9 +72,12 @@ async fn forwards_keep_the_author_copies_do_not_and_files_arrive_whole(pool: PgP
     )
     .await;
 
-    let replica = spawn_marketer(&fleet, 6);
-    run_for(&fleet, Duration::from_secs(3600)).await;
-    stop(&fleet, vec![replica]).await;
+    run_replicas(
+        &fleet,
+        vec![spawn_marketer(&fleet, 6)],
+        Duration::from_secs(3600),
+    )
+    .await;
 
     let records = sent(&fleet);
     assert_eq!(records.len(), 6, "three campaigns in two groups");
@@ -160,9 +163,12 @@ async fn a_file_changed_after_it_was_added_is_never_sent(pool: PgPool) {
     .await;
     std::fs::write(photo.path(), b"replaced behind our back").unwrap();
 
-    let replica = spawn_marketer(&fleet, 7);
-    run_for(&fleet, Duration::from_secs(600)).await;
-    stop(&fleet, vec![replica]).await;
+    run_replicas(
+        &fleet,
+        vec![spawn_marketer(&fleet, 7)],
+        Duration::from_secs(600),
+    )
+    .await;
 
     assert!(sent(&fleet).is_empty());
     assert!(

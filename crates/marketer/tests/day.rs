@@ -37,18 +37,20 @@ async fn a_day_keeps_windows_caps_and_gaps_in_each_accounts_zone(pool: PgPool) {
     for body in ["Villa A", "Villa B", "Villa C"] {
         add_text(&fleet.store, "villas", body).await;
     }
-    campaign(
+    text_campaign(
         &fleet,
         "scooters",
-        CampaignTarget::All,
         Duration::from_secs(3 * 3600),
+        "Scooter rental",
     )
     .await;
-    add_text(&fleet.store, "scooters", "Scooter rental").await;
 
-    let replica = spawn_marketer(&fleet, 1);
-    run_for(&fleet, Duration::from_secs(36 * 3600)).await;
-    stop(&fleet, vec![replica]).await;
+    run_replicas(
+        &fleet,
+        vec![spawn_marketer(&fleet, 1)],
+        Duration::from_secs(36 * 3600),
+    )
+    .await;
 
     let records = sent(&fleet);
     let windows = ActivityWindows::parse("5-10,18-24").unwrap();

@@ -149,9 +149,12 @@ async fn simulated_day(pool: PgPool) {
         }
     }
 
-    let replica = spawn_marketer(&fleet, case.seed);
-    run_for(&fleet, Duration::from_secs(24 * 3600)).await;
-    stop(&fleet, vec![replica]).await;
+    run_replicas(
+        &fleet,
+        vec![spawn_marketer(&fleet, case.seed)],
+        Duration::from_secs(24 * 3600),
+    )
+    .await;
 
     let records = sent(&fleet);
     let limits = RunLimits {

@@ -42,14 +42,13 @@ async fn creating_or_resuming_a_campaign_wakes_a_running_marketer(pool: PgPool) 
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert!(sent(&fleet).is_empty());
 
-    campaign(
+    text_campaign(
         &fleet,
         "villas",
-        CampaignTarget::All,
         Duration::from_secs(86_400),
+        "Villa for rent",
     )
     .await;
-    add_text(&fleet.store, "villas", "Villa for rent").await;
     let took = sent_within(&fleet, 1, Duration::from_secs(10))
         .await
         .expect("the new campaign was posted within seconds");

@@ -10,7 +10,7 @@ use std::time::Duration;
 use tg_world::{GroupMix, Profile, SentKind};
 use tgfleet_domain::{GroupId, GroupStatus, MembershipState, PostState, VariantKind};
 use tgfleet_store::{CampaignTarget, GroupFilter, PostFilter};
-use tgfleet_telegram::{Connector as _, PeerKind, PeerRef, TgError};
+use tgfleet_telegram::TgError;
 
 const OPEN_LIMITS: &str = "[posting]\nwindows = \"0-24\"\nper_day = 200\nper_hour = 60\nmin_gap_account_secs = 0\nmin_gap_chat_secs = 0";
 
@@ -32,30 +32,22 @@ async fn a_failed_precheck_sends_nothing_and_marks_the_group(pool: PgPool) {
 
     // The account left one open group behind the store's back.
     let left = first(Profile::Open);
-    let telegram = fleet
-        .connector
-        .connect(&fleet.account_ref(fleet.account("acc0001")))
-        .await
-        .unwrap();
-    let access_hash = {
-        let world = fleet.world.lock().unwrap();
-        world.access_hash(world.user_id("acc0001").unwrap(), left.channel_id)
-    };
-    let peer = PeerRef {
-        id: left.channel_id,
-        access_hash,
-        kind: PeerKind::Channel,
-    };
+    let telegram = connect(&fleet, "acc0001").await;
+    let peer = peer_in(&fleet, "acc0001", left.channel_id);
     telegram.leave(&peer).await.unwrap();
     telegram.close().await;
 
     let photo = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(photo.path(), b"\xFF\xD8\xFF jpeg bytes").unwrap();
     let interval = Duration::from_secs(24 * 3600);
-    campaign(&fleet, "text", CampaignTarget::All, interval).await;
-    add_text(&fleet.store, "text", "Villa for rent").await;
-    campaign(&fleet, "link", CampaignTarget::All, interval).await;
-    add_text(&fleet.store, "link", "Details at https://example.com/villa").await;
+    text_campaign(&fleet, "text", interval, "Villa for rent").await;
+    text_campaign(
+        &fleet,
+        "link",
+        interval,
+        "Details at https://example.com/villa",
+    )
+    .await;
     campaign(&fleet, "photo", CampaignTarget::All, interval).await;
     add_variant(
         &fleet.store,
@@ -67,9 +59,12 @@ async fn a_failed_precheck_sends_nothing_and_marks_the_group(pool: PgPool) {
     )
     .await;
 
-    let replica = spawn_marketer(&fleet, 5);
-    run_for(&fleet, Duration::from_secs(2 * 3600)).await;
-    stop(&fleet, vec![replica]).await;
+    run_replicas(
+        &fleet,
+        vec![spawn_marketer(&fleet, 5)],
+        Duration::from_secs(2 * 3600),
+    )
+    .await;
 
     let records = sent(&fleet);
     let sent_to = |group: &Joined| -> Vec<&SentKind> {
@@ -206,13 +201,21 @@ async fn write_forbidden_at_send_time_bans_the_group_for_every_account(pool: PgP
         .collect();
     let faulty = Faulty::new(&fleet, faults);
     for name in ["one", "two", "three"] {
-        campaign(&fleet, name, CampaignTarget::All, Duration::from_secs(3600)).await;
-        add_text(&fleet.store, name, &format!("Offer {name}")).await;
+        text_campaign(
+            &fleet,
+            name,
+            Duration::from_secs(3600),
+            &format!("Offer {name}"),
+        )
+        .await;
     }
 
-    let replica = spawn_replica(faulty.context(&fleet), 9);
-    run_for(&fleet, Duration::from_secs(6 * 3600)).await;
-    stop(&fleet, vec![replica]).await;
+    run_replicas(
+        &fleet,
+        vec![spawn_replica(faulty.context(&fleet), 9)],
+        Duration::from_secs(6 * 3600),
+    )
+    .await;
 
     let attempts = posts(&fleet.store)
         .await

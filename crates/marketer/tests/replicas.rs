@@ -10,7 +10,6 @@ use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
 use tg_world::{GroupMix, Profile};
 use tgfleet_domain::PostState;
-use tgfleet_store::CampaignTarget;
 
 #[sqlx::test(migrations = "../../migrations")]
 async fn three_replicas_over_a_thousand_pairs_never_post_twice(pool: PgPool) {
@@ -34,19 +33,17 @@ async fn three_replicas_over_a_thousand_pairs_never_post_twice(pool: PgPool) {
         .unwrap();
     assert_eq!(pairs, 1_000);
     for name in ["villas", "scooters"] {
-        campaign(
+        text_campaign(
             &fleet,
             name,
-            CampaignTarget::All,
             Duration::from_secs(86_400),
+            &format!("Offer: {name}"),
         )
         .await;
-        add_text(&fleet.store, name, &format!("Offer: {name}")).await;
     }
 
     let replicas = (0..3).map(|seed| spawn_marketer(&fleet, seed)).collect();
-    run_for(&fleet, Duration::from_secs(6 * 3600)).await;
-    stop(&fleet, replicas).await;
+    run_replicas(&fleet, replicas, Duration::from_secs(6 * 3600)).await;
 
     let posts = posts(&fleet.store).await;
     assert_eq!(
@@ -106,14 +103,13 @@ async fn a_replica_killed_between_claim_and_send_loses_nothing_and_repeats_nothi
     .await;
     let joined = join_groups(&fleet, &["acc0001", "acc0002", "acc0003"], &[]).await;
     let interval = TimeDelta::hours(2);
-    let villas = campaign(
+    let villas = text_campaign(
         &fleet,
         "villas",
-        CampaignTarget::All,
         interval.to_std().unwrap(),
+        "Villa for rent",
     )
     .await;
-    add_text(&fleet.store, "villas", "Villa for rent").await;
 
     // Replica A: acc0001's first send never happens (killed before it), acc0002's
     // first send reaches the group but the replica dies before recording it.
@@ -177,9 +173,12 @@ async fn a_replica_killed_between_claim_and_send_loses_nothing_and_repeats_nothi
     assert_eq!(in_group(sent_unrecorded.channel_id).len(), 1);
 
     // Replica B starts after the crash and runs five hours (rounds 0, 1 and 2).
-    let b = spawn_marketer(&fleet, 2);
-    run_for(&fleet, Duration::from_secs(5 * 3600)).await;
-    stop(&fleet, vec![b]).await;
+    run_replicas(
+        &fleet,
+        vec![spawn_marketer(&fleet, 2)],
+        Duration::from_secs(5 * 3600),
+    )
+    .await;
 
     let posts = posts(&fleet.store).await;
     let crashed: Vec<_> = posts

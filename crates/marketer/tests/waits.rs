@@ -9,8 +9,7 @@ use sqlx::PgPool;
 use std::time::Duration;
 use tg_world::{GroupMix, Profile};
 use tgfleet_domain::{Clock as _, PostState};
-use tgfleet_store::CampaignTarget;
-use tgfleet_telegram::{Connector as _, OutgoingMessage, PeerKind, PeerRef, TextFormat, TgError};
+use tgfleet_telegram::{OutgoingMessage, TextFormat, TgError};
 
 const OPEN_LIMITS: &str = "[posting]\nwindows = \"0-24\"\nper_day = 500\nper_hour = 100\nmin_gap_account_secs = 0\nmin_gap_chat_secs = 0";
 
@@ -24,20 +23,8 @@ async fn slow_mode_is_respected_without_ever_hitting_it(pool: PgPool) {
     let group = joined[0].clone();
 
     // The account wrote in the group itself just before (the store does not know).
-    let telegram = fleet
-        .connector
-        .connect(&fleet.account_ref(fleet.account("acc0001")))
-        .await
-        .unwrap();
-    let access_hash = {
-        let world = fleet.world.lock().unwrap();
-        world.access_hash(world.user_id("acc0001").unwrap(), group.channel_id)
-    };
-    let peer = PeerRef {
-        id: group.channel_id,
-        access_hash,
-        kind: PeerKind::Channel,
-    };
+    let telegram = connect(&fleet, "acc0001").await;
+    let peer = peer_in(&fleet, "acc0001", group.channel_id);
     let manual = OutgoingMessage::Text {
         text: "hello from a human".into(),
         format: TextFormat::Plain,
@@ -46,18 +33,20 @@ async fn slow_mode_is_respected_without_ever_hitting_it(pool: PgPool) {
     telegram.close().await;
 
     for name in ["one", "two", "three"] {
-        campaign(
+        text_campaign(
             &fleet,
             name,
-            CampaignTarget::All,
             Duration::from_secs(86_400),
+            &format!("Offer {name}"),
         )
         .await;
-        add_text(&fleet.store, name, &format!("Offer {name}")).await;
     }
-    let replica = spawn_marketer(&fleet, 2);
-    run_for(&fleet, Duration::from_secs(4 * 3600)).await;
-    stop(&fleet, vec![replica]).await;
+    run_replicas(
+        &fleet,
+        vec![spawn_marketer(&fleet, 2)],
+        Duration::from_secs(4 * 3600),
+    )
+    .await;
 
     let records = sent(&fleet);
     assert_eq!(records.len(), 4, "the manual message and one per campaign");
@@ -120,19 +109,21 @@ async fn peer_floods_and_long_flood_waits_in_a_row_start_a_cool_down(pool: PgPoo
             strike(FaultAction::Fail(TgError::PeerFlood)),
         ],
     );
-    campaign(
+    text_campaign(
         &fleet,
         "villas",
-        CampaignTarget::All,
         Duration::from_secs(86_400),
+        "Villa for rent",
     )
     .await;
-    add_text(&fleet.store, "villas", "Villa for rent").await;
     let start = fleet.clock.now();
 
-    let replica = spawn_replica(faulty.context(&fleet), 3);
-    run_for(&fleet, Duration::from_secs(6 * 3600)).await;
-    stop(&fleet, vec![replica]).await;
+    run_replicas(
+        &fleet,
+        vec![spawn_replica(faulty.context(&fleet), 3)],
+        Duration::from_secs(6 * 3600),
+    )
+    .await;
 
     assert!(faulty.remaining().is_empty(), "all three answers were met");
     let account = fleet
@@ -199,19 +190,21 @@ async fn flood_waits_hold_the_account_and_transient_errors_retry(pool: PgPool) {
             },
         ],
     );
-    campaign(
+    text_campaign(
         &fleet,
         "villas",
-        CampaignTarget::All,
         Duration::from_secs(86_400),
+        "Villa for rent",
     )
     .await;
-    add_text(&fleet.store, "villas", "Villa for rent").await;
     let start = fleet.clock.now();
 
-    let replica = spawn_replica(faulty.context(&fleet), 4);
-    run_for(&fleet, Duration::from_secs(3600)).await;
-    stop(&fleet, vec![replica]).await;
+    run_replicas(
+        &fleet,
+        vec![spawn_replica(faulty.context(&fleet), 4)],
+        Duration::from_secs(3600),
+    )
+    .await;
 
     assert!(faulty.remaining().is_empty(), "both faults were met");
     let first = fleet

@@ -65,20 +65,14 @@ async fn setup(pool: PgPool) -> Setup {
             join(&store, account, *group, &peer, t0()).await.unwrap();
         }
     }
-    let campaign = store
-        .create_campaign(
-            &NewCampaign {
-                name: "villas".into(),
-                target: CampaignTarget::Tags(vec!["bali".into()]),
-                repeat_interval: Duration::from_secs(86_400),
-                starts_at: None,
-                ends_at: None,
-            },
-            t0(),
-        )
-        .await
-        .unwrap()
-        .id;
+    let campaign = create_campaign(
+        &store,
+        "villas",
+        CampaignTarget::Tags(vec!["bali".into()]),
+        86_400,
+    )
+    .await
+    .id;
     add_text(&store, "villas", "Villa for rent").await;
     Setup {
         store,
@@ -87,6 +81,28 @@ async fn setup(pool: PgPool) -> Setup {
         groups,
         campaign,
     }
+}
+
+/// Creates a campaign at `t0()` repeating every `secs` seconds.
+async fn create_campaign(
+    store: &Store,
+    name: &str,
+    target: CampaignTarget,
+    secs: u64,
+) -> tgfleet_store::Campaign {
+    store
+        .create_campaign(
+            &NewCampaign {
+                name: name.to_owned(),
+                target,
+                repeat_interval: Duration::from_secs(secs),
+                starts_at: None,
+                ends_at: None,
+            },
+            t0(),
+        )
+        .await
+        .unwrap()
 }
 
 async fn add_text(store: &Store, campaign: &str, body: &str) {
@@ -206,34 +222,15 @@ async fn targets_are_joined_open_targeted_groups_of_active_campaigns(pool: PgPoo
         && t.chat_last_post.is_none()));
 
     // A campaign for another tag does not target these groups; a paused one targets nothing.
-    s.store
-        .create_campaign(
-            &NewCampaign {
-                name: "other".into(),
-                target: CampaignTarget::Tags(vec!["jakarta".into()]),
-                repeat_interval: Duration::from_secs(3600),
-                starts_at: None,
-                ends_at: None,
-            },
-            t0(),
-        )
-        .await
-        .unwrap();
+    create_campaign(
+        &s.store,
+        "other",
+        CampaignTarget::Tags(vec!["jakarta".into()]),
+        3600,
+    )
+    .await;
     add_text(&s.store, "other", "Jakarta deals").await;
-    let all = s
-        .store
-        .create_campaign(
-            &NewCampaign {
-                name: "everywhere".into(),
-                target: CampaignTarget::All,
-                repeat_interval: Duration::from_secs(3600),
-                starts_at: None,
-                ends_at: None,
-            },
-            t0(),
-        )
-        .await
-        .unwrap();
+    let all = create_campaign(&s.store, "everywhere", CampaignTarget::All, 3600).await;
     let (targets, _) = s.store.posting_targets(s.alpha, now, now).await.unwrap();
     assert_eq!(
         targets.len(),
@@ -451,20 +448,7 @@ async fn failed_attempts_reopen_the_round_and_sent_ones_close_it(pool: PgPool) {
 async fn claims_in_one_group_are_serialised_for_the_chat_gap(pool: PgPool) {
     let s = setup(pool).await;
     add_text(&s.store, "villas", "Second text").await;
-    let second = s
-        .store
-        .create_campaign(
-            &NewCampaign {
-                name: "second".into(),
-                target: CampaignTarget::All,
-                repeat_interval: Duration::from_secs(3600),
-                starts_at: None,
-                ends_at: None,
-            },
-            t0(),
-        )
-        .await
-        .unwrap();
+    let second = create_campaign(&s.store, "second", CampaignTarget::All, 3600).await;
     add_text(&s.store, "second", "Another offer").await;
     let now = t0() + TimeDelta::minutes(1);
     let alpha = lease(&s.store, s.alpha, "m1", now).await;

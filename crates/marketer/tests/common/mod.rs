@@ -110,11 +110,7 @@ pub async fn join_groups_by(
         let channel_id = handle.channel_id.unwrap();
         for label in members(joined.len()) {
             let account = fleet.account(&label);
-            let telegram = fleet
-                .connector
-                .connect(&fleet.account_ref(account))
-                .await
-                .unwrap();
+            let telegram = connect(fleet, &label).await;
             let chat = match &parsed {
                 GroupHandle::Username(_) => {
                     let Resolved::Chat(chat) = telegram.resolve(&parsed).await.unwrap() else {
@@ -190,6 +186,18 @@ pub async fn campaign(
         .unwrap()
 }
 
+/// Creates a campaign with one plain-text variant.
+pub async fn text_campaign(
+    fleet: &TestFleet,
+    name: &str,
+    interval: Duration,
+    body: &str,
+) -> Campaign {
+    let created = campaign(fleet, name, CampaignTarget::All, interval).await;
+    add_text(&fleet.store, name, body).await;
+    created
+}
+
 /// Adds a plain-text variant.
 pub async fn add_text(store: &Store, campaign: &str, body: &str) {
     add_variant(store, campaign, VariantKind::Text, body, None, None).await;
@@ -237,6 +245,35 @@ pub fn spawn_marketer(fleet: &TestFleet, seed: u64) -> JoinHandle<anyhow::Result
 /// Lets the fleet run for `duration` of virtual time.
 pub async fn run_for(fleet: &TestFleet, duration: Duration) {
     fleet.clock.sleep(duration).await;
+}
+
+/// Lets `replicas` run for `duration` of virtual time, then stops them.
+pub async fn run_replicas(
+    fleet: &TestFleet,
+    replicas: Vec<JoinHandle<anyhow::Result<()>>>,
+    duration: Duration,
+) {
+    run_for(fleet, duration).await;
+    stop(fleet, replicas).await;
+}
+
+/// An account's connection through the fleet's in-process connector.
+pub async fn connect(fleet: &TestFleet, label: &str) -> Box<dyn TelegramAccount> {
+    fleet
+        .connector
+        .connect(&fleet.account_ref(fleet.account(label)))
+        .await
+        .unwrap()
+}
+
+/// The peer an account uses for a channel of the world.
+pub fn peer_in(fleet: &TestFleet, label: &str, channel_id: i64) -> PeerRef {
+    let world = fleet.world.lock().unwrap();
+    PeerRef {
+        id: channel_id,
+        access_hash: world.access_hash(world.user_id(label).unwrap(), channel_id),
+        kind: tgfleet_telegram::PeerKind::Channel,
+    }
 }
 
 /// Stops every replica started from the fleet's contexts and waits for them.
