@@ -27,6 +27,9 @@ pub struct PostingRules {
     pub min_gap_account: TimeDelta,
     /// Gap between any two messages in one chat (by any account of the fleet).
     pub min_gap_chat: TimeDelta,
+    /// How long a post may take from the decision to the send (pre-check and send
+    /// requests): a post starts only if the windows are still open that much later.
+    pub window_margin: TimeDelta,
 }
 
 /// Why something must wait.
@@ -149,7 +152,8 @@ pub struct AccountSnapshot<'a> {
 }
 
 /// Whether an account may post at `now`: status and rest, FloodWait and cool-down,
-/// activity windows in its zone, the daily and hourly caps, the gap since its last message.
+/// activity windows in its zone (open now and `window_margin` later), the daily and
+/// hourly caps, the gap since its last message.
 pub fn account_verdict(
     account: &AccountSnapshot<'_>,
     rules: &PostingRules,
@@ -194,6 +198,14 @@ pub fn account_verdict(
     );
     waits.until(
         Some(next_window_open(&rules.windows, account.zone, now)),
+        now,
+        Hold::OutsideWindow,
+    );
+    // Still inside `window_margin` later: before the opening that follows `now + margin`,
+    // minus the margin, that instant lies outside.
+    let later = now + rules.window_margin;
+    waits.until(
+        Some(next_window_open(&rules.windows, account.zone, later) - rules.window_margin),
         now,
         Hold::OutsideWindow,
     );
@@ -452,6 +464,7 @@ mod tests {
             per_hour: 8,
             min_gap_account: TimeDelta::seconds(90),
             min_gap_chat: TimeDelta::minutes(40),
+            window_margin: TimeDelta::zero(),
         }
     }
 
@@ -493,6 +506,36 @@ mod tests {
                 until: at("2026-01-10T09:00:00Z"),
                 hold: Hold::OutsideWindow
             }
+        );
+    }
+
+    #[test]
+    fn a_post_starts_only_if_the_window_stays_open_for_the_margin() {
+        let rules = PostingRules {
+            window_margin: TimeDelta::seconds(60),
+            ..rules()
+        };
+        // 02:59:30 UTC is 09:59:30 in Jakarta: the morning window closes in 30 s.
+        let now = at("2026-01-10T02:59:30Z");
+        assert_eq!(
+            account_verdict(&active(JAKARTA, &[]), &rules, now),
+            Verdict::Wait {
+                until: at("2026-01-10T11:00:00Z") - TimeDelta::seconds(60),
+                hold: Hold::OutsideWindow
+            }
+        );
+        // 10:59:00 UTC (17:59 local): now is outside, a minute later is inside.
+        let before_evening = at("2026-01-10T10:59:00Z");
+        assert_eq!(
+            account_verdict(&active(JAKARTA, &[]), &rules, before_evening),
+            Verdict::Wait {
+                until: at("2026-01-10T11:00:00Z"),
+                hold: Hold::OutsideWindow
+            }
+        );
+        assert_eq!(
+            account_verdict(&active(JAKARTA, &[]), &rules, at("2026-01-10T02:58:59Z")),
+            Verdict::Ready(())
         );
     }
 
@@ -807,6 +850,7 @@ mod tests {
             gap_secs in 0i64..600,
             start_offset_mins in 0i64..1440,
             zone_index in 0usize..3,
+            margin_secs in 0i64..120,
         ) {
             let zone = [JAKARTA, chrono_tz::Europe::Berlin, chrono_tz::America::New_York][zone_index];
             let rules = PostingRules {
@@ -815,12 +859,15 @@ mod tests {
                 per_hour,
                 min_gap_account: TimeDelta::seconds(gap_secs),
                 min_gap_chat: TimeDelta::zero(),
+                window_margin: TimeDelta::seconds(margin_secs),
             };
             let start = at("2026-03-27T00:00:00Z") + TimeDelta::minutes(start_offset_mins);
             let posts = simulate(&rules, zone, start, 48);
             for (index, post) in posts.iter().enumerate() {
-                let local = post.with_timezone(&zone).time();
-                prop_assert!(rules.windows.contains(local), "{post} outside {}", rules.windows);
+                for at in [*post, *post + rules.window_margin] {
+                    let local = at.with_timezone(&zone).time();
+                    prop_assert!(rules.windows.contains(local), "{at} outside {}", rules.windows);
+                }
                 let in_hour = posts[..=index].iter().filter(|p| **p > *post - TimeDelta::hours(1)).count();
                 let in_day = posts[..=index].iter().filter(|p| **p > *post - TimeDelta::days(1)).count();
                 prop_assert!(in_hour <= rules.per_hour as usize);
@@ -838,10 +885,11 @@ mod tests {
             start_offset_mins in 0i64..2880,
             recent_minutes in prop::collection::vec(1i64..1440, 0..12),
             per_hour in 1u32..5,
+            margin_secs in 0i64..120,
         ) {
             let now = at("2026-03-28T00:00:00Z") + TimeDelta::minutes(start_offset_mins);
             let recent: Vec<_> = recent_minutes.iter().map(|m| now - TimeDelta::minutes(*m)).collect();
-            let rules = PostingRules { windows, per_day: 10, per_hour, min_gap_account: TimeDelta::seconds(90), min_gap_chat: TimeDelta::zero() };
+            let rules = PostingRules { windows, per_day: 10, per_hour, min_gap_account: TimeDelta::seconds(90), min_gap_chat: TimeDelta::zero(), window_margin: TimeDelta::seconds(margin_secs) };
             let account = active(chrono_tz::Europe::Berlin, &recent);
             if let Verdict::Wait { until, .. } = account_verdict(&account, &rules, now) {
                 let mut probe = now;

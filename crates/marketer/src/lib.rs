@@ -131,6 +131,8 @@ impl Marketer {
             per_hour: posting.per_hour,
             min_gap_account: secs(posting.min_gap_account_secs),
             min_gap_chat: secs(posting.min_gap_chat_secs),
+            // A pre-check and a send, each bounded by the request timeout.
+            window_margin: secs(ctx.settings.telegram.request_timeout_secs.saturating_mul(2)),
         };
         let strikes = StrikeRules {
             threshold: posting.spam_block_threshold,
@@ -160,13 +162,7 @@ impl Marketer {
 
     /// The service loop: recover, then passes until shutdown.
     pub async fn run(&self) -> anyhow::Result<()> {
-        let mut listener = match self.ctx.store.listen_changes().await {
-            Ok(listener) => Some(listener),
-            Err(error) => {
-                tracing::warn!(%error, "Cannot listen for changes; polling only");
-                None
-            }
-        };
+        let mut listener = self.listen().await;
         let accounts = self.ctx.store.posting_accounts(self.now()).await?;
         tracing::info!(holder = %self.ctx.holder, "Marketer started: {} accounts may post", accounts.len());
         self.recover().await?;
@@ -189,6 +185,9 @@ impl Marketer {
                 if let Err(error) = self.recover().await {
                     tracing::error!(%error, "Resolving abandoned posts failed");
                 }
+                if listener.is_none() {
+                    listener = self.listen().await;
+                }
                 next_sweep = now + ttl;
             }
             let idle = now + TimeDelta::from_std(self.max_idle).unwrap_or(TimeDelta::minutes(1));
@@ -202,13 +201,29 @@ impl Marketer {
             tokio::select! {
                 () = self.ctx.shutdown.cancelled() => break,
                 () = self.ctx.clock.sleep_until(wake) => {}
-                table = next_change(&mut listener) => {
-                    tracing::debug!(%table, "Woken by a change");
-                }
+                change = next_change(&mut listener) => match change {
+                    Ok(table) => tracing::debug!(%table, "Woken by a change"),
+                    Err(error) => {
+                        tracing::warn!(%error, "Lost the change notifications; polling until they return");
+                        listener = None;
+                    }
+                },
             }
         }
         tracing::info!("Marketer stopped");
         Ok(())
+    }
+
+    /// Listens for changes (campaigns, variants, memberships, accounts, groups), or
+    /// polls only (until the next attempt) when the database refuses.
+    async fn listen(&self) -> Option<ChangeListener> {
+        match self.ctx.store.listen_changes().await {
+            Ok(listener) => Some(listener),
+            Err(error) => {
+                tracing::warn!(%error, "Cannot listen for changes; polling until the next attempt");
+                None
+            }
+        }
     }
 
     /// Turns pending posts whose account's lease lapsed at least one lease TTL ago into
@@ -366,17 +381,11 @@ enum Step {
     Worked(Vec<PostOutcome>),
 }
 
-/// The next change notification, or never when not listening.
-async fn next_change(listener: &mut Option<ChangeListener>) -> String {
-    let Some(active) = listener else {
-        return std::future::pending().await;
-    };
-    match active.recv().await {
-        Ok(table) => table,
-        Err(error) => {
-            tracing::warn!(%error, "Lost the change notifications; polling until they return");
-            "(reconnect)".to_owned()
-        }
+/// The next change notification (the changed table), or never when not listening.
+async fn next_change(listener: &mut Option<ChangeListener>) -> Result<String, StoreError> {
+    match listener {
+        Some(active) => active.recv().await,
+        None => std::future::pending().await,
     }
 }
 
