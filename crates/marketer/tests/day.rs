@@ -16,6 +16,9 @@ use tgfleet_store::posting_fixtures::set_account_time_zone;
 #[sqlx::test(migrations = "../../migrations")]
 async fn a_day_keeps_windows_caps_and_gaps_in_each_accounts_zone(pool: PgPool) {
     let (logs, _guard) = Logs::capture();
+    let recorder = metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder();
+    let metrics = recorder.handle();
+    let _recording = metrics::set_default_local_recorder(&recorder);
     let fleet = fleet(
         pool,
         spec(11, 3, GroupMix::default().with(Profile::Open, 30)),
@@ -108,5 +111,13 @@ async fn a_day_keeps_windows_caps_and_gaps_in_each_accounts_zone(pool: PgPool) {
     assert!(records.len() > 60, "{} posts", records.len());
     assert_eq!(logs.lines_with("Sent to").len(), records.len());
     assert!(logs.lines_with("ERROR").is_empty(), "{}", logs.text());
+    let rendered = metrics.render();
+    assert!(
+        rendered.contains(&format!(
+            "tgfleet_posts_total{{outcome=\"sent\"}} {}",
+            records.len()
+        )),
+        "{rendered}"
+    );
     resume_time();
 }
