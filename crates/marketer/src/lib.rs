@@ -232,8 +232,8 @@ impl Marketer {
         let ttl = Duration::from_secs(self.ctx.settings.leases.ttl_secs);
         let swept = self.ctx.store.sweep_stale_pending(self.now(), ttl).await?;
         for (post, account) in &swept {
-            tracing::warn!(post = %post, account = %account,
-                "Post {post} was left pending by a crash: outcome unknown, not resent this round");
+            tracing::warn!(post = %post, %account,
+                "Post {post} of {account} was left pending by a crash: outcome unknown, not resent this round");
             count_post(PostState::Unknown);
         }
         Ok(swept.len())

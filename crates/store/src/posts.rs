@@ -711,7 +711,7 @@ impl Store {
 
     /// Turns every `pending` post claimed at least `older_than` ago whose account has
     /// no live lease at `now` into `unknown` (a crash between claim and completion;
-    /// never resent within its round). Returns the posts and their accounts.
+    /// never resent within its round). Returns the posts and their accounts' labels.
     ///
     /// Locks: one `UPDATE`; a concurrent lease takeover is harmless (the new holder
     /// abandons the same rows itself, [`Store::abandon_pending_of`]).
@@ -719,15 +719,16 @@ impl Store {
         &self,
         now: DateTime<Utc>,
         older_than: Duration,
-    ) -> Result<Vec<(PostId, AccountId)>, StoreError> {
+    ) -> Result<Vec<(PostId, String)>, StoreError> {
         let age = TimeDelta::from_std(older_than)
             .map_err(|_| StoreError::invalid("pending age", "too long"))?;
-        let rows: Vec<(i64, i64)> = sqlx::query_as(
+        let rows: Vec<(i64, String)> = sqlx::query_as(
             "UPDATE posts p SET state = 'unknown', completed_at = $1
-              WHERE p.state = 'pending' AND p.created_at <= $2
+              FROM accounts a
+              WHERE a.id = p.account_id AND p.state = 'pending' AND p.created_at <= $2
                 AND NOT EXISTS (SELECT 1 FROM account_leases l
                                  WHERE l.account_id = p.account_id AND l.expires_at > $1)
-             RETURNING p.id, p.account_id",
+             RETURNING p.id, a.label",
         )
         .bind(now)
         .bind(now - age)
@@ -735,7 +736,7 @@ impl Store {
         .await?;
         Ok(rows
             .into_iter()
-            .map(|(post, account)| (PostId(post), AccountId(account)))
+            .map(|(post, label)| (PostId(post), label))
             .collect())
     }
 

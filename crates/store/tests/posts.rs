@@ -578,7 +578,7 @@ async fn crash_leftovers_become_unknown_and_close_their_round(pool: PgPool) {
         .unwrap();
     let swept = s.store.sweep_stale_pending(later, TTL).await.unwrap();
     assert_eq!(swept.len(), 1);
-    assert_eq!(swept[0].1, s.alpha);
+    assert_eq!(swept[0].1, "alpha");
     let posts = s.store.list_posts(&PostFilter::default()).await.unwrap();
     let state_of = |group: GroupId| posts.iter().find(|p| p.group_id == group).unwrap().state;
     assert_eq!(state_of(s.groups[0]), PostState::Unknown);
