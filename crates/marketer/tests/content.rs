@@ -9,7 +9,6 @@ use std::time::Duration;
 use tg_world::{GroupMix, MethodClass, Profile, SentKind};
 use tgfleet_domain::campaign::SourcePost;
 use tgfleet_domain::{PostState, VariantKind};
-use tgfleet_store::CampaignTarget;
 
 #[sqlx::test(migrations = "../../migrations")]
 async fn forwards_keep_the_author_copies_do_not_and_files_arrive_whole(pool: PgPool) {
@@ -30,20 +29,12 @@ async fn forwards_keep_the_author_copies_do_not_and_files_arrive_whole(pool: PgP
         .map(|handle| (handle.username.clone().unwrap(), handle.channel_id.unwrap()))
         .unwrap();
     let post = SourcePost::parse(&format!("@{}/7", source.0)).unwrap();
-    let resolves_before = fleet
-        .world
-        .lock()
-        .unwrap()
-        .counters("acc0001")
-        .unwrap()
-        .calls_of(MethodClass::Resolve);
+    let resolves_before = calls(&fleet, "acc0001", MethodClass::Resolve);
 
     let document = tempfile::Builder::new().suffix(".pdf").tempfile().unwrap();
     std::fs::write(document.path(), vec![7u8; 4096]).unwrap();
-    let interval = Duration::from_secs(86_400);
-    campaign(&fleet, "forward", CampaignTarget::All, interval).await;
-    add_variant(
-        &fleet.store,
+    variant_campaign(
+        &fleet,
         "forward",
         VariantKind::Forward,
         "",
@@ -51,19 +42,9 @@ async fn forwards_keep_the_author_copies_do_not_and_files_arrive_whole(pool: PgP
         Some(post.clone()),
     )
     .await;
-    campaign(&fleet, "copy", CampaignTarget::All, interval).await;
-    add_variant(
-        &fleet.store,
-        "copy",
-        VariantKind::Copy,
-        "",
-        None,
-        Some(post),
-    )
-    .await;
-    campaign(&fleet, "brochure", CampaignTarget::All, interval).await;
-    add_variant(
-        &fleet.store,
+    variant_campaign(&fleet, "copy", VariantKind::Copy, "", None, Some(post)).await;
+    variant_campaign(
+        &fleet,
         "brochure",
         VariantKind::Document,
         "Our brochure",
@@ -112,13 +93,7 @@ async fn forwards_keep_the_author_copies_do_not_and_files_arrive_whole(pool: PgP
             .iter()
             .any(|(_, r)| r.text == "Our brochure" && matches!(r.kind, SentKind::Media { .. }))
     );
-    let resolves_after = fleet
-        .world
-        .lock()
-        .unwrap()
-        .counters("acc0001")
-        .unwrap()
-        .calls_of(MethodClass::Resolve);
+    let resolves_after = calls(&fleet, "acc0001", MethodClass::Resolve);
     assert_eq!(
         resolves_after - resolves_before,
         1,
@@ -145,15 +120,8 @@ async fn a_file_changed_after_it_was_added_is_never_sent(pool: PgPool) {
     join_groups(&fleet, &["acc0001"], &[]).await;
     let photo = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(photo.path(), b"original").unwrap();
-    campaign(
+    variant_campaign(
         &fleet,
-        "photo",
-        CampaignTarget::All,
-        Duration::from_secs(86_400),
-    )
-    .await;
-    add_variant(
-        &fleet.store,
         "photo",
         VariantKind::Photo,
         "",

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 use tg_world::{GroupMix, Profile, SentKind};
 use tgfleet_domain::{GroupId, GroupStatus, MembershipState, PostState, VariantKind};
-use tgfleet_store::{CampaignTarget, GroupFilter, PostFilter};
+use tgfleet_store::{GroupFilter, PostFilter};
 use tgfleet_telegram::TgError;
 
 const OPEN_LIMITS: &str = "[posting]\nwindows = \"0-24\"\nper_day = 200\nper_hour = 60\nmin_gap_account_secs = 0\nmin_gap_chat_secs = 0";
@@ -48,9 +48,8 @@ async fn a_failed_precheck_sends_nothing_and_marks_the_group(pool: PgPool) {
         "Details at https://example.com/villa",
     )
     .await;
-    campaign(&fleet, "photo", CampaignTarget::All, interval).await;
-    add_variant(
-        &fleet.store,
+    variant_campaign(
+        &fleet,
         "photo",
         VariantKind::Photo,
         "The villa",

@@ -198,6 +198,36 @@ pub async fn text_campaign(
     created
 }
 
+/// Creates a daily campaign for all groups with one variant of any kind.
+pub async fn variant_campaign(
+    fleet: &TestFleet,
+    name: &str,
+    kind: VariantKind,
+    body: &str,
+    media_path: Option<&str>,
+    source: Option<tgfleet_domain::campaign::SourcePost>,
+) {
+    campaign(
+        fleet,
+        name,
+        CampaignTarget::All,
+        Duration::from_secs(86_400),
+    )
+    .await;
+    add_variant(&fleet.store, name, kind, body, media_path, source).await;
+}
+
+/// How many calls of `class` the world counted for an account.
+pub fn calls(fleet: &TestFleet, label: &str, class: tg_world::MethodClass) -> u32 {
+    fleet
+        .world
+        .lock()
+        .unwrap()
+        .counters(label)
+        .unwrap()
+        .calls_of(class)
+}
+
 /// Adds a plain-text variant.
 pub async fn add_text(store: &Store, campaign: &str, body: &str) {
     add_variant(store, campaign, VariantKind::Text, body, None, None).await;
