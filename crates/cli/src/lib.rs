@@ -51,6 +51,11 @@ pub enum Command {
     Accounts(commands::accounts::AccountsCommand),
     /// Today's numbers and posts per day (the same views psql shows).
     Stats(commands::stats::StatsArgs),
+    /// Campaigns: create, add variants, pause, resume, list.
+    #[command(subcommand)]
+    Campaigns(commands::campaigns::CampaignsCommand),
+    /// Run services in this process: `tgfleet run --all`, or name them.
+    Run(commands::run::RunArgs),
 }
 
 /// Parses `args`, runs the command and turns the outcome into an exit code,
@@ -64,10 +69,14 @@ pub fn main_with_args(args: impl IntoIterator<Item = OsString>) -> ExitCode {
             return ExitCode::from(u8::try_from(err.exit_code()).unwrap_or(2));
         }
     };
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    // Commands use one thread; the services of `run` get the multi-threaded runtime.
+    let runtime = match &cli.command {
+        Command::Run(_) => tokio::runtime::Builder::new_multi_thread(),
+        _ => tokio::runtime::Builder::new_current_thread(),
+    }
+    .enable_all()
+    .build();
+    let runtime = match runtime {
         Ok(runtime) => runtime,
         Err(err) => {
             eprintln!("error: cannot start the async runtime: {err}");
@@ -87,11 +96,13 @@ pub fn main_with_args(args: impl IntoIterator<Item = OsString>) -> ExitCode {
 
 /// Runs a parsed command line.
 pub async fn run(cli: Cli) -> Result<(), CliError> {
-    let context = Context::load(cli.config.as_deref())?;
+    let context = || Context::load(cli.config.as_deref());
     match cli.command {
-        Command::Migrate => commands::migrate::run(&context).await,
-        Command::Groups(command) => commands::groups::run(&context, command).await,
-        Command::Accounts(command) => commands::accounts::run(&context, command).await,
-        Command::Stats(args) => commands::stats::run(&context, args).await,
+        Command::Migrate => commands::migrate::run(&context()?).await,
+        Command::Groups(command) => commands::groups::run(&context()?, command).await,
+        Command::Accounts(command) => commands::accounts::run(&context()?, command).await,
+        Command::Stats(args) => commands::stats::run(&context()?, args).await,
+        Command::Campaigns(command) => commands::campaigns::run(&context()?, command).await,
+        Command::Run(args) => commands::run::run(cli.config.as_deref(), args).await,
     }
 }

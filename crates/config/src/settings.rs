@@ -125,6 +125,9 @@ pub struct PostingSettings {
     pub min_gap_chat_secs: u64,
     /// `posting.spam_block_threshold`: PeerFlood / long FloodWaits in a row before a cool-down.
     pub spam_block_threshold: u32,
+    /// `posting.flood_wait_short_max_secs`: a posting FloodWait longer than this counts
+    /// toward the spam-block threshold.
+    pub flood_wait_short_max_secs: u64,
     /// `posting.cooldown_min_secs`: shortest cool-down.
     pub cooldown_min_secs: u64,
     /// `posting.cooldown_max_secs`: longest cool-down.

@@ -7,11 +7,14 @@
 pub mod account_availability;
 pub mod activity_policy;
 pub mod assignment;
+pub mod campaign;
 pub mod clock;
 pub mod handle;
 pub mod ids;
 pub mod join_policy;
 pub mod phone;
+pub mod post_outcome;
+pub mod posting;
 pub mod review_policy;
 pub mod status;
 pub mod tag;
@@ -19,6 +22,7 @@ pub mod windows;
 
 pub use account_availability::unavailable_because;
 pub use assignment::{AccountLoad, assign_balanced};
+pub use campaign::{BodyFormat, CampaignStatus, VariantKind};
 pub use clock::{Clock, SystemClock};
 pub use handle::{GroupHandle, HandleError};
 pub use ids::{AccountId, CampaignId, GroupId, PostId, VariantId};

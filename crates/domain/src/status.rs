@@ -60,6 +60,8 @@ macro_rules! status_enum {
     };
 }
 
+pub(crate) use status_enum;
+
 status_enum!(
     /// Lifecycle of a fleet account.
     AccountStatus, "account status" {

@@ -63,7 +63,7 @@ pub const RESOLVE_ACTION: &str = "resolve";
 pub const RIGHTS_ACTION: &str = "review";
 
 /// A port call's result, reported to the caller for the event log.
-pub type CallReport<'a> = &'a mut dyn FnMut(&'static str, &Result<(), TgError>);
+pub type CallReport<'a> = &'a mut (dyn FnMut(&'static str, &Result<(), TgError>) + Send);
 
 /// Checks one group through `telegram`. `report` sees every port call's outcome.
 pub async fn check_group(

@@ -116,29 +116,38 @@ pub fn exit_code(service: Service, result: anyhow::Result<()>) -> ExitCode {
     }
 }
 
-/// Boots `service` and builds its context with the production Telegram connector.
-/// On failure prints one line naming what to fix and returns exit code 2 (the
-/// environment is not ready: configuration, database, migrations, session key).
+/// Boots `service` and builds its context with the production Telegram connector
+/// (every error names what to fix).
+pub async fn service_context(
+    service: Service,
+    config: Option<&Path>,
+    telemetry: Telemetry,
+) -> anyhow::Result<ServiceContext> {
+    let booted = boot_as(service, config, telemetry).await?;
+    let connector =
+        production_connector(&booted.settings, booted.store.clone()).context("configuration")?;
+    Ok(ServiceContext::new(
+        service,
+        booted.store,
+        connector,
+        booted.clock,
+        booted.settings,
+        booted.shutdown,
+    ))
+}
+
+/// [`service_context`] for a binary's `main`: on failure prints one line and returns
+/// exit code 2 (the environment is not ready: configuration, database, migrations,
+/// session key).
 pub async fn start(
     service: Service,
     config: Option<&Path>,
     telemetry: Telemetry,
 ) -> Result<ServiceContext, ExitCode> {
-    let started = async {
-        let booted = boot_as(service, config, telemetry).await?;
-        let connector = production_connector(&booted.settings, booted.store.clone())
-            .context("configuration")?;
-        anyhow::Ok(ServiceContext::new(
-            service,
-            booted.store,
-            connector,
-            booted.clock,
-            booted.settings,
-            booted.shutdown,
-        ))
-    };
-    started.await.map_err(|error| {
-        eprintln!("{}: {error:#}", service.name());
-        ExitCode::from(2)
-    })
+    service_context(service, config, telemetry)
+        .await
+        .map_err(|error| {
+            eprintln!("{}: {error:#}", service.name());
+            ExitCode::from(2)
+        })
 }

@@ -13,7 +13,7 @@ pub mod shutdown;
 pub mod telemetry;
 pub mod work;
 
-pub use boot::{Boot, Telemetry, boot, boot_as, exit_code, start};
+pub use boot::{Boot, Telemetry, boot, boot_as, exit_code, service_context, start};
 pub use clock::ServiceClock;
 pub use connector::{production_connector, session_cipher};
 pub use context::{ServiceContext, holder_name};

@@ -274,7 +274,7 @@ impl VirtualTimeHolds {
             return;
         }
         tokio::task::spawn_blocking(move || {
-            std::thread::sleep(Duration::from_millis(2));
+            std::thread::sleep(RETURN_GRACE);
             self.holds
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
@@ -282,3 +282,7 @@ impl VirtualTimeHolds {
         });
     }
 }
+
+/// How long a released connection keeps the paused clock still: a ping's round trip
+/// on a local server, with room to spare.
+const RETURN_GRACE: Duration = Duration::from_millis(2);

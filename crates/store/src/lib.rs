@@ -7,6 +7,7 @@
 
 mod accounts;
 mod activity;
+mod campaigns;
 mod connect;
 mod cron;
 mod error;
@@ -20,12 +21,19 @@ mod leases;
 mod notify;
 mod onboarding;
 mod peers;
+#[cfg(feature = "fixtures")]
+pub mod posting_fixtures;
+mod posts;
 mod review;
 mod sessions;
 mod stats;
 
 pub use accounts::{Account, NewAccount, StatusChange};
 pub use activity::ActivityPeer;
+pub use campaigns::{
+    Campaign, CampaignStatusChange, CampaignSummary, CampaignTarget, NewCampaign, NewVariant,
+    Variant,
+};
 pub use connect::{DEFAULT_CONNECT_TIMEOUT, MIGRATOR, MigrationStatus};
 pub use error::StoreError;
 pub use events::{NewEvent, record_event};
@@ -38,6 +46,10 @@ pub use leases::{Lease, check_lease};
 pub use notify::{CHANGES_CHANNEL, ChangeListener};
 pub use onboarding::{ImportOutcome, LoginRecorded, SessionImport, WhoamiOutcome};
 pub use peers::StoredPeer;
+pub use posts::{
+    Claim, ClaimSnapshot, ClaimedPost, GroupContent, LatestAttempt, Post, PostCompletion,
+    PostFilter, PostToClaim, PostingAccount, PostingTarget, idempotency_key,
+};
 pub use review::{
     CatalogueFacts, ERROR_FINDING, RecordedReview, ReviewFinding, ReviewHistoryEntry, ReviewRun,
     ReviewRunId, ReviewTarget, ReviewTotals,

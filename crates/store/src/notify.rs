@@ -4,6 +4,7 @@
 
 use crate::{Store, StoreError};
 use sqlx::postgres::{PgListener, PgPoolOptions};
+use std::time::Duration;
 
 /// The channel the schema's triggers notify.
 pub const CHANGES_CHANNEL: &str = "tgfleet_changes";
@@ -18,19 +19,23 @@ impl Store {
     /// Opens a listening connection (outside the pool's limit). Takes no lock.
     ///
     /// The connection comes from a one-connection pool of its own, without the
-    /// store pool's hooks or timers: a listener keeps its connection for life, which
-    /// would otherwise hold [`Store::for_paused_time`]'s clock still forever. A lost
-    /// connection is re-opened on the next `recv`, waiting as long as the server
-    /// stays away (no acquire timeout that paused time could fire early).
+    /// store pool's hooks or timers: a listener keeps its connection for life, and
+    /// under [`Store::for_paused_time`] a checked-out store connection stops tokio's
+    /// clock. A store connection is held only while the listener connects, so that
+    /// connecting takes no virtual time either. A lost connection is re-opened on the
+    /// next `recv`, waiting as long as the server stays away (no acquire timeout that
+    /// paused time could fire early).
     pub async fn listen_changes(&self) -> Result<ChangeListener, StoreError> {
+        let hold = self.pool.acquire().await?;
         let own = PgPoolOptions::new()
             .max_connections(1)
-            .acquire_timeout(std::time::Duration::from_secs(365 * 24 * 3600))
+            .acquire_timeout(Duration::from_secs(365 * 24 * 3600))
             .idle_timeout(None)
             .max_lifetime(None)
             .connect_lazy_with((*self.pool.connect_options()).clone());
         let mut listener = PgListener::connect_with(&own).await?;
         listener.listen(CHANGES_CHANNEL).await?;
+        drop(hold);
         Ok(ChangeListener { listener })
     }
 }

@@ -4,6 +4,8 @@ pub mod accounts;
 pub mod accounts_check;
 pub mod accounts_import;
 pub mod accounts_login;
+pub mod campaigns;
 pub mod groups;
 pub mod migrate;
+pub mod run;
 pub mod stats;

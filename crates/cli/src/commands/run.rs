@@ -1,0 +1,122 @@
+//! `tgfleet run --all | run SERVICE...`: the services in one process, sharing one
+//! store, one Telegram connector and one clock; each keeps its own identity (lease
+//! holder names, metrics labels). `/health` and `/metrics` are served once, on the
+//! `tgfleet` port. Ctrl-C or SIGTERM stops them all; a service that fails stops the
+//! others and the command exits 1.
+
+use crate::CliError;
+use clap::ValueEnum;
+use std::path::Path;
+use tgfleet_config::Service;
+use tgfleet_runtime::{ServiceContext, Telemetry, service_context};
+use tokio::task::JoinSet;
+
+/// Which services to run.
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// Run every service: account-manager, marketer, activity, and the group-reviewer's
+    /// built-in schedule when `reviewer.enabled_schedule` is set.
+    #[arg(long, conflicts_with = "services")]
+    pub all: bool,
+    /// The services to run.
+    #[arg(value_enum)]
+    pub services: Vec<ServiceName>,
+}
+
+/// A service `tgfleet run` can start.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ServiceName {
+    /// Join slots.
+    AccountManager,
+    /// Posting.
+    Marketer,
+    /// Keep-alive cycles.
+    Activity,
+    /// The reviewer's built-in schedule.
+    GroupReviewer,
+}
+
+impl ServiceName {
+    const ALL: [Self; 4] = [
+        Self::AccountManager,
+        Self::Marketer,
+        Self::Activity,
+        Self::GroupReviewer,
+    ];
+
+    fn service(self) -> Service {
+        match self {
+            Self::AccountManager => Service::AccountManager,
+            Self::Marketer => Service::Marketer,
+            Self::Activity => Service::Activity,
+            Self::GroupReviewer => Service::GroupReviewer,
+        }
+    }
+}
+
+/// Runs the chosen services until shutdown.
+pub async fn run(config: Option<&Path>, args: RunArgs) -> Result<(), CliError> {
+    let chosen: Vec<ServiceName> = if args.all {
+        ServiceName::ALL.to_vec()
+    } else if args.services.is_empty() {
+        return Err(CliError::Failed(
+            "name the services to run (account-manager, marketer, activity, group-reviewer) or use --all".to_owned(),
+        ));
+    } else {
+        args.services
+    };
+    let base = service_context(Service::All, config, Telemetry::Serve)
+        .await
+        .map_err(|error| CliError::Environment(format!("{error:#}")))?;
+    let mut running = JoinSet::new();
+    for name in chosen {
+        let service = name.service();
+        if service == Service::GroupReviewer && !base.settings.reviewer.enabled_schedule {
+            tracing::info!(
+                "group-reviewer: the built-in schedule is off (reviewer.enabled_schedule); run `group-reviewer --once` from cron"
+            );
+            continue;
+        }
+        let ctx = ServiceContext::new(
+            service,
+            base.store.clone(),
+            base.connector.clone(),
+            base.clock.clone(),
+            base.settings.clone(),
+            base.shutdown.clone(),
+        );
+        tracing::info!(service = service.name(), "Starting {}", service.name());
+        running.spawn(async move { (service, run_service(ctx).await) });
+    }
+    let mut failed = false;
+    while let Some(finished) = running.join_next().await {
+        match finished {
+            Ok((service, Ok(()))) => tracing::info!("{} stopped", service.name()),
+            Ok((service, Err(error))) => {
+                tracing::error!("{} failed: {error:#}; stopping the others", service.name());
+                failed = true;
+                base.shutdown.cancel();
+            }
+            Err(error) => {
+                tracing::error!("a service task ended abnormally: {error}; stopping the others");
+                failed = true;
+                base.shutdown.cancel();
+            }
+        }
+    }
+    if failed {
+        Err(CliError::Reported)
+    } else {
+        Ok(())
+    }
+}
+
+async fn run_service(ctx: ServiceContext) -> anyhow::Result<()> {
+    match ctx.service {
+        Service::AccountManager => tgfleet_account_manager::run(ctx).await,
+        Service::Marketer => tgfleet_marketer::run(ctx).await,
+        Service::Activity => tgfleet_activity::run(ctx).await,
+        Service::GroupReviewer => tgfleet_group_reviewer::run(ctx).await,
+        Service::All => Ok(()),
+    }
+}

@@ -1,0 +1,473 @@
+//! One posting unit under an account's lease: abandon what a crash left pending,
+//! claim a post on fresh counts, pre-check the account's rights, send, complete.
+
+use crate::content;
+use crate::convert::{peer_ref, send_failure, stored_peer, write_rights};
+use crate::plan::{self, Candidate};
+use crate::{Marketer, PostOutcome};
+use chrono::{DateTime, Utc};
+use std::collections::HashSet;
+use tgfleet_domain::campaign::has_link;
+use tgfleet_domain::post_outcome::{
+    Consequence, ContentNeeds, GroupMark, Precheck, SendFailure, precheck,
+};
+use tgfleet_domain::{Clock as _, PostState, VariantId};
+use tgfleet_runtime::AccountSession;
+use tgfleet_store::{
+    Campaign, Claim, ClaimedPost, Lease, NewEvent, PostCompletion, PostingAccount, StoreError,
+    Variant,
+};
+use tgfleet_telegram::{PeerRef, Resolved, TelegramAccount, TgError, TgResult};
+
+/// At most this many candidates are tried in one unit (pre-check failures move on).
+const CANDIDATES_PER_UNIT: usize = 5;
+
+/// What one unit did.
+#[derive(Debug, Default)]
+pub(crate) struct UnitReport {
+    pub(crate) outcomes: Vec<PostOutcome>,
+}
+
+/// The claimed post with the rows its claim was decided on.
+struct Attempt<'a> {
+    account: &'a PostingAccount,
+    candidate: &'a Candidate,
+    post: ClaimedPost,
+    campaign: Campaign,
+    variant: Variant,
+    strikes: u32,
+}
+
+/// What the attempt leaves for the rest of the unit.
+enum Next {
+    /// Try the next candidate (nothing was sent, the account is not held).
+    Continue,
+    /// End the unit (sent, or the account must wait).
+    Stop,
+}
+
+impl Marketer {
+    /// Runs one unit for `account` (the caller holds its lease through `session`).
+    pub(crate) async fn post_unit(
+        &self,
+        session: AccountSession<'_>,
+        account: &PostingAccount,
+        candidates: Vec<Candidate>,
+        usable: &HashSet<VariantId>,
+    ) -> Result<UnitReport, StoreError> {
+        let mut report = UnitReport::default();
+        let lease = session.lease;
+        let abandoned = self
+            .ctx
+            .store
+            .abandon_pending_of(lease, self.ctx.clock.now())
+            .await?;
+        for post in abandoned {
+            tracing::warn!(account = %account.label, post = %post,
+                "Post {post} of {} was left pending by a crash: outcome unknown, not resent this round",
+                account.label);
+            report.outcomes.push(PostOutcome::Unknown);
+            crate::count_post(PostState::Unknown);
+        }
+        for candidate in candidates.iter().take(CANDIDATES_PER_UNIT) {
+            let now = self.ctx.clock.now();
+            let mut fresh = None;
+            let claim = self
+                .ctx
+                .store
+                .claim_post(
+                    lease,
+                    candidate.target.campaign_id,
+                    candidate.target.group_id,
+                    now,
+                    |snapshot| {
+                        let decided =
+                            plan::decide(snapshot, self.default_zone, usable, &self.rules, now)?;
+                        let (campaign, variants) = snapshot.campaign.as_ref()?;
+                        let variant = variants.iter().find(|v| v.id == decided.variant)?;
+                        let strikes = snapshot.account.as_ref()?.post_strikes;
+                        fresh = Some((
+                            campaign.clone(),
+                            variant.clone(),
+                            u32::try_from(strikes).unwrap_or(0),
+                        ));
+                        Some(decided)
+                    },
+                )
+                .await?;
+            let (Claim::Claimed(post), Some((campaign, variant, strikes))) = (claim, fresh) else {
+                continue;
+            };
+            let attempt = Attempt {
+                account,
+                candidate,
+                post,
+                campaign,
+                variant,
+                strikes,
+            };
+            let (outcome, next) = self.attempt(session.telegram, lease, &attempt).await?;
+            report.outcomes.push(outcome);
+            if matches!(next, Next::Stop) {
+                break;
+            }
+        }
+        Ok(report)
+    }
+
+    /// Resolves, pre-checks and sends one claimed post, then completes it.
+    async fn attempt(
+        &self,
+        telegram: &dyn TelegramAccount,
+        lease: &Lease,
+        attempt: &Attempt<'_>,
+    ) -> Result<(PostOutcome, Next), StoreError> {
+        let target = &attempt.candidate.target;
+        let account = attempt.account;
+        let peer = match target.peer.as_ref().and_then(peer_ref) {
+            Some(peer) => peer,
+            None => match self.resolve_group(telegram, attempt).await? {
+                Ok(Some(peer)) => peer,
+                Ok(None) => {
+                    let consequence = Consequence::skipped(Precheck::NotMember, self.now());
+                    return self.finish(lease, attempt, consequence, None, None).await;
+                }
+                Err(failure) => return self.fail(lease, attempt, &failure).await,
+            },
+        };
+        let variant = &attempt.variant;
+        let media = if variant.kind.has_media() {
+            match self.media.load(variant).await {
+                Some(bytes) => Some(bytes),
+                None => {
+                    let failure = SendFailure::Other("MEDIA_UNAVAILABLE".into());
+                    return self.fail(lease, attempt, &failure).await;
+                }
+            }
+        } else {
+            None
+        };
+        let source = if variant.kind.is_source_post() {
+            match self.source_peer(telegram, account, variant).await? {
+                Ok(peer) => Some(peer),
+                Err(failure) => return self.fail(lease, attempt, &failure).await,
+            }
+        } else {
+            None
+        };
+        let Some(message) = content::outgoing(variant, media, source) else {
+            let failure = SendFailure::Other("VARIANT_INCOMPLETE".into());
+            return self.fail(lease, attempt, &failure).await;
+        };
+
+        let rights = self.bounded(telegram.rights(&peer)).await;
+        self.ctx
+            .record_call(Some(account.id), Some(target.group_id), "precheck", &rights)
+            .await?;
+        let rights = match rights {
+            Ok(rights) => rights,
+            Err(error) => return self.fail(lease, attempt, &send_failure(&error)).await,
+        };
+        let needs = ContentNeeds {
+            media: variant.kind.has_media(),
+            links: has_link(&variant.body),
+        };
+        let now = self.now();
+        let verdict = precheck(&write_rights(&rights), needs, now);
+        if verdict != Precheck::Clear {
+            let consequence = Consequence::skipped(verdict, now);
+            return self
+                .finish(
+                    lease,
+                    attempt,
+                    consequence,
+                    Some(verdict),
+                    rights.slow_mode_secs,
+                )
+                .await;
+        }
+
+        let sent = self.bounded(telegram.send(&peer, &message)).await;
+        let now = self.now();
+        let consequence = match &sent {
+            Ok(_) => Consequence::sent(rights.slow_mode_secs, now),
+            Err(error) => self.failed_consequence(&send_failure(error), attempt.strikes, now),
+        };
+        let event = self
+            .ctx
+            .call_event(Some(account.id), Some(target.group_id), "post", &sent);
+        let message_id = sent.as_ref().ok().map(|sent| sent.message_id);
+        self.complete(
+            lease,
+            attempt,
+            &consequence,
+            message_id,
+            rights.slow_mode_secs,
+            &event,
+        )
+        .await?;
+        Ok(self.report(attempt, &consequence, None, message_id))
+    }
+
+    /// Resolves the group's handle for this account once and stores the peer; `None`
+    /// when the account turns out not to be a member (an invite preview).
+    async fn resolve_group(
+        &self,
+        telegram: &dyn TelegramAccount,
+        attempt: &Attempt<'_>,
+    ) -> Result<Result<Option<PeerRef>, SendFailure>, StoreError> {
+        let target = &attempt.candidate.target;
+        let resolved = self.bounded(telegram.resolve(&target.handle)).await;
+        self.ctx
+            .record_call(
+                Some(attempt.account.id),
+                Some(target.group_id),
+                "resolve",
+                &resolved,
+            )
+            .await?;
+        Ok(match resolved {
+            Ok(Resolved::Chat(chat)) => {
+                self.ctx
+                    .store
+                    .save_membership_peer(
+                        attempt.account.id,
+                        target.group_id,
+                        &stored_peer(&chat.peer),
+                    )
+                    .await?;
+                Ok(Some(chat.peer))
+            }
+            Ok(Resolved::Invite(_)) => Ok(None),
+            Err(error) => Err(send_failure(&error)),
+        })
+    }
+
+    /// The account's peer of a forward / copy variant's source channel: stored, or
+    /// resolved once and stored. Errors about the source never mark the target group.
+    async fn source_peer(
+        &self,
+        telegram: &dyn TelegramAccount,
+        account: &PostingAccount,
+        variant: &Variant,
+    ) -> Result<Result<PeerRef, SendFailure>, StoreError> {
+        let Some(source) = &variant.source else {
+            return Ok(Err(SendFailure::Other("VARIANT_INCOMPLETE".into())));
+        };
+        let key = source.channel.key();
+        if let Some(peer) = self
+            .ctx
+            .store
+            .source_peer(account.id, &key)
+            .await?
+            .as_ref()
+            .and_then(peer_ref)
+        {
+            return Ok(Ok(peer));
+        }
+        let resolved = self.bounded(telegram.resolve(&source.channel)).await;
+        self.ctx
+            .record_call(Some(account.id), None, "resolve_source", &resolved)
+            .await?;
+        Ok(match resolved {
+            Ok(Resolved::Chat(chat)) => {
+                self.ctx
+                    .store
+                    .save_source_peer(account.id, &key, &stored_peer(&chat.peer), self.now())
+                    .await?;
+                Ok(chat.peer)
+            }
+            Ok(Resolved::Invite(_)) => Err(SendFailure::Other("SOURCE_NOT_PUBLIC".into())),
+            Err(error) => Err(match send_failure(&error) {
+                account_level @ (SendFailure::FloodWait(_)
+                | SendFailure::PeerFlood
+                | SendFailure::Unauthorized(_)
+                | SendFailure::Deactivated(_)
+                | SendFailure::Transient(_)) => account_level,
+                other => SendFailure::Other(format!("SOURCE_{}", other.code())),
+            }),
+        })
+    }
+
+    /// Completes the post as failed before anything was sent.
+    async fn fail(
+        &self,
+        lease: &Lease,
+        attempt: &Attempt<'_>,
+        failure: &SendFailure,
+    ) -> Result<(PostOutcome, Next), StoreError> {
+        let consequence = self.failed_consequence(failure, attempt.strikes, self.now());
+        self.finish(lease, attempt, consequence, None, None).await
+    }
+
+    async fn finish(
+        &self,
+        lease: &Lease,
+        attempt: &Attempt<'_>,
+        consequence: Consequence,
+        verdict: Option<Precheck>,
+        slow_mode_secs: Option<u32>,
+    ) -> Result<(PostOutcome, Next), StoreError> {
+        let event = NewEvent {
+            at: self.now(),
+            service: self.ctx.service.name().to_owned(),
+            account_id: Some(attempt.account.id),
+            group_id: Some(attempt.candidate.target.group_id),
+            action: "post".to_owned(),
+            outcome: match consequence.state {
+                PostState::Skipped => "precheck_failed",
+                _ => "not_sent",
+            }
+            .to_owned(),
+            flood_wait_secs: None,
+            detail: consequence.error_code.clone(),
+        };
+        self.complete(lease, attempt, &consequence, None, slow_mode_secs, &event)
+            .await?;
+        Ok(self.report(attempt, &consequence, verdict, None))
+    }
+
+    fn failed_consequence(
+        &self,
+        failure: &SendFailure,
+        strikes: u32,
+        now: DateTime<Utc>,
+    ) -> Consequence {
+        let mut rng = self
+            .rng
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        Consequence::failed(failure, strikes, &self.strikes, now, &mut *rng)
+    }
+
+    async fn complete(
+        &self,
+        lease: &Lease,
+        attempt: &Attempt<'_>,
+        consequence: &Consequence,
+        telegram_message_id: Option<i32>,
+        slow_mode_secs: Option<u32>,
+        event: &NewEvent,
+    ) -> Result<(), StoreError> {
+        self.ctx
+            .store
+            .complete_post(
+                lease,
+                &PostCompletion {
+                    post: attempt.post.id,
+                    group: attempt.candidate.target.group_id,
+                    consequence,
+                    telegram_message_id,
+                    slow_mode_secs,
+                    event,
+                },
+                self.now(),
+            )
+            .await?;
+        self.ctx.count(event);
+        crate::count_post(consequence.state);
+        Ok(())
+    }
+
+    /// Logs the attempt's outcome with the seed's greppable words and says whether the
+    /// unit may go on to another candidate.
+    fn report(
+        &self,
+        attempt: &Attempt<'_>,
+        consequence: &Consequence,
+        verdict: Option<Precheck>,
+        message_id: Option<i32>,
+    ) -> (PostOutcome, Next) {
+        let group = &attempt.candidate.target.handle;
+        let account = &attempt.account.label;
+        let campaign = &attempt.campaign.name;
+        let code = consequence.error_code.as_deref().unwrap_or_default();
+        match consequence.state {
+            PostState::Sent => {
+                tracing::info!(%group, %account, %campaign, message_id, round = attempt.post.round,
+                    "Sent to {group} by {account} (campaign {campaign})");
+                return (PostOutcome::Sent, Next::Stop);
+            }
+            PostState::Skipped => match verdict {
+                Some(Precheck::SlowModeUntil(at)) => {
+                    tracing::info!(%group, %account, %campaign,
+                        "Slow mode in {group}: {account} may post there from {at}");
+                }
+                _ => {
+                    tracing::warn!(%group, %account, %campaign, reason = code,
+                        "Pre-check failed in {group} for {account} ({code}): nothing sent");
+                }
+            },
+            PostState::Failed | PostState::Pending | PostState::Unknown => {
+                self.report_failure(attempt, consequence);
+            }
+        }
+        let account_held = consequence.post_flood_until.is_some()
+            || consequence.cooldown_until.is_some()
+            || consequence.account_status.is_some()
+            || consequence.strikes.is_some_and(|strikes| strikes > 0)
+            || consequence
+                .error_code
+                .as_deref()
+                .is_some_and(|code| code.starts_with("TRANSIENT"));
+        let outcome = if consequence.state == PostState::Skipped {
+            PostOutcome::Skipped
+        } else {
+            PostOutcome::Failed
+        };
+        (
+            outcome,
+            if account_held {
+                Next::Stop
+            } else {
+                Next::Continue
+            },
+        )
+    }
+
+    fn report_failure(&self, attempt: &Attempt<'_>, consequence: &Consequence) {
+        let group = &attempt.candidate.target.handle;
+        let account = &attempt.account.label;
+        let code = consequence.error_code.as_deref().unwrap_or_default();
+        if let Some(GroupMark::Banned(_)) = &consequence.group {
+            tracing::warn!(%group, %account, reason = code,
+                "Write forbidden in {group} for {account} ({code}): the group is off-limits to every account");
+        } else if let Some(GroupMark::Inaccessible(_)) = &consequence.group {
+            tracing::warn!(%group, %account, reason = code, "Group {group} is inaccessible ({code})");
+        } else if let Some((status, reason)) = &consequence.account_status {
+            tracing::error!(%account, %status, reason = %reason,
+                "Account {account} is {status} ({reason}): it stops posting");
+        } else if let Some(until) = consequence.post_flood_until {
+            tracing::warn!(%account, %group, reason = code,
+                "FloodWait posting as {account} ({code}): its posts wait until {until}");
+        } else if let Some(at) = consequence.next_send_at {
+            tracing::info!(%group, %account, "Slow mode in {group}: {account} may post there from {at}");
+        } else {
+            tracing::warn!(%group, %account, reason = code, retry_at = ?consequence.retry_at,
+                "Post to {group} by {account} failed ({code})");
+        }
+        if let Some(until) = consequence.cooldown_until {
+            tracing::warn!(%account, until = %until,
+                "Cool-down for {account} until {until}: {} PeerFlood / long FloodWait answers in a row",
+                self.strikes.threshold);
+        } else if let Some(strikes) = consequence.strikes.filter(|strikes| *strikes > 0) {
+            tracing::warn!(%account, strikes,
+                "Spam-block strike {strikes} of {} for {account}", self.strikes.threshold);
+        }
+    }
+
+    /// Bounds a port call by the request timeout (whatever the connector does).
+    pub(crate) async fn bounded<T>(&self, call: impl Future<Output = TgResult<T>>) -> TgResult<T> {
+        match tokio::time::timeout(self.request_timeout, call).await {
+            Ok(result) => result,
+            Err(_) => Err(TgError::Transient(format!(
+                "no answer within {}s",
+                self.request_timeout.as_secs()
+            ))),
+        }
+    }
+
+    pub(crate) fn now(&self) -> DateTime<Utc> {
+        self.ctx.clock.now()
+    }
+}
