@@ -1,9 +1,10 @@
 //! Start-up shared by every long-running binary: settings, logging, the store,
 //! `/health` and `/metrics`, and the shutdown signal. `main.rs` files stay thin.
 
+use crate::connector::ProductionTelegram;
 use crate::health::{FleetHealth, spawn_account_gauges};
 use crate::telemetry::{LogFormat, init_logging, serve_telemetry};
-use crate::{ServiceClock, ServiceContext, Shutdown, production_connector, shutdown_on_signals};
+use crate::{ServiceClock, ServiceContext, Shutdown, shutdown_on_signals};
 use anyhow::Context as _;
 use secrecy::ExposeSecret as _;
 use std::net::SocketAddr;
@@ -55,6 +56,15 @@ pub async fn boot_as(
     telemetry: Telemetry,
 ) -> anyhow::Result<Boot> {
     let settings = Settings::load(config).context("configuration")?;
+    boot_settings(service, settings, telemetry).await
+}
+
+/// [`boot_as`] with settings already loaded.
+async fn boot_settings(
+    service: Service,
+    settings: Settings,
+    telemetry: Telemetry,
+) -> anyhow::Result<Boot> {
     init_logging(match settings.telemetry.log_format {
         tgfleet_config::LogFormat::Text => LogFormat::Text,
         tgfleet_config::LogFormat::Json => LogFormat::Json,
@@ -123,13 +133,13 @@ pub async fn service_context(
     config: Option<&Path>,
     telemetry: Telemetry,
 ) -> anyhow::Result<ServiceContext> {
-    let booted = boot_as(service, config, telemetry).await?;
-    let connector =
-        production_connector(&booted.settings, booted.store.clone()).context("configuration")?;
+    let settings = Settings::load(config).context("configuration")?;
+    let telegram = ProductionTelegram::from_settings(&settings).context("configuration")?;
+    let booted = boot_settings(service, settings, telemetry).await?;
     Ok(ServiceContext::new(
         service,
-        booted.store,
-        connector,
+        booted.store.clone(),
+        telegram.connector(booted.store),
         booted.clock,
         booted.settings,
         booted.shutdown,

@@ -15,7 +15,7 @@ pub mod work;
 
 pub use boot::{Boot, Telemetry, boot, boot_as, exit_code, service_context, start};
 pub use clock::ServiceClock;
-pub use connector::{production_connector, session_cipher};
+pub use connector::{ProductionTelegram, production_connector, session_cipher};
 pub use context::{ServiceContext, holder_name};
 pub use cron::CronTicker;
 pub use health::FleetHealth;
