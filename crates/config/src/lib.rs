@@ -18,11 +18,11 @@ mod values;
 pub use error::ConfigError;
 pub use load::{ENV_SHORTCUTS, EnvMap};
 pub use settings::{
-    ActivitySettings, DatabaseSettings, JoinSettings, LeaseSettings, PostingSettings,
-    ReviewerSettings, ScheduleSettings, SessionSettings, Settings, TelegramSettings,
-    TelemetrySettings,
+    ActivitySettings, ClockSettings, DatabaseSettings, JoinSettings, LeaseSettings,
+    PostingSettings, ReviewerSettings, ScheduleSettings, SessionSettings, Settings,
+    TelegramSettings, TelemetrySettings,
 };
-pub use values::{CronSchedule, LogFormat, Service, TimeZone};
+pub use values::{CronSchedule, LogFormat, Rfc3339, Service, TimeZone};
 
 /// The documented defaults, compiled in: the first configuration layer.
 pub const DEFAULTS_TOML: &str = include_str!("../../../tgfleet.example.toml");

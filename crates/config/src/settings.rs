@@ -2,7 +2,7 @@
 //! reasons for them are in `tgfleet.example.toml` ([`crate::DEFAULTS_TOML`]).
 
 use crate::ConfigError;
-use crate::values::{CronSchedule, LogFormat, Service, TimeZone};
+use crate::values::{CronSchedule, LogFormat, Rfc3339, Service, TimeZone};
 use secrecy::SecretString;
 use serde::Deserialize;
 use std::time::Duration;
@@ -32,6 +32,8 @@ pub struct Settings {
     pub leases: LeaseSettings,
     /// `[telemetry]`: logs, `/health`, `/metrics`.
     pub telemetry: TelemetrySettings,
+    /// `[clock]`: compressed time for the demo.
+    pub clock: ClockSettings,
 }
 
 /// `[database]`
@@ -200,6 +202,24 @@ impl TelemetrySettings {
     /// service's offset, or `None` when the endpoints are off.
     pub fn health_port(&self, service: Service) -> Option<u16> {
         (self.health_base_port != 0).then(|| self.health_base_port + service.port_offset())
+    }
+}
+
+/// `[clock]`: the services' clock. Real time unless `scale` is not 1 or `origin` is set.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClockSettings {
+    /// `clock.scale`: simulated seconds per real second (1 in production).
+    pub scale: f64,
+    /// `clock.origin`: the instant at which simulated and real time coincide; processes
+    /// (and tg-sim's `--epoch`) that share it and `scale` agree on the time.
+    pub origin: Option<Rfc3339>,
+}
+
+impl ClockSettings {
+    /// Whether the clock is the wall clock.
+    pub fn is_real_time(&self) -> bool {
+        self.scale == 1.0 && self.origin.is_none()
     }
 }
 

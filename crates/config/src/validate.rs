@@ -7,6 +7,9 @@ use secrecy::ExposeSecret;
 /// Bytes in a session encryption key (ChaCha20-Poly1305).
 const SESSION_KEY_BYTES: usize = 32;
 
+/// The fastest clock: a simulated day in under nine real seconds.
+const MAX_CLOCK_SCALE: f64 = 10_000.0;
+
 pub(crate) fn validate(settings: &Settings) -> Result<(), ConfigError> {
     let database = &settings.database;
     check_database_url(database.url.expose_secret())?;
@@ -120,6 +123,13 @@ pub(crate) fn validate(settings: &Settings) -> Result<(), ConfigError> {
                 "{} leaves no room for the services' ports (base + 1 to base + 4)",
                 settings.telemetry.health_base_port
             ),
+        ));
+    }
+    let scale = settings.clock.scale;
+    if !(scale.is_finite() && scale > 0.0 && scale <= MAX_CLOCK_SCALE) {
+        return Err(ConfigError::invalid(
+            "clock.scale",
+            format!("must be a number above 0 and at most {MAX_CLOCK_SCALE}, got {scale}"),
         ));
     }
     Ok(())

@@ -128,6 +128,23 @@ impl fmt::Display for CronSchedule {
     }
 }
 
+/// An instant written in RFC 3339 (`2026-11-22T09:00:00Z`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub struct Rfc3339(pub DateTime<Utc>);
+
+impl TryFrom<String> for Rfc3339 {
+    type Error = String;
+
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        DateTime::parse_from_rfc3339(text.trim())
+            .map(|at| Self(at.to_utc()))
+            .map_err(|error| {
+                format!("{text:?} is not an RFC 3339 time ({error}), e.g. \"2026-11-22T09:00:00Z\"")
+            })
+    }
+}
+
 /// How log lines are written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 #[serde(try_from = "String")]

@@ -305,3 +305,41 @@ fn an_unknown_log_format_lists_the_choices() {
         "{message}"
     );
 }
+
+#[test]
+fn the_clock_is_real_time_unless_scaled() {
+    let settings = Settings::from_toml_str(URL).unwrap();
+    assert!(settings.clock.is_real_time());
+
+    let settings = Settings::load_with_env(
+        None,
+        &env(&[
+            ("DATABASE_URL", "postgres://x@h/db"),
+            ("TGFLEET__CLOCK__SCALE", "60"),
+            ("TGFLEET__CLOCK__ORIGIN", "2026-11-22T09:00:00+07:00"),
+        ]),
+    )
+    .unwrap();
+    assert!(!settings.clock.is_real_time());
+    assert_eq!(settings.clock.scale, 60.0);
+    assert_eq!(
+        settings.clock.origin.unwrap().0.to_rfc3339(),
+        "2026-11-22T02:00:00+00:00"
+    );
+}
+
+#[test]
+fn a_bad_clock_names_the_key() {
+    for scale in ["0", "-2", "1e9"] {
+        let (key, message) = invalid(Settings::from_toml_str(&with_url(&format!(
+            "[clock]\nscale = {scale}\n"
+        ))));
+        assert_eq!(key, "clock.scale", "{message}");
+        assert!(message.contains("above 0"), "{message}");
+    }
+    let (key, message) = invalid(Settings::from_toml_str(&with_url(
+        "[clock]\norigin = \"yesterday\"\n",
+    )));
+    assert_eq!(key, "clock.origin");
+    assert!(message.contains("\"yesterday\""), "{message}");
+}

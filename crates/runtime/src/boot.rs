@@ -75,7 +75,7 @@ async fn boot_settings(
     )
     .await
     .context("database")?;
-    let clock = ServiceClock::System;
+    let clock = service_clock(&settings.clock);
     let shutdown = shutdown_on_signals();
     let port = match telemetry {
         Telemetry::Serve => settings.telemetry.health_port(service),
@@ -112,6 +112,24 @@ async fn boot_settings(
         shutdown,
         telemetry,
     })
+}
+
+/// The wall clock, or the scaled clock of `[clock]` (logged, since every time in the
+/// logs is then simulated).
+fn service_clock(settings: &tgfleet_config::ClockSettings) -> ServiceClock {
+    if settings.is_real_time() {
+        return ServiceClock::System;
+    }
+    let origin = settings
+        .origin
+        .map_or_else(chrono::Utc::now, |origin| origin.0);
+    tracing::info!(
+        scale = settings.scale,
+        %origin,
+        "Clock scaled: {} simulated seconds per second since {origin}",
+        settings.scale
+    );
+    ServiceClock::scaled(origin, settings.scale)
 }
 
 /// Turns a service's result into its exit code: 0, or 1 with the whole error
