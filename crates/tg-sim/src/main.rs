@@ -2,13 +2,14 @@
 //! or generate a scenario.
 //!
 //! ```text
-//! tg-sim --scenario FILE --listen 127.0.0.1:PORT [--admin ADDR] [--time-scale F]
-//!        [--epoch RFC3339] [--provision-dir DIR]
+//! tg-sim --scenario FILE --listen 127.0.0.1:PORT [--advertise IP:PORT] [--admin ADDR]
+//!        [--time-scale F] [--epoch RFC3339] [--provision-dir DIR]
 //! tg-sim [--demo-accounts N] [--signed-out]            # no scenario: the demo backend
 //! tg-sim generate --accounts N --groups M --seed S --out scenario.toml [--import-list FILE]
 //! ```
 //!
-//! Once serving, prints `tg-sim listening on ADDRESS`, then `tg-sim admin on http://ADDRESS`
+//! Once serving, prints `tg-sim listening on ADDRESS` (the address clients are given: the
+//! `--advertise` address when set), then `tg-sim admin on http://ADDRESS`
 //! with `--admin`, then `tg-sim provisioned N sessions in DIR` with `--provision-dir` (the
 //! files exist before the first line is printed). Logs go to stderr (`RUST_LOG`, default
 //! `tg_sim=info`) and never carry keys, codes, passwords or full phone numbers.
@@ -51,6 +52,12 @@ struct ServeArgs {
     /// Address to serve MTProto on (port 0 picks a free port).
     #[arg(long, default_value = "127.0.0.1:0")]
     listen: SocketAddr,
+
+    /// The address clients are given: written into provisioned sessions and announced by
+    /// `help.getConfig`. Needed when `--listen` is `0.0.0.0` (a container) or behind NAT;
+    /// port 0 means the bound port. Default: the bound address (loopback for `0.0.0.0`).
+    #[arg(long, value_name = "IP:PORT", value_parser = parse_advertise)]
+    advertise: Option<SocketAddr>,
 
     /// Address of the admin HTTP endpoint (`GET /stats`, `GET|POST /faults`); off if unset.
     #[arg(long)]
@@ -128,6 +135,18 @@ struct GenerateArgs {
     vanish_at: Option<DateTime<Utc>>,
 }
 
+fn parse_advertise(text: &str) -> Result<SocketAddr, String> {
+    let address: SocketAddr = text
+        .parse()
+        .map_err(|_| format!("expected IP:PORT (e.g. 172.28.0.10:4430), got {text:?}"))?;
+    if address.ip().is_unspecified() {
+        return Err(format!(
+            "{address} cannot be advertised: clients need an address they can reach"
+        ));
+    }
+    Ok(address)
+}
+
 fn parse_rfc3339(text: &str) -> Result<DateTime<Utc>, String> {
     DateTime::parse_from_rfc3339(text)
         .map(|at| at.to_utc())
@@ -200,6 +219,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .init();
     let config = ServerConfig {
         listen: args.listen,
+        advertise: args.advertise,
         ..ServerConfig::default()
     };
     let server = match &args.scenario {

@@ -105,7 +105,7 @@ pub enum SessionStringError {
 /// `accounts.json`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProvisionIndex {
-    /// Where tg-sim listens (`127.0.0.1:PORT`).
+    /// Where clients reach tg-sim (`127.0.0.1:PORT`, or the `--advertise` address).
     pub server: SocketAddr,
     /// The DC id in every session.
     pub dc_id: u8,

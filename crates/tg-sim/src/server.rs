@@ -25,6 +25,10 @@ use crate::salts::SaltSchedule;
 pub struct ServerConfig {
     /// Address to bind; port 0 picks a free port. Default `127.0.0.1:0`.
     pub listen: SocketAddr,
+    /// The address clients are told to connect to (`help.getConfig`, provisioned sessions),
+    /// when it differs from the bound one: behind NAT, or bound to `0.0.0.0` inside a
+    /// container. Port 0 stands for the bound port. Default `None`: the bound address.
+    pub advertise: Option<SocketAddr>,
     /// DC ids announced in `help.getConfig`, all pointing at this server. Default `1..=5`.
     pub dc_ids: RangeInclusive<i32>,
     /// The DC id this server claims to be (`config.this_dc`). Default 2, grammers' default.
@@ -40,6 +44,7 @@ impl Default for ServerConfig {
     fn default() -> Self {
         Self {
             listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+            advertise: None,
             dc_ids: 1..=5,
             this_dc: 2,
             idle_timeout: Duration::from_secs(300),
@@ -110,7 +115,7 @@ impl std::fmt::Debug for ServerHandle {
 }
 
 impl ServerHandle {
-    /// The address clients connect to.
+    /// The address clients connect to: the advertised address, else the bound one.
     pub fn local_addr(&self) -> SocketAddr {
         self.shared.address
     }
@@ -179,14 +184,23 @@ impl Deref for SimServer {
 impl SimServer {
     /// Binds `config.listen` and starts serving `backend`, one task per connection.
     ///
-    /// `help.getConfig` announces the bound address, or loopback with the bound port when
-    /// listening on an unspecified address (`0.0.0.0`).
+    /// `help.getConfig` announces `config.advertise` when set, else the bound address, or
+    /// loopback with the bound port when listening on an unspecified address (`0.0.0.0`).
     pub async fn start(config: ServerConfig, backend: impl Backend) -> io::Result<Self> {
         let listener = TcpListener::bind(config.listen).await?;
-        let mut address = listener.local_addr()?;
-        if address.ip().is_unspecified() {
-            address.set_ip(Ipv4Addr::LOCALHOST.into());
-        }
+        let bound = listener.local_addr()?;
+        let address = match config.advertise {
+            Some(mut advertised) => {
+                if advertised.port() == 0 {
+                    advertised.set_port(bound.port());
+                }
+                advertised
+            }
+            None if bound.ip().is_unspecified() => {
+                SocketAddr::new(Ipv4Addr::LOCALHOST.into(), bound.port())
+            }
+            None => bound,
+        };
         let shared = Arc::new(Shared {
             backend: Box::new(backend),
             config,
@@ -198,7 +212,7 @@ impl SimServer {
             shutdown: watch::Sender::new(false),
             next_connection_id: AtomicU64::new(1),
         });
-        info!(%address, "tg-sim listening");
+        info!(%bound, advertised = %address, "tg-sim listening");
         let accept_loop = tokio::spawn(accept_loop(listener, Arc::clone(&shared)));
         Ok(Self {
             handle: ServerHandle { shared },

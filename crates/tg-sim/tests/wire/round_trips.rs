@@ -128,3 +128,30 @@ async fn a_server_on_an_unspecified_address_announces_loopback() {
     assert_eq!(option.ip_address, "127.0.0.1");
     finish(test, server).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_advertised_address_is_what_clients_are_told() {
+    // As in a container: bound to every interface, reachable at another address.
+    let config = ServerConfig {
+        listen: "0.0.0.0:0".parse().unwrap(),
+        advertise: Some("127.0.0.2:0".parse().unwrap()),
+        ..ServerConfig::default()
+    };
+    let (server, _) = start_server(config, 1, 1).await;
+    let address = server.local_addr();
+    assert_eq!(address.ip().to_string(), "127.0.0.2");
+    assert_ne!(address.port(), 0, "port 0 stands for the bound port");
+    let test = TestClient::connect(address, demo_auth_key(0));
+    let tl::enums::Config::Config(config) = test
+        .client
+        .invoke(&tl::functions::help::GetConfig {})
+        .await
+        .unwrap();
+    for tl::enums::DcOption::Option(option) in &config.dc_options {
+        assert_eq!(option.ip_address, "127.0.0.2");
+        assert_eq!(option.port, i32::from(address.port()));
+    }
+    let option = test.session.dc_option(2).unwrap().unwrap();
+    assert_eq!(option.ipv4, v4(address));
+    finish(test, server).await;
+}
