@@ -3,8 +3,10 @@
 //! * `cargo xtask test [ARGS]` runs every test. Without `DATABASE_URL` it starts (or
 //!   reuses) a private Postgres first and points the tests at it.
 //! * `cargo xtask pg start|stop|status|url|psql [ARGS]` manages that private Postgres.
-//! * `cargo xtask demo` lands with the demo/ops issue; for now it says so.
+//! * `cargo xtask demo [OPTIONS]` runs the whole fleet against the simulated Telegram,
+//!   time compressed, and ends with the README's psql statistics.
 
+mod demo;
 mod pg;
 mod process;
 mod test;
@@ -32,8 +34,9 @@ enum Command {
         #[command(subcommand)]
         command: PgCommand,
     },
-    /// Bring up the whole fleet against the simulated Telegram (lands with the demo issue).
-    Demo,
+    /// Run the whole fleet against the simulated Telegram, time compressed, then print
+    /// the psql statistics (a fresh run each time unless --resume).
+    Demo(demo::DemoArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -59,13 +62,7 @@ fn main() -> ExitCode {
     let result = match xtask.command {
         Command::Test { args } => test::run(&args),
         Command::Pg { command } => run_pg(command),
-        Command::Demo => {
-            eprintln!(
-                "xtask: `cargo xtask demo` lands with the demo/ops issue (tg-sim, every service \
-                 and docker-compose); nothing to run yet. Use `cargo xtask test` meanwhile."
-            );
-            Ok(ExitCode::FAILURE)
-        }
+        Command::Demo(args) => demo::run(&args),
     };
     match result {
         Ok(code) => code,

@@ -127,6 +127,25 @@ impl PrivatePostgres {
         Ok(url(self.ensure_running_port()?, "postgres"))
     }
 
+    /// Starts the server if needed and returns the URL of `database`, created when
+    /// missing; with `recreate`, dropped first (its connections closed).
+    pub fn ensure_database(&self, database: &str, recreate: bool) -> anyhow::Result<String> {
+        let port = self.ensure_running_port()?;
+        if recreate {
+            process::capture(self.psql_command(port, "postgres").args([
+                "-c",
+                &format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"),
+            ]))?;
+        }
+        self.create_named_database(port, database)?;
+        Ok(url(port, database))
+    }
+
+    /// The psql of the server's installation (or PATH's).
+    pub fn psql_program(&self) -> Command {
+        self.client_command("psql")
+    }
+
     fn ensure_running_port(&self) -> anyhow::Result<u16> {
         self.prepare_directory()?;
         let port = match self.running_port()? {
@@ -289,16 +308,20 @@ impl PrivatePostgres {
     }
 
     fn create_database(&self, port: u16) -> anyhow::Result<()> {
+        self.create_named_database(port, DATABASE)
+    }
+
+    fn create_named_database(&self, port: u16, database: &str) -> anyhow::Result<()> {
         let exists = process::capture(self.psql_command(port, "postgres").args([
             "-tAc",
-            &format!("SELECT 1 FROM pg_database WHERE datname = '{DATABASE}'"),
+            &format!("SELECT 1 FROM pg_database WHERE datname = '{database}'"),
         ]))?;
         if exists.trim() != "1" {
             process::capture(
                 self.psql_command(port, "postgres")
-                    .args(["-c", &format!("CREATE DATABASE {DATABASE}")]),
+                    .args(["-c", &format!("CREATE DATABASE {database}")]),
             )?;
-            eprintln!("xtask: created database {DATABASE}");
+            eprintln!("xtask: created database {database}");
         }
         Ok(())
     }
@@ -392,6 +415,14 @@ fn running_as_root() -> bool {
 }
 
 /// `/usr/lib/postgresql/<newest>/bin`, else the directory of `pg_ctl` on PATH.
+/// psql from the newest installed server (Debian's layout), else from PATH.
+pub fn psql_program() -> Command {
+    match find_server_binaries().map(|bin| bin.join("psql")) {
+        Some(psql) if psql.is_file() => Command::new(psql),
+        _ => Command::new("psql"),
+    }
+}
+
 fn find_server_binaries() -> Option<PathBuf> {
     let debian = std::fs::read_dir("/usr/lib/postgresql")
         .ok()

@@ -1,0 +1,245 @@
+//! `cargo xtask demo`: the whole fleet against the simulated Telegram, time compressed.
+//!
+//! A fresh run drops the demo database (`tgfleet_demo` on the private Postgres) and
+//! `target/demo/`, generates a world with tg-sim, serves it with the accounts' sessions
+//! provisioned, imports sessions and groups, creates a campaign, and runs
+//! `tgfleet run --all` for `--minutes` real minutes at `--scale` simulated seconds per
+//! second. It probes `/health` and `/metrics` while the fleet runs, stops everything
+//! (also on Ctrl-C), prints the README's psql statistics and a checklist of what the run
+//! showed. `--resume` keeps the database and the files and goes on from there.
+
+mod child;
+mod fleet;
+mod http;
+mod setup;
+mod stats;
+
+use crate::pg::{self, PrivatePostgres};
+use anyhow::{Context as _, bail};
+use std::path::PathBuf;
+use std::process::{Command, ExitCode};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+/// The database of the demo on the private Postgres.
+const DEMO_DATABASE: &str = "tgfleet_demo";
+/// The fastest clock tgfleet accepts (`clock.scale`).
+const MAX_SCALE: f64 = 10_000.0;
+
+/// Options of `cargo xtask demo`.
+#[derive(Debug, clap::Args)]
+pub struct DemoArgs {
+    /// Real minutes the fleet runs (simulated: minutes × scale).
+    #[arg(long, default_value_t = 3.0)]
+    pub minutes: f64,
+    /// Simulated seconds per real second (60: a simulated hour per real minute).
+    #[arg(long, default_value_t = 60.0)]
+    pub scale: f64,
+    /// Go on from the previous run: keep its database and files (the simulated
+    /// Telegram starts over; see the README).
+    #[arg(long)]
+    pub resume: bool,
+    /// Accounts in the generated world.
+    #[arg(long, default_value_t = 5)]
+    pub accounts: u32,
+    /// Groups in the generated world.
+    #[arg(long, default_value_t = 150)]
+    pub groups: u32,
+    /// The world's seed.
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+    /// An empty database to use instead of `tgfleet_demo` on the private Postgres.
+    #[arg(long, env = "TGFLEET_DEMO_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// Where the scenario, sessions, configuration and logs go (default: target/demo).
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
+    /// Port of `/health` and `/metrics` (tgfleet run --all).
+    #[arg(long, default_value_t = 9180)]
+    pub health_port: u16,
+    /// Use the binaries next to xtask's own as they are, without `cargo build`.
+    #[arg(long)]
+    pub no_build: bool,
+}
+
+/// Runs the demo; exit code 0 when the run showed everything on the checklist.
+pub fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
+    check_args(args)?;
+    let stop = Arc::new(AtomicBool::new(false));
+    let handler_stop = Arc::clone(&stop);
+    ctrlc::set_handler(move || handler_stop.store(true, Ordering::SeqCst))
+        .context("cannot install the Ctrl-C handler")?;
+
+    let root = pg::repository_root();
+    if !args.no_build {
+        build_binaries(&root)?;
+    }
+    let bins = binaries_dir()?;
+    let dir = args
+        .dir
+        .clone()
+        .unwrap_or_else(|| root.join("target").join("demo"));
+    let database = Database::choose(args)?;
+    let demo = if args.resume {
+        setup::resume(&dir, &bins, &database, args)?
+    } else {
+        setup::fresh(&dir, &bins, &database, args)?
+    };
+    let sim = demo.start_sim()?;
+    let outcome = fleet::run(&demo, Duration::from_secs_f64(args.minutes * 60.0), &stop);
+    drop(sim);
+    let outcome = outcome?;
+    let report = stats::report(&root, &database, &outcome)?;
+    Ok(if report.complete {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+fn check_args(args: &DemoArgs) -> anyhow::Result<()> {
+    if !(args.minutes.is_finite() && args.minutes > 0.0) {
+        bail!("--minutes must be above 0, got {}", args.minutes);
+    }
+    if !(args.scale.is_finite() && args.scale > 1.0 && args.scale <= MAX_SCALE) {
+        bail!(
+            "--scale must be above 1 and at most {MAX_SCALE}, got {}",
+            args.scale
+        );
+    }
+    if args.accounts == 0 || args.groups == 0 {
+        bail!("--accounts and --groups must be at least 1");
+    }
+    if args.health_port == 0 {
+        bail!("--health-port must be a port number (1-65535), got 0");
+    }
+    Ok(())
+}
+
+fn build_binaries(root: &std::path::Path) -> anyhow::Result<()> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut build = Command::new(cargo);
+    build
+        .args(["build", "-p", "tgfleet-cli", "-p", "tg-sim", "--bins"])
+        .current_dir(root);
+    eprintln!("xtask: {}", crate::process::describe(&build));
+    crate::process::run(&mut build)
+}
+
+/// Where `tgfleet` and `tg-sim` are: next to xtask's own binary (`target/debug`).
+fn binaries_dir() -> anyhow::Result<PathBuf> {
+    let exe = std::env::current_exe().context("cannot find xtask's own binary")?;
+    let dir = exe
+        .parent()
+        .context("xtask's binary has no directory")?
+        .to_path_buf();
+    for binary in ["tgfleet", "tg-sim"] {
+        if !dir.join(binary).is_file() {
+            bail!(
+                "{} is missing; run without --no-build (or `cargo build -p tgfleet-cli -p tg-sim`)",
+                dir.join(binary).display()
+            );
+        }
+    }
+    Ok(dir)
+}
+
+/// The demo's database and how to reach it with psql.
+#[derive(Debug)]
+pub struct Database {
+    /// Its URL (never printed: it may hold a password).
+    url: String,
+    /// Whether it is the private Postgres's `tgfleet_demo`, which a fresh run recreates.
+    private: Option<PrivatePostgres>,
+}
+
+impl Database {
+    fn choose(args: &DemoArgs) -> anyhow::Result<Self> {
+        match &args.database_url {
+            Some(url) if !url.is_empty() => Ok(Self {
+                url: url.clone(),
+                private: None,
+            }),
+            _ => {
+                let server = PrivatePostgres::locate()?;
+                let url = server.ensure_database(DEMO_DATABASE, !args.resume)?;
+                Ok(Self {
+                    url,
+                    private: Some(server),
+                })
+            }
+        }
+    }
+
+    /// The URL of the private `tgfleet_demo` (it holds no password); `None` for a
+    /// database given with `--database-url`.
+    pub fn private_url(&self) -> Option<&str> {
+        self.private.as_ref().map(|_| self.url.as_str())
+    }
+
+    /// A psql command on this database (quiet, stops at the first error).
+    pub fn psql(&self) -> Command {
+        let mut command = match &self.private {
+            Some(server) => server.psql_program(),
+            None => pg::psql_program(),
+        };
+        command
+            .args(["--no-psqlrc", "-v", "ON_ERROR_STOP=1", "-X"])
+            .arg(&self.url);
+        command
+    }
+
+    /// Empties the database for a fresh run: the private one is recreated; a given one
+    /// must hold no table (nothing of anybody's is ever dropped).
+    fn make_fresh(&self) -> anyhow::Result<()> {
+        if self.private.is_some() {
+            return Ok(());
+        }
+        let tables = crate::process::capture(self.psql().args([
+            "-tAc",
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'",
+        ]))?;
+        if tables.trim() != "0" {
+            bail!(
+                "--database-url: the database holds {} tables; a fresh demo needs an empty database (or use --resume)",
+                tables.trim()
+            );
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser as _;
+
+    #[derive(Debug, clap::Parser)]
+    struct Demo {
+        #[command(flatten)]
+        args: DemoArgs,
+    }
+
+    fn checked(args: &[&str]) -> Result<(), String> {
+        let demo = Demo::try_parse_from(std::iter::once("demo").chain(args.iter().copied()))
+            .map_err(|error| error.to_string())?;
+        check_args(&demo.args).map_err(|error| error.to_string())
+    }
+
+    #[test]
+    fn bad_arguments_name_the_flag() {
+        assert_eq!(checked(&[]), Ok(()));
+        for (args, flag) in [
+            (&["--minutes", "0"][..], "--minutes"),
+            (&["--scale", "1"], "--scale"),
+            (&["--scale", "50000"], "--scale"),
+            (&["--accounts", "0"], "--accounts"),
+            (&["--health-port", "0"], "--health-port"),
+            (&["--minutes", "soon"], "--minutes"),
+        ] {
+            let error = checked(args).unwrap_err();
+            assert!(error.contains(flag), "{args:?}: {error}");
+        }
+    }
+}

@@ -1,0 +1,458 @@
+//! The demo's world and fleet before they run: the scenario, the configuration, tg-sim
+//! with the accounts' sessions provisioned, the imports and the campaign.
+
+use super::child::Running;
+use super::{Database, DemoArgs};
+use anyhow::{Context as _, bail};
+use chrono::{DateTime, TimeDelta, Utc};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// Marks a directory as the demo's (a fresh run deletes only such a directory).
+const STATE_FILE: &str = "demo-state.toml";
+/// tgfleet's configuration for the demo.
+const CONFIG_FILE: &str = "demo.toml";
+/// The demo's session key: demo-only, it seals nothing but simulated sessions.
+const DEMO_SESSION_KEY: &str = "dGdmbGVldC1kZW1vLW9ubHktc2Vzc2lvbi1rZXktMzI=";
+/// Joins each account may make per window in the demo's world: tighter than
+/// Telegram's usual, so that the run shows FloodWait handling.
+const DEMO_JOIN_BUDGET: (u32, u32) = (3, 1800);
+/// The campaign the demo posts.
+pub const CAMPAIGN: &str = "bali-villas";
+/// The demo's groups per 150, by tg-world profile (open groups fill the rest): every
+/// kind the fleet must handle, with more link-forbidding groups than usual so that
+/// the campaign's link variant meets write pre-checks within minutes.
+const DEMO_MIX: [(&str, u32); 16] = [
+    ("broadcast", 8),
+    ("private_invite", 10),
+    ("approval", 8),
+    ("no_text", 4),
+    ("no_media", 4),
+    ("no_links", 15),
+    ("join_to_send", 5),
+    ("slow_mode", 8),
+    ("ban_first_post", 5),
+    ("ban_probability", 4),
+    ("kick_after_join", 4),
+    ("vanished_private", 3),
+    ("vanished_released", 2),
+    ("vanished_deleted", 2),
+    ("expired_invite", 3),
+    ("missing", 4),
+];
+/// When the first review runs, after the start (the fleet has joined groups by then).
+const FIRST_REVIEW_AFTER: TimeDelta = TimeDelta::minutes(45);
+
+/// What a run needs to start and to resume: the shared clock and the ports.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+struct DemoState {
+    /// Where simulated and real time coincide (tgfleet's `clock.origin`, tg-sim's `--epoch`).
+    origin: DateTime<Utc>,
+    /// Simulated seconds per real second.
+    scale: f64,
+    /// tg-sim's port, written into the provisioned sessions.
+    sim_port: u16,
+}
+
+/// A prepared demo.
+#[derive(Debug)]
+pub struct Demo {
+    /// Scenario, sessions, configuration, logs.
+    pub dir: PathBuf,
+    bins: PathBuf,
+    url: String,
+    state: DemoState,
+    fresh: bool,
+}
+
+/// Prepares a fresh run: empties the database and the directory, generates the world
+/// and writes the configuration.
+pub fn fresh(
+    dir: &Path,
+    bins: &Path,
+    database: &Database,
+    args: &DemoArgs,
+) -> anyhow::Result<Demo> {
+    if dir.exists() {
+        let empty = std::fs::read_dir(dir)?.next().is_none();
+        if !empty && !dir.join(STATE_FILE).is_file() {
+            bail!(
+                "--dir {}: not a demo directory (no {STATE_FILE}); refusing to empty it",
+                dir.display()
+            );
+        }
+        std::fs::remove_dir_all(dir).with_context(|| format!("cannot empty {}", dir.display()))?;
+    }
+    std::fs::create_dir_all(dir.join("sessions"))
+        .with_context(|| format!("cannot create {}", dir.display()))?;
+    database.make_fresh()?;
+
+    let real_now = Utc::now();
+    let simulated = TimeDelta::milliseconds((args.minutes * 60_000.0 * args.scale) as i64);
+    let start = simulated_start(real_now, simulated);
+    let state = DemoState {
+        origin: origin_for(real_now, start, args.scale),
+        scale: args.scale,
+        sim_port: free_port()?,
+    };
+    generate_world(dir, bins, args, start)?;
+    let demo = Demo {
+        dir: dir.to_path_buf(),
+        bins: bins.to_path_buf(),
+        url: database.url.clone(),
+        state,
+        fresh: true,
+    };
+    demo.write_files(args.health_port, &review_schedule(start, simulated))?;
+    println!(
+        "demo: a world of {} accounts and {} groups (seed {}); simulated time starts at {} and runs {}x",
+        args.accounts,
+        args.groups,
+        args.seed,
+        start.format("%Y-%m-%d %H:%M UTC"),
+        args.scale
+    );
+    Ok(demo)
+}
+
+/// Prepares a resumed run from the files of the previous one.
+pub fn resume(
+    dir: &Path,
+    bins: &Path,
+    database: &Database,
+    args: &DemoArgs,
+) -> anyhow::Result<Demo> {
+    let path = dir.join(STATE_FILE);
+    let text = std::fs::read_to_string(&path).with_context(|| {
+        format!(
+            "--resume: no earlier demo in {} (run `cargo xtask demo` without --resume first)",
+            dir.display()
+        )
+    })?;
+    let state: DemoState =
+        toml::from_str(&text).with_context(|| format!("{}: not a demo state", path.display()))?;
+    let demo = Demo {
+        dir: dir.to_path_buf(),
+        bins: bins.to_path_buf(),
+        url: database.url.clone(),
+        state,
+        fresh: false,
+    };
+    demo.write_files(args.health_port, HOURLY)?;
+    println!(
+        "demo: resuming; simulated time goes on from the previous run's clock ({}x since {})",
+        demo.state.scale,
+        demo.state.origin.format("%Y-%m-%d %H:%M:%S UTC")
+    );
+    Ok(demo)
+}
+
+impl Demo {
+    /// `tgfleet --config demo.toml` with the database, and nothing of the caller's
+    /// tgfleet environment (the demo's settings are the file's).
+    pub fn tgfleet(&self) -> Command {
+        let mut command = Command::new(self.bins.join("tgfleet"));
+        for (name, _) in std::env::vars_os() {
+            let name_text = name.to_string_lossy();
+            if name_text.starts_with("TGFLEET") || name_text.starts_with("TG_API") {
+                command.env_remove(&name);
+            }
+        }
+        if !std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+            command.env("NO_COLOR", "1");
+        }
+        command
+            .arg("--config")
+            .arg(self.dir.join(CONFIG_FILE))
+            .env("DATABASE_URL", &self.url);
+        command
+    }
+
+    /// Starts tg-sim on the demo's port and waits until it has provisioned the
+    /// accounts' sessions. Its log goes to `tg-sim.log`.
+    pub fn start_sim(&self) -> anyhow::Result<Running> {
+        let log = std::fs::File::create(self.dir.join("tg-sim.log"))?;
+        let mut command = Command::new(self.bins.join("tg-sim"));
+        command
+            .arg("--scenario")
+            .arg(self.dir.join("scenario.toml"))
+            .args(["--listen", &format!("127.0.0.1:{}", self.state.sim_port)])
+            .args(["--time-scale", &self.state.scale.to_string()])
+            .args(["--epoch", &self.state.origin.to_rfc3339()])
+            .arg("--provision-dir")
+            .arg(self.dir.join("sessions"))
+            .stderr(log);
+        let mut sim = Running::spawn("tg-sim", &mut command, false)?;
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Some(status) = sim.exited() {
+                bail!(
+                    "tg-sim exited ({status}) before serving; see {}",
+                    self.dir.join("tg-sim.log").display()
+                );
+            }
+            match sim.lines.recv_timeout(Duration::from_millis(200)) {
+                Ok(line) => {
+                    println!("{line}");
+                    if line.starts_with("tg-sim provisioned") {
+                        return Ok(sim);
+                    }
+                }
+                Err(_) if Instant::now() > deadline => {
+                    bail!("tg-sim did not start within a minute")
+                }
+                Err(_) => {}
+            }
+        }
+    }
+
+    /// Migrates, and on a fresh run imports the sessions and the groups and creates
+    /// the campaign: what an operator does with `tgfleet` before running the fleet.
+    pub fn onboard(&self) -> anyhow::Result<()> {
+        self.tgfleet_step(&["migrate"])?;
+        if !self.fresh {
+            return Ok(());
+        }
+        let sessions = self.dir.join("sessions");
+        let groups = self.dir.join("groups.txt");
+        self.tgfleet_step(&["accounts", "import", &sessions.to_string_lossy()])?;
+        self.tgfleet_step(&[
+            "groups",
+            "import",
+            &groups.to_string_lossy(),
+            "--tag",
+            "demo",
+        ])?;
+        self.tgfleet_step(&["campaigns", "create", CAMPAIGN, "--all"])?;
+        self.tgfleet_step(&[
+            "campaigns",
+            "add-variant",
+            CAMPAIGN,
+            "--text",
+            "Villas in Ubud from $40 a night this week: https://example.com/bali",
+        ])?;
+        self.tgfleet_step(&[
+            "campaigns",
+            "add-variant",
+            CAMPAIGN,
+            "--format",
+            "markdown",
+            "--text",
+            "**Bali villas**: ask us about this week's prices",
+        ])?;
+        Ok(())
+    }
+
+    fn tgfleet_step(&self, args: &[&str]) -> anyhow::Result<()> {
+        println!("$ tgfleet {}", args.join(" "));
+        let output = crate::process::capture(self.tgfleet().args(args))?;
+        for line in output.lines() {
+            println!("  {line}");
+        }
+        Ok(())
+    }
+
+    fn write_files(&self, health_port: u16, review_schedule: &str) -> anyhow::Result<()> {
+        let state = toml::to_string(&self.state)?;
+        write_private(&self.dir.join(STATE_FILE), &state)?;
+        write_private(
+            &self.dir.join(CONFIG_FILE),
+            &config_toml(&self.state, health_port, review_schedule),
+        )
+    }
+}
+
+/// The simulated start: now, unless the run would cross midnight UTC, in which case
+/// the run ends now (so that the views' "today" covers the whole run).
+fn simulated_start(real_now: DateTime<Utc>, simulated: TimeDelta) -> DateTime<Utc> {
+    let end = real_now + simulated;
+    if end.date_naive() == real_now.date_naive() {
+        real_now
+    } else {
+        real_now - simulated
+    }
+}
+
+/// Every hour, on the hour (UTC).
+const HOURLY: &str = "0 * * * *";
+
+/// The reviewer's schedule (UTC): first [`FIRST_REVIEW_AFTER`] the start, then hourly
+/// while the run lasts (hourly for runs of a simulated day or more). Named hours
+/// rather than `*`, so that no earlier tick is caught up at start.
+fn review_schedule(start: DateTime<Utc>, simulated: TimeDelta) -> String {
+    use chrono::Timelike as _;
+    if simulated >= TimeDelta::hours(23) {
+        return HOURLY.to_owned();
+    }
+    let first = start + FIRST_REVIEW_AFTER;
+    let mut hours = Vec::new();
+    let mut tick = first;
+    while tick <= start + simulated || hours.is_empty() {
+        hours.push(tick.hour().to_string());
+        tick += TimeDelta::hours(1);
+    }
+    format!("{} {} * * *", first.minute(), hours.join(","))
+}
+
+/// The clock origin `o` such that `o + (real_now - o) * scale == start`.
+fn origin_for(real_now: DateTime<Utc>, start: DateTime<Utc>, scale: f64) -> DateTime<Utc> {
+    let behind = (real_now - start).as_seconds_f64();
+    real_now + TimeDelta::microseconds((behind / (scale - 1.0) * 1e6) as i64)
+}
+
+fn free_port() -> anyhow::Result<u16> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    Ok(listener.local_addr()?.port())
+}
+
+fn generate_world(
+    dir: &Path,
+    bins: &Path,
+    args: &DemoArgs,
+    start: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let scenario = dir.join("scenario.toml");
+    let output = crate::process::capture(
+        Command::new(bins.join("tg-sim"))
+            .arg("generate")
+            .args(["--accounts", &args.accounts.to_string()])
+            .args(["--seed", &args.seed.to_string()])
+            .args(["--with-stories", &(args.groups / 10).to_string()])
+            .arg("--mix")
+            .arg(write_mix(dir, args.groups)?)
+            .args(["--epoch", &start.to_rfc3339()])
+            .args([
+                "--vanish-at",
+                &(start + TimeDelta::minutes(75)).to_rfc3339(),
+            ])
+            .arg("--out")
+            .arg(&scenario)
+            .arg("--import-list")
+            .arg(dir.join("groups.txt")),
+    )?;
+    print!("{output}");
+    let text = std::fs::read_to_string(&scenario)?;
+    let mut world: toml::Table = text
+        .parse()
+        .context("tg-sim wrote an unreadable scenario")?;
+    let limits = world
+        .entry("limits")
+        .or_insert_with(|| toml::Value::Table(toml::Table::new()))
+        .as_table_mut()
+        .context("the scenario's limits are not a table")?;
+    let mut join = toml::Table::new();
+    join.insert("calls".into(), i64::from(DEMO_JOIN_BUDGET.0).into());
+    join.insert("per_secs".into(), i64::from(DEMO_JOIN_BUDGET.1).into());
+    limits.insert("join".into(), toml::Value::Table(join));
+    write_private(&scenario, &toml::to_string(&world)?)
+}
+
+/// Writes `mix.toml`: [`DEMO_MIX`] scaled to `groups`, open groups for the rest.
+fn write_mix(dir: &Path, groups: u32) -> anyhow::Result<PathBuf> {
+    let mut text = String::from("# Groups per tg-world profile (written by `cargo xtask demo`).\n");
+    let mut special = 0;
+    for (profile, per_150) in DEMO_MIX {
+        let count = (u64::from(per_150) * u64::from(groups) / 150) as u32;
+        special += count;
+        text.push_str(&format!("{profile} = {count}\n"));
+    }
+    text.push_str(&format!("open = {}\n", groups.saturating_sub(special)));
+    let path = dir.join("mix.toml");
+    std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(path)
+}
+
+fn config_toml(state: &DemoState, health_port: u16, review_schedule: &str) -> String {
+    format!(
+        r#"# Written by `cargo xtask demo`. Demo-only values: the session key seals nothing but
+# simulated sessions, and tg-sim accepts any API id and hash.
+
+[telegram]
+api_id = 1
+api_hash = "0123456789abcdef0123456789abcdef"
+
+[sessions]
+encryption_key = "{DEMO_SESSION_KEY}"
+
+[schedule]
+# UTC, so that the schedules below read like the log's timestamps.
+time_zone = "UTC"
+
+[clock]
+scale = {scale:?}
+origin = "{origin}"
+
+[joins]
+# A slot every 20 simulated minutes (20 real seconds at 60x).
+slots = ["*/20 * * * *"]
+
+[posting]
+windows = "0-24"
+
+[activity]
+windows = "0-24"
+
+[reviewer]
+schedule = "{review_schedule}"
+enabled_schedule = true
+
+[leases]
+ttl_secs = 600
+
+[telemetry]
+health_address = "127.0.0.1"
+health_base_port = {health_port}
+"#,
+        scale = state.scale,
+        origin = state.origin.to_rfc3339(),
+    )
+}
+
+fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    file.write_all(text.as_bytes())?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(text: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(text).unwrap().to_utc()
+    }
+
+    #[test]
+    fn the_origin_makes_the_scaled_clock_read_the_start_now() {
+        let now = at("2026-11-22T22:30:00Z");
+        let three_hours = TimeDelta::hours(3);
+        let start = simulated_start(now, three_hours);
+        assert_eq!(start, at("2026-11-22T19:30:00Z"), "the run ends today");
+        let origin = origin_for(now, start, 60.0);
+        let reads =
+            origin + TimeDelta::microseconds(((now - origin).as_seconds_f64() * 60.0 * 1e6) as i64);
+        assert!(
+            (reads - start).num_milliseconds().abs() < 5,
+            "{reads} vs {start}"
+        );
+
+        assert_eq!(
+            review_schedule(at("2026-11-22T08:10:00Z"), three_hours),
+            "55 8,9,10 * * *"
+        );
+        assert_eq!(review_schedule(start, TimeDelta::hours(30)), "0 * * * *");
+
+        let morning = at("2026-11-22T08:00:00Z");
+        assert_eq!(simulated_start(morning, three_hours), morning);
+        assert_eq!(origin_for(morning, morning, 60.0), morning);
+    }
+}
