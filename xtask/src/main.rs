@@ -2,10 +2,12 @@
 //!
 //! * `cargo xtask test [ARGS]` runs every test. Without `DATABASE_URL` it starts (or
 //!   reuses) a private Postgres first and points the tests at it.
+//! * `cargo xtask bench [ARGS]` runs the benchmarks that print numbers.
 //! * `cargo xtask pg start|stop|status|url|psql [ARGS]` manages that private Postgres.
 //! * `cargo xtask demo [OPTIONS]` runs the whole fleet against the simulated Telegram,
 //!   time compressed, and ends with the README's psql statistics.
 
+mod bench;
 mod demo;
 mod pg;
 mod process;
@@ -26,6 +28,12 @@ enum Command {
     /// Run every test (nextest when installed, then doc tests); ARGS go to the test runner.
     Test {
         /// Extra arguments for `cargo nextest run` (or `cargo test`), e.g. a test filter.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+    /// Run the benchmarks that print numbers (world scale, in-process adapter, tg-sim wire).
+    Bench {
+        /// Extra arguments for every `cargo bench`, e.g. `-- --quick`.
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
@@ -63,6 +71,7 @@ fn main() -> ExitCode {
         Command::Test { args } => test::run(&args),
         Command::Pg { command } => run_pg(command),
         Command::Demo(args) => demo::run(&args),
+        Command::Bench { args } => bench::run(&args),
     };
     match result {
         Ok(code) => code,
