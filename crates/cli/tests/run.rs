@@ -135,3 +135,52 @@ async fn runs_services_serves_health_and_stops_on_sigterm(pool: PgPool) {
     let exit = child.0.wait().unwrap();
     assert_eq!(exit.code(), Some(0), "{}", seen.join("\n"));
 }
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn logs_are_json_objects_on_request(pool: PgPool) {
+    let url = database_url(&pool);
+    let mut child = KillOnDrop(
+        Command::new(env!("CARGO_BIN_EXE_tgfleet"))
+            .args(["run", "activity"])
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("DATABASE_URL", &url)
+            .env("TGFLEET_SESSION_KEY", SESSION_KEY)
+            .env("TG_API_ID", "12345")
+            .env("TG_API_HASH", "0123456789abcdef0123456789abcdef")
+            .env("TGFLEET__TELEMETRY__HEALTH_BASE_PORT", "0")
+            .env("TGFLEET__TELEMETRY__LOG_FORMAT", "json")
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let logs = child.0.stdout.take().unwrap();
+    let (lines_tx, lines_rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(logs).lines().map_while(Result::ok) {
+            let _ = lines_tx.send(line);
+        }
+    });
+    let mut messages = Vec::new();
+    while !messages
+        .iter()
+        .any(|message: &String| message == "Starting activity")
+    {
+        let line = lines_rx
+            .recv_timeout(Duration::from_secs(60))
+            .unwrap_or_else(|_| panic!("no \"Starting activity\"; saw {messages:?}"));
+        let event: serde_json::Value = serde_json::from_str(&line)
+            .unwrap_or_else(|error| panic!("not a JSON line ({error}): {line}"));
+        assert!(event["level"].is_string(), "{line}");
+        assert!(event["timestamp"].is_string(), "{line}");
+        messages.push(event["message"].as_str().unwrap_or_default().to_owned());
+    }
+    let status = Command::new("kill")
+        .args(["-TERM", &child.0.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert_eq!(child.0.wait().unwrap().code(), Some(0));
+}
