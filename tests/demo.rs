@@ -123,6 +123,11 @@ fn the_demo_shows_the_fleet_at_work_and_ends_with_the_readme_stats() {
         .unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
+    let probes: Vec<&str> = stdout
+        .lines()
+        .filter(|line| line.starts_with("demo: GET"))
+        .collect();
+    let probes = probes.join("\n");
     let tail: String = stdout
         .lines()
         .rev()
@@ -158,16 +163,19 @@ fn the_demo_shows_the_fleet_at_work_and_ends_with_the_readme_stats() {
     }
     let health =
         format!("GET http://127.0.0.1:{health_port}/health -> HTTP/1.1 200 OK {{\"status\":\"ok\"");
-    assert!(stdout.contains(&health), "no healthy probe:\n{tail}");
+    assert!(
+        stdout.contains(&health),
+        "no healthy probe:\n{probes}\n{tail}"
+    );
     assert!(
         stdout.contains(&format!(
             "GET http://127.0.0.1:{health_port}/metrics -> HTTP/1.1 200 OK"
         )),
-        "no /metrics probe:\n{tail}"
+        "no /metrics probe:\n{probes}\n{tail}"
     );
     assert!(
-        stdout.contains("tgfleet_posts_total{outcome=\"sent\"}"),
-        "{tail}"
+        probes.contains("tgfleet_posts_total{outcome=\"sent\"}"),
+        "no posts in /metrics:\n{probes}"
     );
     assert!(!stdout.contains("README query FAILED"), "{tail}");
     assert!(stdout.contains("[x] every README query ran"), "{tail}");

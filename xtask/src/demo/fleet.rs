@@ -11,6 +11,8 @@ use std::time::{Duration, Instant};
 
 /// When the first probe of `/health` and `/metrics` happens.
 const FIRST_PROBE_AFTER: Duration = Duration::from_secs(10);
+/// How often `/health` and `/metrics` are probed after the first time.
+const PROBE_EVERY: Duration = Duration::from_secs(45);
 /// How long the fleet gets to finish its units of work after SIGTERM.
 const STOP_GRACE: Duration = Duration::from_secs(60);
 
@@ -93,8 +95,7 @@ pub fn run(demo: &Demo, duration: Duration, stop: &AtomicBool) -> anyhow::Result
             show(&line, &mut counts, &mut health);
         }
         if let Some(address) = health
-            && probes.is_empty()
-            && started.elapsed() >= FIRST_PROBE_AFTER
+            && started.elapsed() >= FIRST_PROBE_AFTER + PROBE_EVERY * probes.len() as u32
         {
             probes.push(probe(address));
         }

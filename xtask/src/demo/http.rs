@@ -25,7 +25,7 @@ impl Answer {
     }
 }
 
-/// `GET path` on `address`, with a five-second timeout.
+/// `GET path` on `address`, with a ten-second timeout.
 pub fn get(address: SocketAddr, path: &str) -> Answer {
     match try_get(address, path) {
         Ok(answer) => answer,
@@ -37,7 +37,7 @@ pub fn get(address: SocketAddr, path: &str) -> Answer {
 }
 
 fn try_get(address: SocketAddr, path: &str) -> std::io::Result<Answer> {
-    let timeout = Duration::from_secs(5);
+    let timeout = Duration::from_secs(10);
     let mut stream = TcpStream::connect_timeout(&address, timeout)?;
     stream.set_read_timeout(Some(timeout))?;
     write!(
