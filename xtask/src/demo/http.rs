@@ -53,23 +53,58 @@ fn try_get(address: SocketAddr, path: &str) -> std::io::Result<Answer> {
     })
 }
 
-/// `N tgfleet series, e.g. ...`: how much of tgfleet `/metrics` exposes.
+/// `N tgfleet series; joins: ...; posts: ...`: how much tgfleet's `/metrics` exposes,
+/// with every join and post counter by outcome.
 pub fn tgfleet_series(metrics: &str) -> String {
     let series: Vec<&str> = metrics
         .lines()
         .filter(|line| line.starts_with("tgfleet_"))
         .collect();
-    let examples: Vec<&str> = series
-        .iter()
-        .copied()
-        .filter(|line| {
-            line.starts_with("tgfleet_joins_total") || line.starts_with("tgfleet_posts_total")
-        })
-        .take(4)
-        .collect();
+    let counters = |name: &str| -> String {
+        let mut lines: Vec<&str> = series
+            .iter()
+            .copied()
+            .filter(|line| line.starts_with(name))
+            .collect();
+        lines.sort_unstable();
+        if lines.is_empty() {
+            "none yet".to_owned()
+        } else {
+            lines.join("  ")
+        }
+    };
     format!(
-        "{} tgfleet series, e.g. {}",
+        "{} tgfleet series; joins: {}; posts: {}",
         series.len(),
-        examples.join("  ")
+        counters("tgfleet_joins_total{"),
+        counters("tgfleet_posts_total{")
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_summary_lists_every_join_and_post_counter() {
+        let metrics = "# TYPE tgfleet_joins_total counter\n\
+            tgfleet_joins_total{outcome=\"joined\"} 5\n\
+            tgfleet_joins_total{outcome=\"flood_wait\"} 1\n\
+            tgfleet_joins_total{outcome=\"inaccessible\"} 1\n\
+            tgfleet_joins_total{outcome=\"join_requested\"} 2\n\
+            tgfleet_joins_total{outcome=\"failed\"} 1\n\
+            tgfleet_posts_total{outcome=\"sent\"} 3\n\
+            tgfleet_accounts{status=\"active\"} 5\n";
+        let summary = tgfleet_series(metrics);
+        assert!(summary.starts_with("7 tgfleet series"), "{summary}");
+        assert!(
+            summary.contains("tgfleet_posts_total{outcome=\"sent\"} 3"),
+            "{summary}"
+        );
+        assert!(
+            summary.contains("tgfleet_joins_total{outcome=\"failed\"} 1"),
+            "{summary}"
+        );
+        assert!(tgfleet_series("").contains("posts: none yet"));
+    }
 }
