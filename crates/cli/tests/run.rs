@@ -57,6 +57,25 @@ impl Drop for KillOnDrop {
     }
 }
 
+/// `tgfleet run SERVICES` with a clean environment: the database, demo credentials,
+/// info logs on a piped stdout.
+fn run_services(url: &str, services: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_tgfleet"));
+    command
+        .arg("run")
+        .args(services)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("DATABASE_URL", url)
+        .env("TGFLEET_SESSION_KEY", SESSION_KEY)
+        .env("TG_API_ID", "12345")
+        .env("TG_API_HASH", "0123456789abcdef0123456789abcdef")
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    command
+}
+
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -82,18 +101,8 @@ async fn runs_services_serves_health_and_stops_on_sigterm(pool: PgPool) {
     let url = database_url(&pool);
     let port = free_port();
     let mut child = KillOnDrop(
-        Command::new(env!("CARGO_BIN_EXE_tgfleet"))
-            .args(["run", "marketer", "activity"])
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("DATABASE_URL", &url)
-            .env("TGFLEET_SESSION_KEY", SESSION_KEY)
-            .env("TG_API_ID", "12345")
-            .env("TG_API_HASH", "0123456789abcdef0123456789abcdef")
+        run_services(&url, &["marketer", "activity"])
             .env("TGFLEET__TELEMETRY__HEALTH_BASE_PORT", port.to_string())
-            .env("RUST_LOG", "info")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
             .spawn()
             .unwrap(),
     );
@@ -140,19 +149,9 @@ async fn runs_services_serves_health_and_stops_on_sigterm(pool: PgPool) {
 async fn logs_are_json_objects_on_request(pool: PgPool) {
     let url = database_url(&pool);
     let mut child = KillOnDrop(
-        Command::new(env!("CARGO_BIN_EXE_tgfleet"))
-            .args(["run", "activity"])
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("DATABASE_URL", &url)
-            .env("TGFLEET_SESSION_KEY", SESSION_KEY)
-            .env("TG_API_ID", "12345")
-            .env("TG_API_HASH", "0123456789abcdef0123456789abcdef")
+        run_services(&url, &["activity"])
             .env("TGFLEET__TELEMETRY__HEALTH_BASE_PORT", "0")
             .env("TGFLEET__TELEMETRY__LOG_FORMAT", "json")
-            .env("RUST_LOG", "info")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
             .spawn()
             .unwrap(),
     );
