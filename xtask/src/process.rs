@@ -1,7 +1,6 @@
 //! Running commands: echoed, with their failures explained.
 
 use anyhow::{Context as _, bail};
-use std::ffi::OsStr;
 use std::process::{Command, Output, Stdio};
 
 /// Runs `command` with inherited output; fails unless it exits 0.
@@ -37,11 +36,42 @@ pub fn output(command: &mut Command) -> anyhow::Result<Output> {
         .with_context(|| format!("cannot run {}", describe(command)))
 }
 
-/// `program arg arg`, for messages.
+/// `program arg arg`, for messages; a password in a URL argument is masked.
 pub fn describe(command: &Command) -> String {
     std::iter::once(command.get_program())
         .chain(command.get_args())
-        .map(OsStr::to_string_lossy)
+        .map(|arg| mask_password(&arg.to_string_lossy()))
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// `scheme://user:secret@host/...` → `scheme://user:***@host/...`; anything else as is.
+fn mask_password(arg: &str) -> String {
+    let Some((scheme, rest)) = arg.split_once("://") else {
+        return arg.to_owned();
+    };
+    let Some((credentials, host)) = rest.split_once('@') else {
+        return arg.to_owned();
+    };
+    match credentials.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+        None => arg.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_in_urls_are_masked() {
+        let mut psql = Command::new("psql");
+        psql.args(["-c", "SELECT 1", "postgres://fleet:hunter2@db:5432/tgfleet"]);
+        psql.arg("postgres://postgres@127.0.0.1:54329/tgfleet");
+        let described = describe(&psql);
+        assert_eq!(
+            described,
+            "psql -c SELECT 1 postgres://fleet:***@db:5432/tgfleet postgres://postgres@127.0.0.1:54329/tgfleet"
+        );
+    }
 }
