@@ -237,3 +237,66 @@ fn the_demo_refuses_a_database_that_is_not_empty() {
         "1"
     );
 }
+
+/// The demo's set-up as it runs with the wall clock at `wall_clock`: the campaign must
+/// start at the simulated start (within the few simulated minutes the set-up itself
+/// takes at 60×), not at the wall clock, whatever the hour.
+fn campaign_start_after_setup_at(wall_clock: &str) -> (String, String) {
+    let database = FreshDatabase::create();
+    let dir = tempfile::tempdir().unwrap();
+    let output = Command::new(binaries().join("xtask"))
+        .args([
+            "demo",
+            "--no-build",
+            "--setup-only",
+            "--wall-clock",
+            wall_clock,
+            "--database-url",
+            &database.url,
+        ])
+        .arg("--dir")
+        .arg(dir.path().join("demo"))
+        .env_remove("TGFLEET_DEMO_DATABASE_URL")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "the demo's set-up failed ({}):\n{stdout}\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let starts = psql_value(
+        &database.url,
+        "SELECT to_char(coalesce(starts_at, created_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') || '|' || status
+           FROM campaigns",
+    );
+    let variants = psql_value(&database.url, "SELECT count(*) FROM message_variants");
+    (starts, variants)
+}
+
+#[test]
+fn the_demo_campaign_starts_at_the_simulated_start_at_any_hour() {
+    // 3 real minutes at 60×: three simulated hours, moved back to end at the wall
+    // clock when they would cross midnight UTC.
+    for (wall_clock, simulated_start) in [
+        ("2026-03-14T21:30:00Z", "2026-03-14T18:30:00Z"),
+        ("2026-03-14T23:50:00Z", "2026-03-14T20:50:00Z"),
+        ("2026-03-15T09:00:00Z", "2026-03-15T09:00:00Z"),
+    ] {
+        let (starts, variants) = campaign_start_after_setup_at(wall_clock);
+        let (at, status) = starts.split_once('|').unwrap();
+        let at = instant(at);
+        let start = instant(simulated_start);
+        assert!(
+            at >= start && at - start <= chrono::TimeDelta::minutes(20),
+            "wall clock {wall_clock}: the campaign starts at {at}, the simulated run at {start}"
+        );
+        assert_eq!(status, "active", "wall clock {wall_clock}");
+        assert_eq!(variants, "2", "wall clock {wall_clock}");
+    }
+}
+
+fn instant(text: &str) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::parse_from_rfc3339(text).unwrap().to_utc()
+}

@@ -5,6 +5,7 @@ use secrecy::ExposeSecret;
 use std::path::Path;
 use std::time::Duration;
 use tgfleet_config::Settings;
+use tgfleet_runtime::ServiceClock;
 use tgfleet_store::Store;
 
 /// The loaded settings of one CLI invocation.
@@ -20,6 +21,12 @@ impl Context {
         Ok(Self {
             settings: Settings::load(config_file)?,
         })
+    }
+
+    /// The configured clock (`[clock]`), the services' time: every time a command
+    /// records (a campaign's start, a login, a check) is read from it.
+    pub fn clock(&self) -> ServiceClock {
+        ServiceClock::configured(&self.settings.clock)
     }
 
     /// Connects without checking the schema (for `migrate`).

@@ -300,3 +300,30 @@ async fn variants_store_their_content_hash_and_campaigns_pause_and_resume(pool: 
     assert!(lines[1].contains("2026-01-10 09:00"), "{list:?}");
     assert_eq!(lines.last(), Some(&"1 campaign(s)"));
 }
+
+/// A campaign created without `--starts` starts at the configured clock's "now" (the
+/// services' time), not the wall clock's: with `[clock]` an hour behind the wall
+/// clock, the campaign starts an hour ago.
+#[sqlx::test(migrations = "../../migrations")]
+async fn a_campaign_starts_on_the_configured_clock(pool: PgPool) {
+    let url = database_url(&pool);
+    let store = Store::from_pool(pool);
+    // origin an hour ahead at twice real speed: the clock reads an hour behind now.
+    let wall = chrono::Utc::now();
+    let origin = (wall + chrono::TimeDelta::hours(1)).to_rfc3339();
+    let created = common::tgfleet_with_env(
+        &["campaigns", "create", "behind", "--all"],
+        &[
+            ("DATABASE_URL", url.as_str()),
+            ("TGFLEET__CLOCK__SCALE", "2"),
+            ("TGFLEET__CLOCK__ORIGIN", origin.as_str()),
+        ],
+    );
+    assert_eq!(created.code, 0, "{created:?}");
+    let campaign = store.campaign_by_name("behind").await.unwrap().unwrap();
+    let behind = wall - campaign.rounds_start();
+    assert!(
+        (chrono::TimeDelta::minutes(59)..=chrono::TimeDelta::minutes(61)).contains(&behind),
+        "the campaign starts {behind} before the wall clock, not an hour"
+    );
+}

@@ -114,22 +114,17 @@ async fn boot_settings(
     })
 }
 
-/// The wall clock, or the scaled clock of `[clock]` (logged, since every time in the
-/// logs is then simulated).
+/// The configured clock, logged when scaled (every time in the logs is then simulated).
 fn service_clock(settings: &tgfleet_config::ClockSettings) -> ServiceClock {
-    if settings.is_real_time() {
-        return ServiceClock::System;
+    let clock = ServiceClock::configured(settings);
+    if let ServiceClock::Scaled { origin, scale } = &clock {
+        tracing::info!(
+            scale,
+            %origin,
+            "Clock scaled: {scale} simulated seconds per second since {origin}"
+        );
     }
-    let origin = settings
-        .origin
-        .map_or_else(chrono::Utc::now, |origin| origin.0);
-    tracing::info!(
-        scale = settings.scale,
-        %origin,
-        "Clock scaled: {} simulated seconds per second since {origin}",
-        settings.scale
-    );
-    ServiceClock::scaled(origin, settings.scale)
+    clock
 }
 
 /// Turns a service's result into its exit code: 0, or 1 with the whole error

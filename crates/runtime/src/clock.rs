@@ -39,6 +39,18 @@ impl ServiceClock {
         }
     }
 
+    /// The clock `[clock]` configures: the wall clock, or the scaled clock around its
+    /// origin (the start of this process when no origin is set). Services and the CLI
+    /// both take their time from it, so that what the CLI records (a campaign's
+    /// start, a login) is in the services' time.
+    pub fn configured(settings: &tgfleet_config::ClockSettings) -> Self {
+        if settings.is_real_time() {
+            return Self::System;
+        }
+        let origin = settings.origin.map_or_else(Utc::now, |origin| origin.0);
+        Self::scaled(origin, settings.scale)
+    }
+
     /// A scaled clock; `scale` below or equal to zero is treated as 1.
     pub fn scaled(origin: DateTime<Utc>, scale: f64) -> Self {
         let scale = if scale.is_finite() && scale > 0.0 {

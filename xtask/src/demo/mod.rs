@@ -61,6 +61,20 @@ pub struct DemoArgs {
     /// Use the binaries next to xtask's own as they are, without `cargo build`.
     #[arg(long)]
     pub no_build: bool,
+    /// Prepare the world, the database and the campaign, print where simulated time
+    /// starts, and stop before the fleet runs.
+    #[arg(long)]
+    pub setup_only: bool,
+    /// Plan the run as if the wall clock read this instant (RFC 3339); the simulated
+    /// clock then starts where such a run would start. For tests of every hour.
+    #[arg(long, hide = true, value_parser = parse_instant)]
+    pub wall_clock: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+fn parse_instant(text: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    chrono::DateTime::parse_from_rfc3339(text)
+        .map(|instant| instant.to_utc())
+        .map_err(|err| format!("not an RFC 3339 instant ({err}), e.g. 2026-03-14T21:30:00Z"))
 }
 
 /// Runs the demo; exit code 0 when the run showed everything on the checklist.
@@ -87,6 +101,12 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
         setup::fresh(&dir, &bins, &database, args)?
     };
     let sim = demo.start_sim()?;
+    if args.setup_only {
+        demo.onboard()?;
+        drop(sim);
+        println!("demo: set up; `cargo xtask demo --resume` runs the fleet on it");
+        return Ok(ExitCode::SUCCESS);
+    }
     let outcome = fleet::run(&demo, Duration::from_secs_f64(args.minutes * 60.0), &stop);
     drop(sim);
     let outcome = outcome?;
@@ -120,8 +140,10 @@ fn check_args(args: &DemoArgs) -> anyhow::Result<()> {
 fn build_binaries(root: &std::path::Path) -> anyhow::Result<()> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut build = Command::new(cargo);
+    // The binaries and the tests, as `cargo xtask test` builds them: one feature set
+    // (the tests' dev-dependencies add features), so neither rebuilds the other.
     build
-        .args(["build", "-p", "tgfleet-cli", "-p", "tg-sim", "--bins"])
+        .args(["build", "--workspace", "--bins", "--tests"])
         .current_dir(root);
     eprintln!("xtask: {}", crate::process::describe(&build));
     crate::process::run(&mut build)
@@ -137,7 +159,7 @@ fn binaries_dir() -> anyhow::Result<PathBuf> {
     for binary in ["tgfleet", "tg-sim"] {
         if !dir.join(binary).is_file() {
             bail!(
-                "{} is missing; run without --no-build (or `cargo build -p tgfleet-cli -p tg-sim`)",
+                "{} is missing; run without --no-build (or `cargo build --workspace --bins --tests`)",
                 dir.join(binary).display()
             );
         }

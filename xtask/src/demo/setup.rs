@@ -49,6 +49,9 @@ const FIRST_REVIEW_AFTER: TimeDelta = TimeDelta::minutes(45);
 struct DemoState {
     /// Where simulated and real time coincide (tgfleet's `clock.origin`, tg-sim's `--epoch`).
     origin: DateTime<Utc>,
+    /// Where simulated time started (absent in the state of older runs).
+    #[serde(default)]
+    start: Option<DateTime<Utc>>,
     /// Simulated seconds per real second.
     scale: f64,
     /// tg-sim's port, written into the provisioned sessions.
@@ -90,9 +93,10 @@ pub fn fresh(
 
     let real_now = Utc::now();
     let simulated = TimeDelta::milliseconds((args.minutes * 60_000.0 * args.scale) as i64);
-    let start = simulated_start(real_now, simulated);
+    let start = simulated_start(args.wall_clock.unwrap_or(real_now), simulated);
     let state = DemoState {
         origin: origin_for(real_now, start, args.scale),
+        start: Some(start),
         scale: args.scale,
         sim_port: free_port()?,
     };

@@ -4,7 +4,7 @@ use crate::output::{print, print_line};
 use crate::table::{Align, Table};
 use crate::{CliError, Context};
 use tgfleet_config::Service;
-use tgfleet_domain::{AccountStatus, Clock, SystemClock};
+use tgfleet_domain::{AccountStatus, Clock};
 use tgfleet_runtime::{
     AccountRunner, Leased, ServiceClock, WorkError, holder_name, production_connector,
 };
@@ -27,7 +27,7 @@ pub async fn run(context: &Context) -> Result<(), CliError> {
     let runner = AccountRunner::new(
         store.clone(),
         connector,
-        ServiceClock::System,
+        context.clock(),
         holder_name(Service::All).replacen("tgfleet", "tgfleet-accounts-check", 1),
         context.settings.leases.ttl(),
     );
@@ -45,7 +45,7 @@ pub async fn run(context: &Context) -> Result<(), CliError> {
     ]);
     let (mut ok, mut unauthorized, mut deactivated, mut busy, mut failed) = (0, 0, 0, 0, 0);
     for account in &accounts {
-        let checked = check(&runner, &store, account).await?;
+        let checked = check(&runner, &store, account, &context.clock()).await?;
         let (result, detail) = match checked {
             Checked::Recorded(WhoamiOutcome::SignedIn { user_id }) => {
                 ok += 1;
@@ -96,6 +96,7 @@ async fn check(
     runner: &AccountRunner,
     store: &Store,
     account: &Account,
+    clock: &ServiceClock,
 ) -> Result<Checked, CliError> {
     let target = AccountRef {
         id: account.id,
@@ -113,7 +114,7 @@ async fn check(
                 },
             };
             store
-                .record_whoami(session.lease, &outcome, SystemClock.now())
+                .record_whoami(session.lease, &outcome, clock.now())
                 .await?;
             Ok::<_, StoreError>(Checked::Recorded(outcome))
         })

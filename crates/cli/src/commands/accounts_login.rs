@@ -7,7 +7,7 @@ use secrecy::SecretString;
 use std::io::{BufRead, IsTerminal};
 use std::time::Duration;
 use tgfleet_adapter_grammers::login::{LoginPrompts, LoginRequest, log_in};
-use tgfleet_domain::{Clock, SystemClock, mask_phone};
+use tgfleet_domain::{Clock as _, mask_phone};
 use tgfleet_runtime::session_cipher;
 
 /// Signs `label` in with a login code (and the 2FA password when the account has one),
@@ -39,7 +39,7 @@ pub async fn run(context: &Context, label: &str, phone: &str) -> Result<(), CliE
         .await
         .map_err(|err| CliError::Failed(format!("login of {label} ({masked}) failed: {err}")))?;
     let recorded = store
-        .record_login(account.id, logged_in.user_id, SystemClock.now())
+        .record_login(account.id, logged_in.user_id, context.clock().now())
         .await?;
     let how = if logged_in.already_authorized {
         "was already signed in"

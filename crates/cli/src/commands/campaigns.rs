@@ -8,9 +8,7 @@ use clap::{ArgGroup, Args, Subcommand};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use tgfleet_domain::campaign::{Content, SourcePost, format_interval, has_link, parse_interval};
-use tgfleet_domain::{
-    BodyFormat, CampaignStatus, Clock as _, SystemClock, VariantKind, normalize_tag,
-};
+use tgfleet_domain::{BodyFormat, CampaignStatus, Clock as _, VariantKind, normalize_tag};
 use tgfleet_store::{CampaignSummary, CampaignTarget, NewCampaign, NewVariant};
 
 /// Telegram's longest message text.
@@ -171,7 +169,9 @@ fn new_campaign(context: &Context, args: &CreateArgs) -> Result<NewCampaign, Cli
 async fn create(context: &Context, args: CreateArgs) -> Result<(), CliError> {
     let campaign = new_campaign(context, &args)?;
     let store = context.store().await?;
-    let created = store.create_campaign(&campaign, SystemClock.now()).await?;
+    let created = store
+        .create_campaign(&campaign, context.clock().now())
+        .await?;
     print_line(&format!(
         "Created campaign {}: {}, every {}{}. Add variants with `tgfleet campaigns add-variant {}`.",
         created.name,
