@@ -3,6 +3,9 @@
 //! * `GET /stats` — [`crate::ServerStats`] as JSON.
 //! * `GET /faults` — the armed switches ([`FaultState`]).
 //! * `POST /faults` — a JSON [`FaultCommand`]; answers the switches after applying it.
+//! * `GET /ledger[?since=SEQ]` — when serving a world: its ledger ([`tg_world::LedgerEntry`],
+//!   read-only), every message (account, chat, `random_id`, content hash, time), join, leave
+//!   and reaction, from entry `SEQ` on; `404` for the built-in demo backend.
 //!
 //! ```text
 //! curl -X POST http://127.0.0.1:9100/faults -H 'content-type: application/json' \
@@ -13,14 +16,24 @@ use std::future::Future;
 use std::io;
 use std::time::Duration;
 
-use axum::extract::State;
+use axum::extract::{RawQuery, State};
+use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::Deserialize;
+use tg_world::LedgerEntry;
 use tokio::net::TcpListener;
 
 use crate::faults::FaultState;
 use crate::server::{ServerHandle, ServerStats};
+use crate::world_backend::SharedWorld;
+
+/// What the admin routes reach: the server and, when it serves one, the world.
+#[derive(Clone)]
+struct Admin {
+    server: ServerHandle,
+    world: Option<SharedWorld>,
+}
 
 /// Fault switches to flip, all optional; unknown fields are rejected with a message naming
 /// them.
@@ -68,37 +81,68 @@ impl FaultCommand {
     }
 }
 
-/// The admin routes for `server`.
-pub fn router(server: ServerHandle) -> Router {
+/// The admin routes for `server`, with `GET /ledger` when `world` is the served world.
+pub fn router(server: ServerHandle, world: Option<SharedWorld>) -> Router {
     Router::new()
         .route("/stats", get(stats))
         .route("/faults", get(faults).post(apply_faults))
-        .with_state(server)
+        .route("/ledger", get(ledger))
+        .with_state(Admin { server, world })
 }
 
 /// Serves the admin routes on `listener` until `shutdown` completes.
 pub async fn serve(
     listener: TcpListener,
     server: ServerHandle,
+    world: Option<SharedWorld>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
-    axum::serve(listener, router(server))
+    axum::serve(listener, router(server, world))
         .with_graceful_shutdown(shutdown)
         .await
 }
 
-async fn stats(State(server): State<ServerHandle>) -> Json<ServerStats> {
-    Json(server.stats())
+async fn stats(State(admin): State<Admin>) -> Json<ServerStats> {
+    Json(admin.server.stats())
 }
 
-async fn faults(State(server): State<ServerHandle>) -> Json<FaultState> {
-    Json(server.faults().state())
+async fn faults(State(admin): State<Admin>) -> Json<FaultState> {
+    Json(admin.server.faults().state())
 }
 
 async fn apply_faults(
-    State(server): State<ServerHandle>,
+    State(admin): State<Admin>,
     Json(command): Json<FaultCommand>,
 ) -> Json<FaultState> {
-    command.apply(&server);
-    Json(server.faults().state())
+    command.apply(&admin.server);
+    Json(admin.server.faults().state())
+}
+
+/// `GET /ledger[?since=SEQ]`: entries from position `SEQ` on (default 0).
+async fn ledger(
+    State(admin): State<Admin>,
+    RawQuery(query): RawQuery,
+) -> Result<Json<Vec<LedgerEntry>>, (StatusCode, String)> {
+    let since = match query.as_deref() {
+        None | Some("") => 0,
+        Some(query) => query
+            .strip_prefix("since=")
+            .and_then(|value| value.parse::<usize>().ok())
+            .ok_or_else(|| {
+                (
+                    StatusCode::BAD_REQUEST,
+                    format!("bad query {query:?}: expected since=SEQ (a number)"),
+                )
+            })?,
+    };
+    let world = admin.world.ok_or((
+        StatusCode::NOT_FOUND,
+        "no ledger: tg-sim serves the built-in demo backend, not a world".to_owned(),
+    ))?;
+    let world = world
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    Ok(Json(
+        world.ledger().get(since..).unwrap_or_default().to_vec(),
+    ))
 }

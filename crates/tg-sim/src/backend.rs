@@ -44,6 +44,13 @@ impl<B: Backend + ?Sized> Backend for Arc<B> {
     }
 }
 
+/// The API layers tg-sim serves. Its answers are built from grammers-tl-types 0.11 (layer
+/// 230); layer 229 (Telethon 1.45) differs from 230 only in bot-verification, wallet/TON and
+/// passkey constructors, none of which tg-sim sends, so both read every answer. A call
+/// wrapped in `invokeWithLayer` with another layer is refused with
+/// [`RpcError::layer_invalid`] and the layer is logged.
+pub const SERVED_LAYERS: std::ops::RangeInclusive<i32> = 229..=grammers_tl_types::LAYER;
+
 /// What the client told the server in `initConnection`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClientInfo {
@@ -198,6 +205,14 @@ impl RpcError {
     /// `401 AUTH_KEY_UNREGISTERED`: the key is not signed in as any user.
     pub fn auth_key_unregistered() -> Self {
         Self::new(401, "AUTH_KEY_UNREGISTERED")
+    }
+
+    /// `400 CONNECTION_LAYER_INVALID`: the client's `invokeWithLayer` names a layer the server
+    /// does not serve. Listed as "Layer invalid." among the possible errors of
+    /// <https://core.telegram.org/method/contacts.resolveUsername> and in Telethon's
+    /// `telethon_generator/data/errors.csv`.
+    pub fn layer_invalid() -> Self {
+        Self::new(400, "CONNECTION_LAYER_INVALID")
     }
 
     /// `500 INTERNAL`: the injected internal server error.

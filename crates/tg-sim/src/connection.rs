@@ -16,9 +16,9 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::task::JoinSet;
 use tokio::time::{Instant, sleep_until, timeout};
-use tracing::{debug, error, trace};
+use tracing::{debug, error, trace, warn};
 
-use crate::backend::{CallContext, ClientInfo, RpcCall, RpcError, RpcResponse};
+use crate::backend::{CallContext, ClientInfo, RpcCall, RpcError, RpcResponse, SERVED_LAYERS};
 use crate::crypto::{
     AuthKey, AuthKeyId, DecryptError, decrypt_client_payload, encrypt_server_payload,
     peek_auth_key_id, random_i64,
@@ -30,7 +30,7 @@ use crate::mtproto::{
     ServerSequence, msg_id_unix_time, parse_container, parse_plaintext, unpack_gzip,
 };
 use crate::server::{Counters, Shared, stopped};
-use crate::transport::{FrameDecoder, FrameEncoder, FrameError, transport_error};
+use crate::transport::{Codec, FrameError, TransportKind};
 
 /// A client message id more than this far in the past is "too low" (bad_msg 16).
 const MSG_ID_MAX_AGE_SECS: i64 = 300;
@@ -141,8 +141,8 @@ impl Drop for OpenConnection<'_> {
 struct Connection {
     shared: Arc<Shared>,
     id: u64,
-    decoder: FrameDecoder,
-    encoder: FrameEncoder,
+    /// Set by the first bytes the client sends.
+    codec: Option<Codec>,
     key: Option<AuthKey>,
     sessions: HashMap<i64, ServerSequence>,
     layer: Option<i32>,
@@ -157,8 +157,7 @@ impl Connection {
         Self {
             shared,
             id,
-            decoder: FrameDecoder::default(),
-            encoder: FrameEncoder::default(),
+            codec: None,
             key: None,
             sessions: HashMap::new(),
             layer: None,
@@ -218,7 +217,20 @@ impl Connection {
         buffer: &mut Vec<u8>,
     ) -> Result<(), Closing> {
         let mut consumed = 0;
-        while let Some((payload, used)) = self.decoder.decode(&buffer[consumed..])? {
+        if self.codec.is_none() {
+            let Some((kind, tag_len)) = TransportKind::detect(buffer) else {
+                return Ok(());
+            };
+            debug!(connection_id = self.id, ?kind, "transport");
+            self.codec = Some(Codec::new(kind));
+            consumed = tag_len;
+        }
+        while let Some((payload, used)) = self
+            .codec
+            .as_mut()
+            .expect("set above")
+            .decode(&buffer[consumed..])?
+        {
             let payload = consumed + payload.start..consumed + payload.end;
             consumed += used;
             match self.on_payload(&mut buffer[payload]) {
@@ -226,7 +238,8 @@ impl Connection {
                 Err(closing @ (Closing::UnknownKey(_) | Closing::Unencrypted)) => {
                     // Telegram's answer to a key it does not know; grammers reads it as
                     // `BadStatus { status: 404 }`.
-                    stream.write_all(&transport_error(404)).await?;
+                    let error = self.codec.as_mut().expect("set above").error(404);
+                    stream.write_all(&error).await?;
                     stream.flush().await?;
                     return Err(closing);
                 }
@@ -455,6 +468,17 @@ impl Connection {
                 tl::functions::InvokeWithLayer::<Query>::CONSTRUCTOR_ID => {
                     let wrapper = tl::functions::InvokeWithLayer::<Query>::deserialize(&mut cursor)
                         .map_err(fetch_error)?;
+                    if !SERVED_LAYERS.contains(&wrapper.layer) {
+                        warn!(
+                            connection_id = self.id,
+                            layer = wrapper.layer,
+                            "refusing a client of API layer {} (tg-sim serves layers {}..={})",
+                            wrapper.layer,
+                            SERVED_LAYERS.start(),
+                            SERVED_LAYERS.end()
+                        );
+                        return Err(RpcError::layer_invalid());
+                    }
                     self.layer = Some(wrapper.layer);
                 }
                 tl::functions::InitConnection::<Query>::CONSTRUCTOR_ID => {
@@ -572,7 +596,7 @@ impl Connection {
         session_id: i64,
         messages: Vec<ServerMessage>,
     ) -> Result<(), Closing> {
-        let Some(key) = &self.key else {
+        let (Some(key), Some(codec)) = (&self.key, &mut self.codec) else {
             return Ok(());
         };
         let salt = self.shared.salts.current();
@@ -581,7 +605,7 @@ impl Connection {
         for chunk in messages.chunks(MAX_MESSAGES_PER_PACKET) {
             let plaintext = sequence.seal(salt, session_id, chunk);
             let payload = encrypt_server_payload(plaintext, key);
-            frames.extend(self.encoder.encode(&payload));
+            frames.extend(codec.encode(&payload));
         }
         match timeout(WRITE_TIMEOUT, stream.write_all(&frames)).await {
             Ok(written) => Ok(written?),

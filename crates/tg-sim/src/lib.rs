@@ -1,9 +1,10 @@
 //! tg-sim: a simulated Telegram server speaking MTProto 2.0 over loopback, for the real
-//! grammers 0.11 client.
+//! grammers 0.11 client and other clients of layers 229–230 (Telethon 1.45).
 //!
 //! # Layers
 //!
-//! * [`transport`] — the "full" TCP transport (length, sequence number, CRC32).
+//! * [`transport`] — the TCP transports, told apart by their first bytes: full (length,
+//!   sequence number, CRC32), abridged, intermediate and padded intermediate.
 //! * [`crypto`] — MTProto 2.0 AES-IGE with pre-shared 256-byte auth keys ([`AuthKey`]); no
 //!   key exchange is offered, so an unknown key (or an unencrypted message) gets transport
 //!   error `-404`, which grammers reports as `InvocationError::Transport(BadStatus { status: 404 })`.
@@ -71,7 +72,9 @@ pub mod world_backend;
 mod connection;
 mod shapes;
 
-pub use backend::{Backend, CallContext, ClientInfo, RpcCall, RpcError, RpcResponse};
+pub use backend::{
+    Backend, CallContext, ClientInfo, RpcCall, RpcError, RpcResponse, SERVED_LAYERS,
+};
 pub use clock::{ManualClock, ScaledClock, SimClock};
 pub use crypto::{AuthKey, AuthKeyId};
 pub use faults::{FaultState, Faults};

@@ -16,7 +16,7 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, bail};
 use chrono::{DateTime, Utc};
@@ -24,7 +24,9 @@ use clap::{Args, Parser, Subcommand};
 use tg_sim::demo::{DemoBackend, demo_auth_key};
 use tg_sim::generate::{GenerateOptions, generate_scenario, parse_mix};
 use tg_sim::provision::provision;
-use tg_sim::{ScaledClock, ServerConfig, ServerHandle, SimServer, WorldBackend, admin};
+use tg_sim::{
+    ScaledClock, ServerConfig, ServerHandle, SharedWorld, SimServer, WorldBackend, admin,
+};
 use tg_world::{AccountMix, Scenario, World};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
@@ -59,7 +61,8 @@ struct ServeArgs {
     #[arg(long, value_name = "IP:PORT", value_parser = parse_advertise)]
     advertise: Option<SocketAddr>,
 
-    /// Address of the admin HTTP endpoint (`GET /stats`, `GET|POST /faults`); off if unset.
+    /// Address of the admin HTTP endpoint (`GET /stats`, `GET|POST /faults`, `GET /ledger`);
+    /// off if unset.
     #[arg(long)]
     admin: Option<SocketAddr>,
 
@@ -228,7 +231,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     };
     println!("tg-sim listening on {}", server.local_addr());
     let admin_task = match args.admin {
-        Some(address) => Some(start_admin(address, server.handle()).await?),
+        Some(address) => Some(start_admin(address, server.handle(), server.world.clone()).await?),
         None => None,
     };
     if let Some(dir) = &args.provision_dir {
@@ -248,10 +251,11 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A started server and how many sessions were provisioned for it.
+/// A started server, how many sessions were provisioned for it, and its world (if any).
 struct Started {
     server: SimServer,
     provisioned: usize,
+    world: Option<SharedWorld>,
 }
 
 impl std::ops::Deref for Started {
@@ -273,7 +277,9 @@ async fn serve_scenario(
     let world = World::new(&scenario).with_context(|| format!("--scenario {}", path.display()))?;
     let listen = config.listen;
     let this_dc = config.this_dc;
-    let server = SimServer::start(config, WorldBackend::new(world, clock))
+    let world: SharedWorld = Arc::new(Mutex::new(world));
+    let backend = WorldBackend::with_shared_world(Arc::clone(&world), clock);
+    let server = SimServer::start(config, backend)
         .await
         .with_context(|| format!("cannot listen on --listen {listen}"))?;
     let provisioned = match provision_dir {
@@ -294,6 +300,7 @@ async fn serve_scenario(
     Ok(Started {
         server,
         provisioned,
+        world: Some(world),
     })
 }
 
@@ -317,12 +324,14 @@ async fn serve_demo(args: &ServeArgs, config: ServerConfig) -> anyhow::Result<St
     Ok(Started {
         server,
         provisioned: 0,
+        world: None,
     })
 }
 
 async fn start_admin(
     address: SocketAddr,
     server: ServerHandle,
+    world: Option<SharedWorld>,
 ) -> anyhow::Result<JoinHandle<std::io::Result<()>>> {
     let listener = TcpListener::bind(address)
         .await
@@ -331,6 +340,7 @@ async fn start_admin(
     Ok(tokio::spawn(admin::serve(
         listener,
         server,
+        world,
         shutdown_signal(),
     )))
 }

@@ -37,4 +37,6 @@ pub use types::{
     Participant, Right, SentCode, StoryItem, TextBody, UpdatesState, UploadedMedia, UserId,
     UserInfo, VanishKind,
 };
-pub use world::{Counters, MembershipView, SentKind, SentRecord, Standing, World};
+pub use world::{
+    Counters, LedgerEntry, LedgerEvent, MembershipView, SentKind, SentRecord, Standing, World,
+};

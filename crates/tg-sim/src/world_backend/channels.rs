@@ -1,7 +1,7 @@
 //! The acting user, update state, look-ups, joins, invites, participants and leaves.
 
 use grammers_tl_types as tl;
-use tg_world::{ChatInvite, InputChannel, UserId};
+use tg_world::{ChatInvite, InputChannel, LedgerEvent, UserId};
 
 use super::{Session, WorldBackend, inputs, objects};
 use crate::backend::{CallContext, RpcCall, RpcError, RpcResponse};
@@ -50,6 +50,19 @@ impl Session<'_> {
             .map(|info| objects::channel(&info))
             .into_iter()
             .collect()
+    }
+
+    /// Whether the acting user is a member of the channel now.
+    fn is_member(&self, channel_id: i64) -> bool {
+        self.world
+            .label(self.me)
+            .and_then(|label| self.world.membership(label, channel_id, self.now))
+            .is_some_and(|view| view.standing.is_member())
+    }
+
+    /// Appends an accepted action of the acting user to the world's ledger.
+    pub(super) fn record(&mut self, chat: i64, event: LedgerEvent) {
+        self.world.record(self.now, self.me, chat, event);
     }
 
     /// `updates` with `updateChannel` for a join or a leave, the user and the channel.
@@ -133,9 +146,11 @@ fn join_channel(
     request: tl::functions::channels::JoinChannel,
 ) -> Result<tl::enums::messages::ChatInviteJoinResult, RpcError> {
     let channel = inputs::channel(&request.channel)?;
+    let already_member = session.is_member(channel.channel_id);
     let info = session
         .world
         .channels_join_channel(session.now, session.me, channel)?;
+    session.record(info.id, LedgerEvent::Join { already_member });
     Ok(joined(session, &info))
 }
 
@@ -143,9 +158,14 @@ fn import_chat_invite(
     session: &mut Session<'_>,
     request: tl::functions::messages::ImportChatInvite,
 ) -> Result<tl::enums::messages::ChatInviteJoinResult, RpcError> {
+    let already_member = session
+        .world
+        .channel_by_invite(&request.hash)
+        .is_some_and(|channel_id| session.is_member(channel_id));
     let info = session
         .world
         .messages_import_chat_invite(session.now, session.me, &request.hash)?;
+    session.record(info.id, LedgerEvent::Join { already_member });
     Ok(joined(session, &info))
 }
 
@@ -233,5 +253,6 @@ fn leave_channel(
     session
         .world
         .channels_leave_channel(session.now, session.me, channel)?;
+    session.record(channel.channel_id, LedgerEvent::Leave);
     Ok(session.channel_updates(channel.channel_id, session.chats(channel)))
 }

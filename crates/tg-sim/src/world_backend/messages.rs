@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 
 use grammers_tl_types as tl;
-use tg_world::{InputChannel, MediaKind, Message, UploadedMedia};
+use tg_world::{InputChannel, LedgerEvent, MediaKind, Message, UploadedMedia};
 
 use super::{Session, WorldBackend, inputs, objects};
 use crate::backend::{CallContext, RpcCall, RpcError, RpcResponse};
@@ -31,14 +31,17 @@ pub(super) fn serve(
 impl Session<'_> {
     /// `updates` for messages sent into `target`: `updateMessageID` + `updateNewChannelMessage`
     /// per message (matched with the client's `random_id`s), the user, and the target channel
-    /// (plus `also` channels, such as a forward's source).
+    /// (plus `also` channels, such as a forward's source). Records the messages in the ledger.
     fn sent_updates(
-        &self,
+        &mut self,
         target: InputChannel,
         sent: &[Message],
         random_ids: &[i64],
         also: &[InputChannel],
     ) -> tl::enums::Updates {
+        for (message, random_id) in sent.iter().zip(random_ids) {
+            self.world.record_message(self.me, message, *random_id);
+        }
         let updates = sent
             .iter()
             .zip(random_ids)
@@ -220,6 +223,13 @@ fn send_reaction(
     session
         .world
         .messages_send_reaction(session.now, session.me, peer, request.msg_id, &emoji)?;
+    session.record(
+        peer.channel_id,
+        LedgerEvent::Reaction {
+            message_id: request.msg_id,
+            emoji: emoji.clone(),
+        },
+    );
     let reactions = tl::enums::MessageReactions::Reactions(tl::types::MessageReactions {
         min: false,
         can_see_list: false,

@@ -12,7 +12,8 @@
 //! `messages.sendMessage`, `upload.saveFilePart`, `upload.saveBigFilePart`,
 //! `messages.sendMedia`, `messages.forwardMessages`, `messages.getHistory`,
 //! `channels.readHistory`, `stories.getPeerStories`, `stories.readStories`,
-//! `messages.sendReaction`, and sign-in: `auth.sendCode`, `auth.signIn`,
+//! `messages.sendReaction`, `updates.getDifference`, `updates.getChannelDifference`,
+//! `messages.getDialogs`, `users.getFullUser`, and sign-in: `auth.sendCode`, `auth.signIn`,
 //! `account.getPassword`, `auth.checkPassword`, `auth.logOut`. Anything else is
 //! `400 INPUT_METHOD_INVALID_<constructor id>`.
 //!
@@ -45,6 +46,7 @@ mod inputs;
 mod login;
 mod messages;
 mod objects;
+mod sync;
 mod uploads;
 
 use std::fmt;
@@ -130,6 +132,7 @@ impl Backend for WorldBackend {
             .or_else(|| uploads::serve(self, ctx, call))
             .or_else(|| channels::serve(self, ctx, call))
             .or_else(|| messages::serve(self, ctx, call))
+            .or_else(|| sync::serve(self, ctx, call))
             .unwrap_or_else(|| Err(RpcError::method_invalid(call)))
     }
 

@@ -5,11 +5,14 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use tg_sim::demo::demo_auth_key;
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::net::TcpStream;
+use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
 use crate::support::*;
+
+#[path = "../common/http.rs"]
+mod http;
+use http::http;
 
 struct RunningSim {
     child: Child,
@@ -55,21 +58,6 @@ async fn spawn_sim(extra: &[&str]) -> RunningSim {
 }
 
 /// A one-shot HTTP/1.1 request; returns the status code and body.
-async fn http(address: SocketAddr, method: &str, path: &str, body: &str) -> (u16, String) {
-    let mut stream = TcpStream::connect(address).await.unwrap();
-    let request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: tg-sim\r\nContent-Type: application/json\r\n\
-         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    stream.write_all(request.as_bytes()).await.unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).await.unwrap();
-    let status = response[9..12].parse().unwrap();
-    let body = response.split_once("\r\n\r\n").unwrap().1.to_owned();
-    (status, body)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_binary_serves_demo_accounts_and_takes_faults_over_http() {
     let mut sim = spawn_sim(&[]).await;

@@ -242,3 +242,37 @@ async fn assert_closed(stream: TcpStream) {
         "closed without an answer"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_layer_the_server_does_not_serve_is_refused_by_name() {
+    let (server, mut raw) = raw_client_in_session().await;
+    for layer in [228, *tg_sim::SERVED_LAYERS.end() + 1, 1] {
+        let msg_id = raw
+            .request(&tl::functions::InvokeWithLayer {
+                layer,
+                query: tl::functions::help::GetConfig {},
+            })
+            .await;
+        let (_, answer) = raw.recv_until(0xf35c_6d01).await;
+        let (req_msg_id, result) = rpc_result(&answer);
+        assert_eq!(req_msg_id, msg_id);
+        let tl::enums::RpcError::Error(error) = parse(&result);
+        assert_eq!(
+            (error.error_code, error.error_message.as_str()),
+            (400, "CONNECTION_LAYER_INVALID"),
+            "layer {layer}"
+        );
+    }
+    for layer in tg_sim::SERVED_LAYERS {
+        raw.request(&tl::functions::InvokeWithLayer {
+            layer,
+            query: tl::functions::help::GetConfig {},
+        })
+        .await;
+        let (_, answer) = raw.recv_until(0xf35c_6d01).await;
+        let tl::enums::Config::Config(config) = parse(&rpc_result(&answer).1);
+        assert_eq!(config.this_dc, 2, "layer {layer} is served");
+    }
+    assert_eq!(server.stats().calls_failed, 3);
+    server.shutdown().await;
+}

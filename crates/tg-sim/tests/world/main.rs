@@ -7,5 +7,6 @@ mod binary;
 mod concurrency;
 mod errors;
 mod faults;
+mod ledger;
 mod login;
 mod round_trips;

@@ -5,12 +5,14 @@ mod auth;
 mod build;
 mod channels;
 mod inspect;
+mod ledger;
 mod messages;
 mod rate;
 mod relation;
 mod stories;
 
 pub use inspect::{Counters, MembershipView, SentKind, SentRecord};
+pub use ledger::{LedgerEntry, LedgerEvent};
 pub use relation::Standing;
 
 use crate::derive::{self, Tag};
@@ -45,6 +47,7 @@ pub struct World {
     keys: HashMap<i64, KeyState>,
     preshared_by_id: HashMap<i64, usize>,
     sent: Vec<SentRecord>,
+    ledger: ledger::Ledger,
 }
 
 struct Account {

@@ -1,4 +1,4 @@
-//! The MTProto "full" TCP transport: `len (4) | seq (4) | payload | crc32 (4)`, little endian,
+//! The "full" transport: `len (4) | seq (4) | payload | crc32 (4)`, little endian,
 //! where `len` counts the whole frame and `seq` counts frames per direction from 0.
 //!
 //! Mirrors `grammers_mtproto::transport::Full`. A transport error (such as `-404` for an unknown
@@ -7,30 +7,10 @@
 
 use crc32fast::Hasher;
 
+use super::{FrameError, MAX_FRAME_LEN};
+
 /// Bytes a frame adds around its payload.
 pub const FRAME_OVERHEAD: usize = 12;
-
-/// Largest frame accepted from a client (grammers never sends more than about 1 MiB).
-pub const MAX_FRAME_LEN: usize = 2 * 1024 * 1024;
-
-/// Why the byte stream from a client is not a valid full-transport stream.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum FrameError {
-    /// The length field is below the minimum, above [`MAX_FRAME_LEN`] or not 4-byte aligned.
-    #[error("bad frame length {0}")]
-    BadLength(i64),
-    /// The sequence number is not the next one expected.
-    #[error("bad frame sequence number (expected {expected}, got {got})")]
-    BadSeq {
-        /// The number the server expected.
-        expected: i32,
-        /// The number the client sent.
-        got: i32,
-    },
-    /// The CRC32 does not match the frame's contents.
-    #[error("bad frame crc32")]
-    BadCrc,
-}
 
 /// Decodes client frames, checking length, sequence number and CRC32.
 #[derive(Debug, Default)]
