@@ -8,10 +8,10 @@
 //! (also on Ctrl-C), prints the README's psql statistics and a checklist of what the run
 //! showed. `--resume` keeps the database and the files and goes on from there.
 
-mod child;
+pub(crate) mod child;
 mod fleet;
-mod http;
-mod setup;
+pub(crate) mod http;
+pub(crate) mod setup;
 mod stats;
 
 use crate::pg::{self, PrivatePostgres};
@@ -86,7 +86,7 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
     } else {
         setup::fresh(&dir, &bins, &database, args)?
     };
-    let sim = demo.start_sim()?;
+    let sim = demo.start_sim(None)?;
     let outcome = fleet::run(&demo, Duration::from_secs_f64(args.minutes * 60.0), &stop);
     drop(sim);
     let outcome = outcome?;
@@ -118,23 +118,35 @@ fn check_args(args: &DemoArgs) -> anyhow::Result<()> {
 }
 
 fn build_binaries(root: &std::path::Path) -> anyhow::Result<()> {
+    build_packages(root, &["tgfleet-cli", "tg-sim"])
+}
+
+/// `cargo build -p PACKAGE... --bins` (the profile xtask itself was built with).
+pub(crate) fn build_packages(root: &std::path::Path, packages: &[&str]) -> anyhow::Result<()> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut build = Command::new(cargo);
-    build
-        .args(["build", "-p", "tgfleet-cli", "-p", "tg-sim", "--bins"])
-        .current_dir(root);
+    build.arg("build");
+    for package in packages {
+        build.args(["-p", package]);
+    }
+    build.arg("--bins").current_dir(root);
     eprintln!("xtask: {}", crate::process::describe(&build));
     crate::process::run(&mut build)
 }
 
 /// Where `tgfleet` and `tg-sim` are: next to xtask's own binary (`target/debug`).
 fn binaries_dir() -> anyhow::Result<PathBuf> {
+    binaries_with(&["tgfleet", "tg-sim"])
+}
+
+/// The directory next to xtask's own binary, holding every one of `binaries`.
+pub(crate) fn binaries_with(binaries: &[&str]) -> anyhow::Result<PathBuf> {
     let exe = std::env::current_exe().context("cannot find xtask's own binary")?;
     let dir = exe
         .parent()
         .context("xtask's binary has no directory")?
         .to_path_buf();
-    for binary in ["tgfleet", "tg-sim"] {
+    for &binary in binaries {
         if !dir.join(binary).is_file() {
             bail!(
                 "{} is missing; run without --no-build (or `cargo build -p tgfleet-cli -p tg-sim`)",
@@ -170,6 +182,20 @@ impl Database {
                 })
             }
         }
+    }
+
+    /// `name` on `server`, dropped and created empty.
+    pub fn fresh_on(server: PrivatePostgres, name: &str) -> anyhow::Result<Self> {
+        let url = server.ensure_database(name, true)?;
+        Ok(Self {
+            url,
+            private: Some(server),
+        })
+    }
+
+    /// The private server holding the database, if it is one.
+    pub fn private_server(&self) -> Option<&PrivatePostgres> {
+        self.private.as_ref()
     }
 
     /// The URL of the private `tgfleet_demo` (it holds no password); `None` for a
