@@ -113,6 +113,33 @@ pub fn audit(
             claimed_at: row[5].parse().context("a post's created_at")?,
         });
     }
+    let mut audit = tally(ledger, &labels, &group_of, &posts);
+    audit.pending_posts = count(
+        database,
+        "SELECT count(*) FROM posts WHERE state = 'pending'",
+    )?;
+    let cutoff = (end - LOST_AFTER).to_rfc3339();
+    let now = end.to_rfc3339();
+    audit.lost_joins = count(
+        database,
+        &format!(
+            "SELECT count(*) FROM memberships m JOIN accounts a ON a.id = m.account_id \
+             WHERE m.state = 'pending' AND m.planned_tick < '{cutoff}' \
+               AND a.status = 'active' AND a.joins_stopped_reason IS NULL \
+               AND coalesce(a.join_flood_until, '-infinity') < '{now}' \
+               AND coalesce(a.rest_until, '-infinity') < '{now}'"
+        ),
+    )?;
+    Ok(audit)
+}
+
+/// The ledger's side of the audit: its posts and joins against the post rows per group.
+fn tally(
+    ledger: &[LedgerEntry],
+    labels: &[String],
+    group_of: &HashMap<i64, i64>,
+    posts: &HashMap<i64, Vec<PostRow>>,
+) -> Audit {
     let mut audit = Audit {
         db_posts: posts.values().map(Vec::len).sum(),
         db_sent: posts
@@ -168,23 +195,7 @@ pub fn audit(
         }
     }
     audit.duplicates = per_round.values().map(|count| count - 1).sum();
-    audit.pending_posts = count(
-        database,
-        "SELECT count(*) FROM posts WHERE state = 'pending'",
-    )?;
-    let cutoff = (end - LOST_AFTER).to_rfc3339();
-    let now = end.to_rfc3339();
-    audit.lost_joins = count(
-        database,
-        &format!(
-            "SELECT count(*) FROM memberships m JOIN accounts a ON a.id = m.account_id \
-             WHERE m.state = 'pending' AND m.planned_tick < '{cutoff}' \
-               AND a.status = 'active' AND a.joins_stopped_reason IS NULL \
-               AND coalesce(a.join_flood_until, '-infinity') < '{now}' \
-               AND coalesce(a.rest_until, '-infinity') < '{now}'"
-        ),
-    )?;
-    Ok(audit)
+    audit
 }
 
 fn count(database: &Database, sql: &str) -> anyhow::Result<usize> {
@@ -206,4 +217,89 @@ fn rows(database: &Database, sql: &str) -> anyhow::Result<Vec<Vec<String>>> {
         bail!("{sql}: an empty row {row:?}");
     }
     Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CHAT: i64 = 1_900_000_001;
+    const GROUP: i64 = 7;
+
+    fn at(minute: i64) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339("2026-12-06T10:00:00Z")
+            .unwrap()
+            .to_utc()
+            + TimeDelta::minutes(minute)
+    }
+
+    fn message(minute: i64, message_id: i32) -> LedgerEntry {
+        LedgerEntry {
+            at: at(minute),
+            account: "acc0001".into(),
+            chat: CHAT,
+            kind: "message".into(),
+            message_id,
+            already_member: false,
+        }
+    }
+
+    fn join(already_member: bool) -> LedgerEntry {
+        LedgerEntry {
+            kind: "join".into(),
+            already_member,
+            ..message(0, 0)
+        }
+    }
+
+    fn post(minute: i64, round: i64, state: &str, message_id: Option<i32>) -> PostRow {
+        PostRow {
+            campaign: 1,
+            round,
+            state: state.into(),
+            message_id,
+            claimed_at: at(minute),
+        }
+    }
+
+    fn tallied(ledger: &[LedgerEntry], rows: Vec<PostRow>) -> Audit {
+        let labels = vec!["acc0001".to_owned()];
+        let group_of = HashMap::from([(CHAT, GROUP)]);
+        tally(ledger, &labels, &group_of, &HashMap::from([(GROUP, rows)]))
+    }
+
+    #[test]
+    fn one_message_per_sent_or_unknown_row_is_clean() {
+        let audit = tallied(
+            &[message(1, 31), message(30, 32), join(false)],
+            vec![post(0, 0, "sent", Some(31)), post(29, 1, "unknown", None)],
+        );
+        assert_eq!(
+            (audit.world_posts, audit.duplicates, audit.unknown_to_db),
+            (2, 0, 0)
+        );
+        assert_eq!((audit.world_joins, audit.repeated_joins), (1, 0));
+    }
+
+    #[test]
+    fn a_second_message_in_a_round_is_a_duplicate() {
+        let audit = tallied(
+            &[message(1, 31), message(2, 32)],
+            vec![post(0, 0, "sent", Some(31))],
+        );
+        assert_eq!((audit.duplicates, audit.unknown_to_db), (1, 0));
+    }
+
+    #[test]
+    fn messages_without_a_row_or_with_a_failed_one_are_unknown_and_joins_repeat() {
+        let audit = tallied(&[message(1, 31), join(false), join(true)], Vec::new());
+        assert_eq!((audit.unknown_to_db, audit.repeated_joins), (1, 1));
+        let audit = tallied(&[message(5, 31)], vec![post(4, 0, "failed", None)]);
+        assert_eq!(audit.unknown_to_db, 1);
+        let stranger = LedgerEntry {
+            account: "someone".into(),
+            ..message(1, 40)
+        };
+        assert_eq!(tallied(&[stranger], Vec::new()).world_posts, 0);
+    }
 }
