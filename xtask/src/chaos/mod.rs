@@ -392,3 +392,37 @@ impl Rng {
         (self.next() % n as u64) as usize
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser as _;
+
+    #[derive(Debug, clap::Parser)]
+    struct Chaos {
+        #[command(flatten)]
+        args: ChaosArgs,
+    }
+
+    fn checked(args: &[&str]) -> Result<(), String> {
+        let chaos = Chaos::try_parse_from(std::iter::once("chaos").chain(args.iter().copied()))
+            .map_err(|error| error.to_string())?;
+        check_args(&chaos.args).map_err(|error| error.to_string())
+    }
+
+    #[test]
+    fn bad_arguments_name_the_flag() {
+        assert_eq!(checked(&[]), Ok(()));
+        for (args, flag) in [
+            (&["--scale", "1"][..], "--scale"),
+            (&["--mean-gap-secs", "0"], "--mean-gap-secs"),
+            (&["--settle-secs=-1"], "--settle-secs"),
+            (&["--groups", "0"], "--groups"),
+            (&["--health-base-port", "65500"], "--health-base-port"),
+            (&["--kills", "many"], "--kills"),
+        ] {
+            let error = checked(args).unwrap_err();
+            assert!(error.contains(flag), "{args:?}: {error}");
+        }
+    }
+}
