@@ -2,7 +2,8 @@
 //! the world's ledger compared with the database.
 //!
 //! The set-up is the demo's (`demo::setup`: a generated world served by tg-sim with its
-//! admin endpoint, sessions provisioned, groups and a campaign imported) on a private
+//! admin endpoint, sessions provisioned, groups imported; the demo's daily campaign paused
+//! for an hourly one, so that many sends meet kills) on a private
 //! Postgres of its own (`target/tgfleet-chaos-pg`, database `tgfleet_chaos`), so that it can
 //! be restarted without disturbing anything else. The fleet runs as separate processes (three
 //! account-managers, three marketers, one activity, one group-reviewer) on the scaled clock.
@@ -34,6 +35,8 @@ use std::time::{Duration, Instant};
 const PG_NAME: &str = "tgfleet-chaos-pg";
 /// Its database.
 const DATABASE: &str = "tgfleet_chaos";
+/// The campaign posted during the run.
+const CAMPAIGN: &str = "chaos-hourly";
 /// How long a restarted process may take to be healthy before the run fails.
 const RECOVERY_LIMIT: Duration = Duration::from_secs(90);
 /// How long the fleet gets to stop after SIGTERM.
@@ -122,6 +125,7 @@ pub fn run(args: &ChaosArgs) -> anyhow::Result<ExitCode> {
     let admin = SocketAddr::from(([127, 0, 0, 1], free_port()?));
     let sim = demo.start_sim(Some(admin.port()))?;
     demo.onboard()?;
+    hourly_campaign(&demo)?;
 
     let mut fleet = replicas::fleet(&dir, args.health_base_port);
     for replica in &mut fleet {
@@ -173,6 +177,20 @@ pub fn run(args: &ChaosArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// The campaign the fleet posts while being killed: hourly (a round every 30 real seconds
+/// at 120x), so that many sends meet kills, instead of the demo's daily one, which is paused.
+fn hourly_campaign(demo: &setup::Demo) -> anyhow::Result<()> {
+    demo.tgfleet_step(&["campaigns", "pause", setup::CAMPAIGN])?;
+    demo.tgfleet_step(&["campaigns", "create", CAMPAIGN, "--all", "--interval", "1h"])?;
+    demo.tgfleet_step(&[
+        "campaigns",
+        "add-variant",
+        CAMPAIGN,
+        "--text",
+        "Surf lessons in Canggu, first one free this hour",
+    ])
 }
 
 fn check_args(args: &ChaosArgs) -> anyhow::Result<()> {

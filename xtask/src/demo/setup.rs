@@ -258,7 +258,8 @@ impl Demo {
         Ok(())
     }
 
-    fn tgfleet_step(&self, args: &[&str]) -> anyhow::Result<()> {
+    /// Runs `tgfleet ARGS`, echoing the command and its output.
+    pub fn tgfleet_step(&self, args: &[&str]) -> anyhow::Result<()> {
         println!("$ tgfleet {}", args.join(" "));
         let output = crate::process::capture(self.tgfleet().args(args))?;
         for line in output.lines() {
