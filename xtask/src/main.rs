@@ -1,4 +1,4 @@
-//! Project commands: `cargo xtask test | demo | pg`.
+//! Project commands: `cargo xtask test | demo | chaos | pg | bench`.
 //!
 //! * `cargo xtask test [ARGS]` runs every test. Without `DATABASE_URL` it starts (or
 //!   reuses) a private Postgres first and points the tests at it.
@@ -6,8 +6,12 @@
 //! * `cargo xtask pg start|stop|status|url|psql [ARGS]` manages that private Postgres.
 //! * `cargo xtask demo [OPTIONS]` runs the whole fleet against the simulated Telegram,
 //!   time compressed, and ends with the README's psql statistics.
+//! * `cargo xtask chaos [OPTIONS]` kills the fleet's processes at random against tg-sim and
+//!   compares the world's ledger with the database.
 
 mod bench;
+mod chaos;
+mod debian;
 mod demo;
 mod pg;
 mod process;
@@ -45,6 +49,9 @@ enum Command {
     /// Run the whole fleet against the simulated Telegram, time compressed, then print
     /// the psql statistics (a fresh run each time unless --resume).
     Demo(demo::DemoArgs),
+    /// Kill the fleet's processes at random (SIGKILL) while it runs against tg-sim, then
+    /// compare the world's ledger with the database.
+    Chaos(chaos::ChaosArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -72,6 +79,7 @@ fn main() -> ExitCode {
         Command::Pg { command } => run_pg(command),
         Command::Demo(args) => demo::run(&args),
         Command::Bench { args } => bench::run(&args),
+        Command::Chaos(args) => chaos::run(&args),
     };
     match result {
         Ok(code) => code,

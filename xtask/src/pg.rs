@@ -41,9 +41,16 @@ pub struct PrivatePostgres {
 }
 
 impl PrivatePostgres {
-    /// Finds (or installs) the server binaries and picks the directory.
+    /// Finds (or installs) the server binaries and picks the directory
+    /// (`target/tgfleet-pg`).
     pub fn locate() -> anyhow::Result<Self> {
-        let as_root = running_as_root();
+        Self::locate_named("tgfleet-pg")
+    }
+
+    /// Like [`PrivatePostgres::locate`], for a server of its own in `target/<name>` (the chaos
+    /// harness restarts its server without disturbing the developer's).
+    pub fn locate_named(name: &str) -> anyhow::Result<Self> {
+        let as_root = crate::debian::running_as_root();
         let bin = match find_server_binaries() {
             Some(bin) => bin,
             None if as_root => {
@@ -56,10 +63,10 @@ impl PrivatePostgres {
                  install them (Debian: apt-get install postgresql) or set DATABASE_URL"
             ),
         };
-        let mut root = repository_root().join("target").join("tgfleet-pg");
+        let mut root = repository_root().join("target").join(name);
         if as_root && !service_user_can_reach(root.parent().unwrap_or(&root))? {
             let fallback = PathBuf::from(format!(
-                "/var/tmp/tgfleet-pg-{:016x}",
+                "/var/tmp/{name}-{:016x}",
                 fnv1a(repository_root().to_string_lossy().as_bytes())
             ));
             eprintln!(
@@ -402,18 +409,6 @@ fn port_is_free(port: u16) -> bool {
     TcpListener::bind(("127.0.0.1", port)).is_ok()
 }
 
-fn running_as_root() -> bool {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|status| {
-            status
-                .lines()
-                .find_map(|line| line.strip_prefix("Uid:"))
-                .and_then(|uids| uids.split_whitespace().nth(1).map(|euid| euid == "0"))
-        })
-        .unwrap_or(false)
-}
-
 /// `/usr/lib/postgresql/<newest>/bin`, else the directory of `pg_ctl` on PATH.
 /// psql from the newest installed server (Debian's layout), else from PATH.
 pub fn psql_program() -> Command {
@@ -443,16 +438,8 @@ fn find_server_binaries() -> Option<PathBuf> {
 }
 
 fn install_debian_postgresql() -> anyhow::Result<()> {
-    eprintln!(
-        "xtask: no PostgreSQL server binaries found; installing Debian's postgresql package \
-         (apt-get update && apt-get install -y postgresql)"
-    );
-    process::run(Command::new("apt-get").arg("update"))?;
-    process::run(
-        Command::new("apt-get")
-            .args(["install", "-y", "--no-install-recommends", "postgresql"])
-            .env("DEBIAN_FRONTEND", "noninteractive"),
-    )
+    eprintln!("xtask: no PostgreSQL server binaries found");
+    crate::debian::install(&["postgresql"])
 }
 
 /// Whether the service user can enter `dir` (every parent must be searchable).

@@ -45,8 +45,9 @@ impl<B: Backend + ?Sized> Backend for Arc<B> {
 }
 
 /// The API layers tg-sim serves. Its answers are built from grammers-tl-types 0.11 (layer
-/// 230); layer 229 (Telethon 1.45) differs from 230 only in bot-verification, wallet/TON and
-/// passkey constructors, none of which tg-sim sends, so both read every answer. A call
+/// 230). Compared constructor by constructor with Telethon 1.45.0's generated types (layer
+/// 229), the two differ only in bot verification, passkeys, wallets and TON, on-ramp and
+/// currency-rate constructors, none of which tg-sim sends, so both read every answer. A call
 /// wrapped in `invokeWithLayer` with another layer is refused with
 /// [`RpcError::layer_invalid`] and the layer is logged.
 pub const SERVED_LAYERS: std::ops::RangeInclusive<i32> = 229..=grammers_tl_types::LAYER;

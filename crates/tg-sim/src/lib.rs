@@ -51,7 +51,9 @@
 //!
 //! [`Faults`] (via [`ServerHandle::faults`], or the [`admin`] HTTP endpoint of the binary)
 //! drop every connection, refuse the next N connections, drop the connection of the next N
-//! calls, delay every answer, or fail the next N calls with `500 INTERNAL`.
+//! calls, delay every answer, or fail the next N calls with `500 INTERNAL`. The admin endpoint
+//! also serves the world's ledger (`GET /ledger`): every message, join, leave and reaction the
+//! world accepted, for harnesses that compare it with a database.
 
 pub mod admin;
 pub mod backend;

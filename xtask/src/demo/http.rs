@@ -1,4 +1,5 @@
-//! Just enough HTTP/1.1 to probe `/health` and `/metrics`.
+//! Just enough HTTP/1.1 to probe `/health` and `/metrics` and to reach tg-sim's admin
+//! endpoint.
 
 use std::io::{Read as _, Write as _};
 use std::net::{SocketAddr, TcpStream};
@@ -27,7 +28,16 @@ impl Answer {
 
 /// `GET path` on `address`, with a ten-second timeout.
 pub fn get(address: SocketAddr, path: &str) -> Answer {
-    match try_get(address, path) {
+    request(address, "GET", path, "")
+}
+
+/// `POST path` on `address` with a JSON body, with a ten-second timeout.
+pub fn post(address: SocketAddr, path: &str, json: &str) -> Answer {
+    request(address, "POST", path, json)
+}
+
+fn request(address: SocketAddr, method: &str, path: &str, json: &str) -> Answer {
+    match try_request(address, method, path, json) {
         Ok(answer) => answer,
         Err(error) => Answer {
             status: format!("no answer ({error})"),
@@ -36,13 +46,20 @@ pub fn get(address: SocketAddr, path: &str) -> Answer {
     }
 }
 
-fn try_get(address: SocketAddr, path: &str) -> std::io::Result<Answer> {
+fn try_request(
+    address: SocketAddr,
+    method: &str,
+    path: &str,
+    json: &str,
+) -> std::io::Result<Answer> {
     let timeout = Duration::from_secs(10);
     let mut stream = TcpStream::connect_timeout(&address, timeout)?;
     stream.set_read_timeout(Some(timeout))?;
     write!(
         stream,
-        "GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
+        "{method} {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{json}",
+        json.len()
     )?;
     let mut response = String::new();
     stream.read_to_string(&mut response)?;

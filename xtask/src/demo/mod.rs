@@ -8,10 +8,10 @@
 //! (also on Ctrl-C), prints the README's psql statistics and a checklist of what the run
 //! showed. `--resume` keeps the database and the files and goes on from there.
 
-mod child;
+pub(crate) mod child;
 mod fleet;
-mod http;
-mod setup;
+pub(crate) mod http;
+pub(crate) mod setup;
 mod stats;
 
 use crate::pg::{self, PrivatePostgres};
@@ -87,7 +87,7 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
 
     let root = pg::repository_root();
     if !args.no_build {
-        build_binaries(&root)?;
+        build_workspace(&root)?;
     }
     let bins = binaries_dir()?;
     let dir = args
@@ -100,7 +100,7 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
     } else {
         setup::fresh(&dir, &bins, &database, args)?
     };
-    let sim = demo.start_sim()?;
+    let sim = demo.start_sim(None)?;
     if args.setup_only {
         demo.onboard()?;
         drop(sim);
@@ -137,11 +137,12 @@ fn check_args(args: &DemoArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn build_binaries(root: &std::path::Path) -> anyhow::Result<()> {
+/// Builds every binary and test of the workspace, as `cargo xtask test` builds them:
+/// one feature set (the tests' dev-dependencies add features), so neither rebuilds
+/// the other.
+pub(crate) fn build_workspace(root: &std::path::Path) -> anyhow::Result<()> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut build = Command::new(cargo);
-    // The binaries and the tests, as `cargo xtask test` builds them: one feature set
-    // (the tests' dev-dependencies add features), so neither rebuilds the other.
     build
         .args(["build", "--workspace", "--bins", "--tests"])
         .current_dir(root);
@@ -151,12 +152,17 @@ fn build_binaries(root: &std::path::Path) -> anyhow::Result<()> {
 
 /// Where `tgfleet` and `tg-sim` are: next to xtask's own binary (`target/debug`).
 fn binaries_dir() -> anyhow::Result<PathBuf> {
+    binaries_with(&["tgfleet", "tg-sim"])
+}
+
+/// The directory next to xtask's own binary, holding every one of `binaries`.
+pub(crate) fn binaries_with(binaries: &[&str]) -> anyhow::Result<PathBuf> {
     let exe = std::env::current_exe().context("cannot find xtask's own binary")?;
     let dir = exe
         .parent()
         .context("xtask's binary has no directory")?
         .to_path_buf();
-    for binary in ["tgfleet", "tg-sim"] {
+    for &binary in binaries {
         if !dir.join(binary).is_file() {
             bail!(
                 "{} is missing; run without --no-build (or `cargo build --workspace --bins --tests`)",
@@ -192,6 +198,20 @@ impl Database {
                 })
             }
         }
+    }
+
+    /// `name` on `server`, dropped and created empty.
+    pub fn fresh_on(server: PrivatePostgres, name: &str) -> anyhow::Result<Self> {
+        let url = server.ensure_database(name, true)?;
+        Ok(Self {
+            url,
+            private: Some(server),
+        })
+    }
+
+    /// The private server holding the database, if it is one.
+    pub fn private_server(&self) -> Option<&PrivatePostgres> {
+        self.private.as_ref()
     }
 
     /// The URL of the private `tgfleet_demo` (it holds no password); `None` for a

@@ -156,7 +156,13 @@ impl Demo {
     /// `tgfleet --config demo.toml` with the database, and nothing of the caller's
     /// tgfleet environment (the demo's settings are the file's).
     pub fn tgfleet(&self) -> Command {
-        let mut command = Command::new(self.bins.join("tgfleet"));
+        self.fleet_binary("tgfleet")
+    }
+
+    /// `BINARY --config demo.toml` (`tgfleet` or a service's binary) with the database and
+    /// nothing of the caller's tgfleet environment.
+    pub fn fleet_binary(&self, binary: &str) -> Command {
+        let mut command = Command::new(self.bins.join(binary));
         for (name, _) in std::env::vars_os() {
             let name_text = name.to_string_lossy();
             if name_text.starts_with("TGFLEET") || name_text.starts_with("TG_API") {
@@ -173,11 +179,19 @@ impl Demo {
         command
     }
 
-    /// Starts tg-sim on the demo's port and waits until it has provisioned the
-    /// accounts' sessions. Its log goes to `tg-sim.log`.
-    pub fn start_sim(&self) -> anyhow::Result<Running> {
+    /// The shared clock: its origin and scale (tgfleet's `clock.origin`, `clock.scale`).
+    pub fn clock(&self) -> (DateTime<Utc>, f64) {
+        (self.state.origin, self.state.scale)
+    }
+
+    /// Starts tg-sim on the demo's port (with its admin endpoint on `admin` when given) and
+    /// waits until it has provisioned the accounts' sessions. Its log goes to `tg-sim.log`.
+    pub fn start_sim(&self, admin: Option<u16>) -> anyhow::Result<Running> {
         let log = std::fs::File::create(self.dir.join("tg-sim.log"))?;
         let mut command = Command::new(self.bins.join("tg-sim"));
+        if let Some(port) = admin {
+            command.args(["--admin", &format!("127.0.0.1:{port}")]);
+        }
         command
             .arg("--scenario")
             .arg(self.dir.join("scenario.toml"))
@@ -248,7 +262,8 @@ impl Demo {
         Ok(())
     }
 
-    fn tgfleet_step(&self, args: &[&str]) -> anyhow::Result<()> {
+    /// Runs `tgfleet ARGS`, echoing the command and its output.
+    pub fn tgfleet_step(&self, args: &[&str]) -> anyhow::Result<()> {
         println!("$ tgfleet {}", args.join(" "));
         let output = crate::process::capture(self.tgfleet().args(args))?;
         for line in output.lines() {
@@ -305,7 +320,8 @@ fn origin_for(real_now: DateTime<Utc>, start: DateTime<Utc>, scale: f64) -> Date
     real_now + TimeDelta::microseconds((behind / (scale - 1.0) * 1e6) as i64)
 }
 
-fn free_port() -> anyhow::Result<u16> {
+/// A port nothing listens on now.
+pub fn free_port() -> anyhow::Result<u16> {
     let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
     Ok(listener.local_addr()?.port())
 }
