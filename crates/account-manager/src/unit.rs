@@ -3,7 +3,7 @@
 //! join, and store the outcome in one fenced transaction. Pauses and FloodWaits
 //! become the account's next-join time; nothing here sleeps.
 
-use crate::answer::{chat_facts, join_answer, outcome_word, peer_ref};
+use crate::answer::{chat_facts, outcome_word, peer_ref};
 use crate::manager::Manager;
 use crate::text;
 use chrono::{DateTime, Utc};
@@ -12,10 +12,13 @@ use std::time::Duration;
 use tgfleet_domain::join_policy::{
     AccountEffect, FloodWaitClass, JoinAnswer, JoinDecision, MembershipEffect, decide_join,
 };
-use tgfleet_domain::{AccountStatus, Clock as _, GroupHandle};
+use tgfleet_domain::{Clock as _, GroupHandle, GroupStatus};
 use tgfleet_runtime::{AccountSession, Leased, WorkError};
 use tgfleet_store::{ChatFacts, JoinRecord, NextJoin, StoreError};
-use tgfleet_telegram::{AccountRef, JoinTarget, MemberStatus, PeerRef, Resolved, TgError};
+use tgfleet_telegram::{
+    About, AccountAnswer, AccountRef, CallAnswer, GroupAnswer, JoinNote, JoinTarget, MemberStatus,
+    PeerRef, Resolved, TgError,
+};
 
 /// How one unit ended, for the executor.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -84,18 +87,9 @@ async fn connect_failed(manager: &Manager, account: &AccountRef, error: TgError)
         tracing::warn!(account = %account.label, %error, "connecting failed; joins resume on the next try");
         return UnitReport::Failed;
     }
-    let status = match error {
-        TgError::Deactivated(_) => AccountStatus::Deactivated,
-        _ => AccountStatus::Unauthorized,
-    };
-    tracing::error!(account = %account.label, %error, "Account is {status}: its joins stop and its pending groups go to other accounts");
     metrics::counter!("tgfleet_joins_total", "outcome" => error.outcome()).increment(1);
-    match ctx
-        .store
-        .set_account_status(account.id, status, Some(&error.to_string()))
-        .await
-    {
-        Ok(()) => UnitReport::Worked { hands_over: true },
+    match ctx.stop_lost_account(account, &error).await {
+        Ok(_) => UnitReport::Worked { hands_over: true },
         Err(store_error) => {
             tracing::warn!(account = %account.label, error = %store_error, "storing the account status failed");
             UnitReport::Failed
@@ -108,7 +102,8 @@ struct Attempt {
     /// `resolve`, `join` or `join_check`.
     action: &'static str,
     result: Result<(), TgError>,
-    answer: JoinAnswer,
+    /// The membership check found the account a member (no join was sent).
+    found_member: bool,
     chat: Option<ChatFacts>,
 }
 
@@ -116,8 +111,8 @@ impl Attempt {
     fn failed(action: &'static str, error: TgError) -> Self {
         Self {
             action,
-            answer: join_answer(&error),
             result: Err(error),
+            found_member: false,
             chat: None,
         }
     }
@@ -126,15 +121,23 @@ impl Attempt {
         Self {
             action: "join_check",
             result: Ok(()),
-            answer: JoinAnswer::AlreadyMember,
+            found_member: true,
             chat,
         }
     }
 
+    fn answer(&self) -> JoinAnswer<'_> {
+        match &self.result {
+            Ok(()) if self.found_member => JoinAnswer::FoundMember,
+            Ok(()) => JoinAnswer::Joined,
+            Err(error) => JoinAnswer::Refused(error),
+        }
+    }
+
     fn outcome(&self) -> &'static str {
-        match (&self.result, self.answer) {
-            (Ok(()), JoinAnswer::AlreadyMember) => "already_member",
-            (result, _) => outcome_word(result),
+        match self.answer() {
+            JoinAnswer::FoundMember => "already_member",
+            _ => outcome_word(&self.result),
         }
     }
 }
@@ -178,7 +181,7 @@ impl JoinUnit<'_> {
             Peer::Failed(attempt) => return self.settle(&next, attempt).await,
         };
         let Some(target) = JoinTarget::for_handle(&next.handle, peer) else {
-            let error = TgError::Other("NO_PEER_FOR_USERNAME".to_owned());
+            let error = TgError::unexpected("NO_PEER_FOR_USERNAME");
             return self.settle(&next, Attempt::failed("join", error)).await;
         };
         if !next.in_flight {
@@ -190,7 +193,7 @@ impl JoinUnit<'_> {
             Ok(chat) => Attempt {
                 action: "join",
                 result: Ok(()),
-                answer: JoinAnswer::Joined,
+                found_member: false,
                 chat: Some(chat_facts(&chat)),
             },
             Err(error) => Attempt::failed("join", error),
@@ -210,7 +213,10 @@ impl JoinUnit<'_> {
                     }
                     MemberStatus::Banned => Some(Attempt::failed(
                         "join_check",
-                        TgError::BannedInGroup("found banned when checking the join".to_owned()),
+                        TgError::new(
+                            About::Group(GroupAnswer::BannedUs),
+                            "found banned when checking the join",
+                        ),
                     )),
                     MemberStatus::Left => None,
                 },
@@ -256,7 +262,7 @@ impl JoinUnit<'_> {
             }
             Ok(Resolved::Invite(_)) => Ok(Peer::Failed(Attempt::failed(
                 "resolve",
-                TgError::Other("USERNAME_RESOLVED_TO_INVITE".to_owned()),
+                TgError::unexpected("USERNAME_RESOLVED_TO_INVITE"),
             ))),
             Err(error) => Ok(Peer::Failed(Attempt::failed("resolve", error))),
         }
@@ -267,7 +273,7 @@ impl JoinUnit<'_> {
         let ctx = &self.manager.ctx;
         let now = ctx.clock.now();
         let decision = decide_join(
-            attempt.answer,
+            attempt.answer(),
             next.history,
             &self.manager.rules,
             now,
@@ -312,8 +318,9 @@ impl JoinUnit<'_> {
 
     /// When the regular pause (not a FloodWait or a retry back-off) ends.
     fn pause_end(&self, attempt: &Attempt, decision: &JoinDecision) -> Option<DateTime<Utc>> {
-        match (attempt.answer, decision.membership, decision.account) {
-            (JoinAnswer::FloodWait(_), _, _) | (_, MembershipEffect::RetryInSlot, _) => None,
+        let waited = attempt.result.as_ref().err().and_then(TgError::wait);
+        match (waited, decision.membership, decision.account) {
+            (Some(_), _, _) | (_, MembershipEffect::RetryInSlot, _) => None,
             (_, _, AccountEffect::NextJoinAt(at)) => Some(at),
             _ => None,
         }
@@ -332,29 +339,36 @@ impl JoinUnit<'_> {
         let error = attempt.result.as_ref().err();
         let zone = self.manager.ctx.settings.schedule.time_zone;
         let rules = &self.manager.rules;
-        match attempt.answer {
-            JoinAnswer::Joined => tracing::info!(account = %account, "Successfully joined {group}"),
-            JoinAnswer::AlreadyMember => {
+        let Some(error) = error else {
+            match attempt.answer() {
+                JoinAnswer::FoundMember => {
+                    tracing::info!(account = %account, "Already a member of {group}: marked joined")
+                }
+                _ => tracing::info!(account = %account, "Successfully joined {group}"),
+            }
+            return;
+        };
+        match error.about {
+            About::Join(JoinNote::AlreadyMember) => {
                 tracing::info!(account = %account, "Already a member of {group}: marked joined")
             }
-            JoinAnswer::JoinRequested => {
+            About::Join(JoinNote::RequestSent) => {
                 tracing::info!(account = %account, "Join request sent to {group}; an admin must approve it")
             }
-            JoinAnswer::Inaccessible => {
-                tracing::warn!(account = %account, "{group} is inaccessible ({}): marked inaccessible, moving on", show(error))
+            _ if decision.group == Some(GroupStatus::Inaccessible) => {
+                tracing::warn!(account = %account, "{group} is inaccessible ({error}): marked inaccessible, moving on")
             }
-            JoinAnswer::Banned => {
-                tracing::warn!(account = %account, "Banned in {group} ({}): the group is off-limits to every account", show(error))
+            _ if decision.group == Some(GroupStatus::Banned) => {
+                tracing::warn!(account = %account, "Banned in {group} ({error}): the group is off-limits to every account")
             }
-            JoinAnswer::TooManyChannels => {
+            About::Account(AccountAnswer::TooManyChannels) => {
                 tracing::error!(account = %account, "CHANNELS_TOO_MUCH on {group}: this account stops joining; its pending groups go to other accounts")
             }
-            JoinAnswer::Unauthorized | JoinAnswer::Deactivated => {
-                tracing::error!(account = %account, "Account lost on {group} ({}): its joins stop; its pending groups go to other accounts", show(error))
+            _ if error.is_account_fatal() => {
+                tracing::error!(account = %account, "Account lost on {group} ({error}): its joins stop; its pending groups go to other accounts")
             }
-            JoinAnswer::FloodWait(wait) => {
-                let secs = wait.as_secs();
-                match rules.classify_flood_wait(wait) {
+            About::Call(CallAnswer::Wait(_, secs)) => {
+                match rules.classify_flood_wait(Duration::from_secs(u64::from(secs))) {
                     FloodWaitClass::Short => {
                         tracing::warn!(account = %account, "FloodWait {secs}s on {action}, waiting; {group} stays pending for a later slot")
                     }
@@ -366,26 +380,24 @@ impl JoinUnit<'_> {
                     }
                 }
             }
-            JoinAnswer::PeerFlood => {
-                tracing::warn!(account = %account, "PeerFlood on {group}: the account is spam-limited; its slot ends here")
+            About::Account(AccountAnswer::SpamLimited) => {
+                tracing::warn!(account = %account, "PeerFlood on {group} ({error}): the account is spam-limited; its slot ends here")
             }
-            JoinAnswer::Transient => match decision.membership {
-                MembershipEffect::RetryInSlot => {
-                    tracing::warn!(account = %account, "Transient error on {group} ({}); retry {}/{} in {}", show(error), next.history.transient_failures + 1, rules.transient_retries, text::duration(tgfleet_domain::join_policy::TRANSIENT_BACKOFF))
+            About::Call(CallAnswer::Transient | CallAnswer::UnknownOutcome) => {
+                match decision.membership {
+                    MembershipEffect::RetryInSlot => {
+                        tracing::warn!(account = %account, "Transient error on {group} ({error}); retry {}/{} in {}", next.history.transient_failures + 1, rules.transient_retries, text::duration(tgfleet_domain::join_policy::TRANSIENT_BACKOFF))
+                    }
+                    _ => {
+                        tracing::warn!(account = %account, "Transient error on {group} ({error}); retries used up, left pending for a later slot")
+                    }
                 }
-                _ => {
-                    tracing::warn!(account = %account, "Transient error on {group} ({}); retries used up, left pending for a later slot", show(error))
-                }
-            },
-            JoinAnswer::Unexpected => {
-                tracing::warn!(account = %account, "Joining {group} failed ({}): attempt recorded, moving on to the next group", show(error))
+            }
+            _ => {
+                tracing::warn!(account = %account, "Joining {group} failed ({error}): attempt recorded, moving on to the next group")
             }
         }
     }
-}
-
-fn show(error: Option<&TgError>) -> String {
-    error.map_or_else(String::new, ToString::to_string)
 }
 
 fn until(decision: &JoinDecision, now: DateTime<Utc>) -> DateTime<Utc> {

@@ -84,7 +84,7 @@ async fn an_inaccessible_group_and_an_unexpected_error_do_not_stop_the_slot(pool
     let connector = Faulty::new((*fleet.connector).clone());
     connector.fail_join(
         channel_of(&fleet, &open[2]),
-        TgError::Other("CHAT_INVALID_SOMETHING".to_owned()),
+        TgError::from_rpc(400, "CHAT_INVALID_SOMETHING", None),
     );
     let manager = spawn(context_with(&fleet, Service::AccountManager, connector), 4);
 
@@ -431,12 +431,12 @@ async fn transient_errors_are_retried_a_bounded_number_of_times(pool: PgPool) {
     // The first group's network fails once, the second's always.
     connector.fail_join_times(
         channel_of(&fleet, &lines[0]),
-        TgError::Transient("connection reset".to_owned()),
+        TgError::transient("connection reset"),
         1,
     );
     connector.fail_join(
         channel_of(&fleet, &lines[1]),
-        TgError::Transient("connection reset".to_owned()),
+        TgError::transient("connection reset"),
     );
     let manager = spawn(context_with(&fleet, Service::AccountManager, connector), 50);
 

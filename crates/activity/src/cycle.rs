@@ -201,7 +201,8 @@ impl Cycle<'_> {
             .await?;
         Ok(match result {
             Ok(value) => Step::Go(value),
-            Err(TgError::FloodWait(secs)) => {
+            Err(error) if error.flood_wait_secs().is_some() => {
+                let secs = error.flood_wait_secs().unwrap_or_default();
                 self.report.stopped = Some(CycleStop::FloodWait(secs));
                 Step::Stop
             }

@@ -24,10 +24,10 @@ use chrono_tz::Tz;
 use cycle::{CyclePlan, flood_until, run_cycle};
 use rand::rngs::StdRng;
 use std::time::Duration;
+use tgfleet_domain::Clock;
 use tgfleet_domain::activity_policy::{
     cycle_gap, inside_windows, local_day_start, next_cycle_at, opening_spread, reactions_left,
 };
-use tgfleet_domain::{AccountStatus, Clock};
 use tgfleet_runtime::{Leased, ServiceContext, WorkError};
 use tgfleet_store::{Account, StoreError};
 use tgfleet_telegram::{AccountRef, TgError};
@@ -279,21 +279,14 @@ impl Activity {
     }
 }
 
-/// Marks an account whose session Telegram refuses: `deactivated` or `unauthorized`.
+/// Stops an account whose session Telegram refuses (see
+/// [`ServiceContext::stop_lost_account`]).
 pub(crate) async fn mark_account_lost(
     ctx: &ServiceContext,
     account: &AccountRef,
     error: &TgError,
 ) -> Result<(), StoreError> {
-    let status = match error {
-        TgError::Deactivated(_) => AccountStatus::Deactivated,
-        _ => AccountStatus::Unauthorized,
-    };
-    let reason = error.to_string();
-    tracing::error!(account = %account.label, %reason, "Account can no longer work: marked {status}");
-    ctx.store
-        .set_account_status(account.id, status, Some(&reason))
-        .await
+    ctx.stop_lost_account(account, error).await.map(drop)
 }
 
 fn wake(pass: &mut Pass, at: DateTime<Utc>) {

@@ -16,8 +16,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 use tgfleet_domain::GroupHandle;
 use tgfleet_telegram::{
-    BannedRights, ChatRights, JoinTarget, Me, MemberStatus, MessageRef, OutgoingMessage, PeerRef,
-    Resolved, ResolvedChat, SentMessage, TelegramAccount, TgError, TgResult,
+    About, AccountAnswer, BannedRights, ChatRights, GroupAnswer, JoinTarget, Me, MemberStatus,
+    MembershipAnswer, MessageRef, OutgoingMessage, PeerRef, Resolved, ResolvedChat, SentMessage,
+    TelegramAccount, TgError, TgResult,
 };
 
 /// How a call whose connection died is retried: once, after a pause that doubles
@@ -82,13 +83,13 @@ impl GrammersAccount {
 
     fn usable(&self) -> TgResult<()> {
         if self.closed.load(Ordering::Acquire) {
-            return Err(TgError::Transient(format!(
+            return Err(TgError::transient(format!(
                 "the connection of {} is closed",
                 self.label
             )));
         }
         if let Some(panic) = self.health.panic() {
-            return Err(TgError::Transient(format!(
+            return Err(TgError::transient(format!(
                 "the connection runner of {} panicked: {panic}",
                 self.label
             )));
@@ -143,7 +144,7 @@ impl GrammersAccount {
                 UploadPart::Big(request) => self.call(request).await?,
             };
             if !saved {
-                return Err(TgError::Transient(
+                return Err(TgError::transient(
                     "Telegram did not store a file part".to_owned(),
                 ));
             }
@@ -159,7 +160,7 @@ impl GrammersAccount {
         let updates = match result {
             tl::enums::messages::ChatInviteJoinResult::Ok(ok) => ok.updates,
             tl::enums::messages::ChatInviteJoinResult::WebView(_) => {
-                return Err(TgError::Other("JOIN_NEEDS_WEB_VIEW".to_owned()));
+                return Err(TgError::unexpected("JOIN_NEEDS_WEB_VIEW".to_owned()));
             }
         };
         let chats = updates_chats(&updates);
@@ -171,7 +172,9 @@ impl GrammersAccount {
             return resolved_chat(chat);
         }
         let Some(peer) = expected else {
-            return Err(TgError::Other("the join answer named no chat".to_owned()));
+            return Err(TgError::unexpected(
+                "the join answer named no chat".to_owned(),
+            ));
         };
         let channels = self
             .call(&tl::functions::channels::GetChannels {
@@ -184,7 +187,7 @@ impl GrammersAccount {
         };
         find_chat(&chats, peer.id)
             .map(resolved_chat)
-            .unwrap_or_else(|| Err(TgError::Inaccessible("CHANNEL_INVALID".to_owned())))
+            .unwrap_or_else(|| Err(TgError::from_rpc(400, "CHANNEL_INVALID", None)))
     }
 }
 
@@ -203,8 +206,9 @@ impl TelegramAccount for GrammersAccount {
                 username: user.username,
                 phone: user.phone,
             }),
-            _ => Err(TgError::Unauthorized(
-                "no user behind this session".to_owned(),
+            _ => Err(TgError::new(
+                About::Account(AccountAnswer::Unauthorized),
+                "no user behind this session",
             )),
         }
     }
@@ -222,11 +226,14 @@ impl TelegramAccount for GrammersAccount {
                     tl::enums::Peer::Channel(channel) => channel.channel_id,
                     tl::enums::Peer::Chat(chat) => chat.chat_id,
                     tl::enums::Peer::User(_) => {
-                        return Err(TgError::Inaccessible("USERNAME_IS_A_USER".to_owned()));
+                        return Err(TgError::new(
+                            About::Group(GroupAnswer::Gone),
+                            "USERNAME_IS_A_USER",
+                        ));
                     }
                 };
                 let chat = find_chat(&resolved.chats, id)
-                    .ok_or_else(|| TgError::Inaccessible("CHANNEL_INVALID".to_owned()))?;
+                    .ok_or_else(|| TgError::from_rpc(400, "CHANNEL_INVALID", None))?;
                 resolved_chat(chat).map(Resolved::Chat)
             }
             GroupHandle::Invite(hash) => {
@@ -307,7 +314,7 @@ impl TelegramAccount for GrammersAccount {
                     }
                 }
             }
-            Err(TgError::Other(name)) if name == "USER_NOT_PARTICIPANT" => {
+            Err(error) if error.about == About::Membership(MembershipAnswer::NotMember) => {
                 (MemberStatus::Left, None)
             }
             Err(error) => return Err(error),
@@ -319,7 +326,7 @@ impl TelegramAccount for GrammersAccount {
             return Err(crate::convert::not_a_channel());
         };
         let Some(tl::enums::Chat::Channel(chat)) = find_chat(&full.chats, peer.id) else {
-            return Err(TgError::Inaccessible("CHANNEL_INVALID".to_owned()));
+            return Err(TgError::from_rpc(400, "CHANNEL_INVALID", None));
         };
         Ok(ChatRights {
             status,
@@ -439,7 +446,7 @@ impl TelegramAccount for GrammersAccount {
             }
         };
         let (message_id, date) = sent_message(&updates, random_id)
-            .ok_or_else(|| TgError::Other("the send answer carried no message".to_owned()))?;
+            .ok_or_else(|| TgError::unexpected("the send answer carried no message".to_owned()))?;
         Ok(SentMessage { message_id, date })
     }
 
@@ -611,9 +618,8 @@ mod tests {
         let healthy = GrammersAccount::new("healthy", healthy_pool, quick());
 
         let error = doomed.whoami().await.unwrap_err();
-        let TgError::Transient(message) = &error else {
-            panic!("{error:?}");
-        };
+        assert!(error.is_transient(), "{error:?}");
+        let message = &error.name;
         assert!(
             message.contains("runner of doomed panicked: session storage exploded"),
             "{message}"
@@ -624,7 +630,7 @@ mod tests {
 
         let other = healthy.whoami().await.unwrap_err();
         assert!(
-            matches!(&other, TgError::Transient(message) if message.starts_with("network")),
+            other.is_transient() && other.name.starts_with("network"),
             "the other account's runner still runs: {other:?}"
         );
         assert_eq!(healthy.health.panic(), None);

@@ -11,7 +11,9 @@ use secrecy::{ExposeSecret, SecretString};
 use std::sync::Arc;
 use std::time::Duration;
 use tgfleet_store::{SessionCipher, Store};
-use tgfleet_telegram::{AccountRef, Connector, TelegramAccount, TgError, TgResult};
+use tgfleet_telegram::{
+    About, AccountAnswer, AccountRef, Connector, TelegramAccount, TgError, TgResult,
+};
 
 /// How [`GrammersConnector`] connects.
 #[derive(Clone, Debug)]
@@ -79,23 +81,28 @@ impl Connector for GrammersConnector {
     /// through the account's proxy, and opens the connection (a ping) within the
     /// connect timeout, so that a dead address fails here rather than in the first call.
     async fn connect(&self, account: &AccountRef) -> TgResult<Box<dyn TelegramAccount>> {
-        let store_error = |err: tgfleet_store::StoreError| TgError::Transient(err.to_string());
+        let store_error = |err: tgfleet_store::StoreError| TgError::transient(err.to_string());
         let row = self
             .store
             .account_by_id(account.id)
             .await
             .map_err(store_error)?
-            .ok_or_else(|| TgError::Other(format!("account {} does not exist", account.label)))?;
+            .ok_or_else(|| {
+                TgError::unexpected(format!("account {} does not exist", account.label))
+            })?;
         let session = PgSession::load(&self.store, &self.cipher, account.id)
             .await
             .map_err(|err| match err {
                 tgfleet_store::StoreError::Database(_) => store_error(err),
-                other => TgError::Other(other.to_string()),
+                other => TgError::unexpected(other.to_string()),
             })?
-            .ok_or_else(|| TgError::Unauthorized("no session".to_owned()))?;
+            .ok_or_else(|| {
+                TgError::new(About::Account(AccountAnswer::Unauthorized), "no session")
+            })?;
         if let Some(proxy) = &row.proxy {
-            check_proxy_url(proxy)
-                .map_err(|reason| TgError::Other(format!("account {}: {reason}", account.label)))?;
+            check_proxy_url(proxy).map_err(|reason| {
+                TgError::unexpected(format!("account {}: {reason}", account.label))
+            })?;
         }
         let options = PoolOptions {
             proxy_url: row.proxy.as_ref().map(|p| p.expose_secret().to_owned()),
@@ -130,9 +137,9 @@ impl GrammersConnector {
             Ok(Err(error)) => Err(pool
                 .health
                 .panic()
-                .map(|panic| TgError::Transient(format!("the connection runner panicked: {panic}")))
+                .map(|panic| TgError::transient(format!("the connection runner panicked: {panic}")))
                 .unwrap_or_else(|| map_invocation_error(&error))),
-            Err(_) => Err(TgError::Transient(format!(
+            Err(_) => Err(TgError::transient(format!(
                 "connecting {label} timed out after {}s",
                 self.config.connect_timeout.as_secs_f32()
             ))),

@@ -3,7 +3,8 @@
 use chrono::{DateTime, Utc};
 use grammers_tl_types as tl;
 use tgfleet_telegram::{
-    BannedRights, ChatKind, InvitePreview, MessageRef, PeerKind, PeerRef, ResolvedChat, TgError,
+    About, BannedRights, ChatKind, GroupAnswer, InvitePreview, MessageRef, PeerKind, PeerRef,
+    ResolvedChat, TgError,
 };
 
 /// The error for a peer kind a channel-only method cannot take (as Telegram answers it).
@@ -87,10 +88,11 @@ pub(crate) fn resolved_chat(chat: &tl::enums::Chat) -> Result<ResolvedChat, TgEr
             kind: ChatKind::BasicGroup,
             username: None,
         }),
-        tl::enums::Chat::ChannelForbidden(_) | tl::enums::Chat::Forbidden(_) => {
-            Err(TgError::BannedInGroup("CHANNEL_FORBIDDEN".to_owned()))
-        }
-        _ => Err(TgError::Inaccessible("CHAT_EMPTY".to_owned())),
+        tl::enums::Chat::ChannelForbidden(_) | tl::enums::Chat::Forbidden(_) => Err(TgError::new(
+            About::Group(GroupAnswer::BannedUs),
+            "CHANNEL_FORBIDDEN",
+        )),
+        _ => Err(TgError::new(About::Group(GroupAnswer::Gone), "CHAT_EMPTY")),
     }
 }
 
@@ -144,18 +146,20 @@ pub(crate) fn timestamp(seconds: i32) -> Option<DateTime<Utc>> {
         .flatten()
 }
 
-/// Telegram's banned rights onto the port's: plain text counts as "send messages",
-/// and a ban of all messages bans media and links too.
+/// Telegram's banned rights onto the port's, read as TDLib reads them: the legacy
+/// `send_messages` bans everything, the legacy `send_media` every kind of file.
 pub(crate) fn banned_rights(rights: &tl::enums::ChatBannedRights) -> BannedRights {
     let tl::enums::ChatBannedRights::Rights(rights) = rights;
-    let send_messages = rights.send_messages || rights.send_plain;
-    BannedRights {
+    BannedRights::as_tdlib_reads(BannedRights {
         view_messages: rights.view_messages,
-        send_messages,
-        send_media: rights.send_messages || rights.send_media,
-        embed_links: rights.send_messages || rights.embed_links,
+        send_messages: rights.send_messages,
+        send_plain: rights.send_plain,
+        send_media: rights.send_media,
+        send_photos: rights.send_photos,
+        send_docs: rights.send_docs,
+        embed_links: rights.embed_links,
         until: timestamp(rights.until_date),
-    }
+    })
 }
 
 /// Messages of a history answer, newest first as Telegram sends them.
@@ -281,8 +285,13 @@ mod tests {
         assert_eq!(banned_rights(&rights(|_| {})), BannedRights::default());
         let all = banned_rights(&rights(|r| r.send_messages = true));
         assert!(all.send_messages && all.send_media && all.embed_links);
+        assert!(all.send_plain && all.send_photos && all.send_docs);
         let plain = banned_rights(&rights(|r| r.send_plain = true));
-        assert!(plain.send_messages && !plain.send_media);
+        assert!(plain.send_plain && !plain.send_messages && !plain.send_media);
+        let media = banned_rights(&rights(|r| r.send_media = true));
+        assert!(media.send_photos && media.send_docs && !media.send_plain);
+        let photos = banned_rights(&rights(|r| r.send_photos = true));
+        assert!(photos.send_photos && !photos.send_docs && !photos.send_media);
         let until = banned_rights(&rights(|r| {
             r.embed_links = true;
             r.until_date = 1_800_000_000;

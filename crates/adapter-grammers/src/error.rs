@@ -1,8 +1,12 @@
 //! grammers' `InvocationError` onto the port's taxonomy. RPC errors go through the
 //! one table ([`TgError::from_rpc`]); everything else is decided here, row by row.
 
+use grammers_mtproto::transport;
 use grammers_mtsender::InvocationError;
-use tgfleet_telegram::TgError;
+use tgfleet_telegram::{About, AccountAnswer, TgError};
+
+/// The name of a transport -404: Telegram does not know the auth key.
+pub const AUTH_KEY_UNKNOWN_404: &str = "transport -404: Telegram does not know the auth key";
 
 /// Maps a failed grammers call onto [`TgError`]:
 ///
@@ -10,7 +14,8 @@ use tgfleet_telegram::TgError;
 /// |--------------------------|-------------------------------|
 /// | `Rpc(code, name, value)` | [`TgError::from_rpc`]         |
 /// | `Io`, `Dropped`          | `Transient` (retry later)     |
-/// | `Transport`              | `Transient` (bad status, 429) |
+/// | `Transport` -404         | dead key (Telegram does not know the auth key) |
+/// | `Transport` other        | `Transient` (bad status, 429) |
 /// | `Session`                | `Transient` (session storage) |
 /// | `Authentication`         | `Transient` (key exchange)    |
 /// | `Deserialize`            | `Other`                       |
@@ -21,17 +26,22 @@ use tgfleet_telegram::TgError;
 pub fn map_invocation_error(error: &InvocationError) -> TgError {
     match error {
         InvocationError::Rpc(rpc) => TgError::from_rpc(rpc.code, &rpc.name, rpc.value),
-        InvocationError::Io(io) => TgError::Transient(format!("network: {}", io.kind())),
-        InvocationError::Dropped(reason) => TgError::Transient(format!("dropped: {reason}")),
-        InvocationError::Transport(transport) => TgError::Transient(transport.to_string()),
-        InvocationError::Session(_) => TgError::Transient("session storage failed".to_owned()),
+        InvocationError::Io(io) => TgError::transient(format!("network: {}", io.kind())),
+        InvocationError::Dropped(reason) => TgError::transient(format!("dropped: {reason}")),
+        // core.telegram.org/mtproto/mtproto-transports#transport-errors: -404 means the
+        // server does not know the auth key.
+        InvocationError::Transport(transport::Error::BadStatus { status: 404 }) => {
+            TgError::new(About::Account(AccountAnswer::DeadKey), AUTH_KEY_UNKNOWN_404)
+        }
+        InvocationError::Transport(transport) => TgError::transient(transport.to_string()),
+        InvocationError::Session(_) => TgError::transient("session storage failed".to_owned()),
         InvocationError::Authentication(_) => {
-            TgError::Transient("auth key exchange failed".to_owned())
+            TgError::transient("auth key exchange failed".to_owned())
         }
         InvocationError::Deserialize(_) => {
-            TgError::Other("undecodable answer from Telegram".to_owned())
+            TgError::unexpected("undecodable answer from Telegram".to_owned())
         }
-        InvocationError::InvalidDc => TgError::Other("unknown data centre".to_owned()),
+        InvocationError::InvalidDc => TgError::unexpected("unknown data centre".to_owned()),
     }
 }
 
@@ -59,82 +69,51 @@ mod tests {
 
     #[test]
     fn every_kind_of_invocation_error_has_its_row() {
+        // RPC errors pass through the one table unchanged.
+        for (code, name, value) in [
+            (420, "FLOOD_WAIT", Some(31)),
+            (400, "USER_BANNED_IN_CHANNEL", None),
+            (401, "AUTH_KEY_UNREGISTERED", None),
+            (400, "MESSAGE_EMPTY", None),
+        ] {
+            assert_eq!(
+                map_invocation_error(&rpc(code, name, value)),
+                TgError::from_rpc(code, name, value)
+            );
+        }
         let rows: Vec<(InvocationError, TgError)> = vec![
-            (rpc(420, "FLOOD_WAIT", Some(31)), TgError::FloodWait(31)),
-            (rpc(420, "SLOWMODE_WAIT", Some(60)), TgError::SlowMode(60)),
-            (
-                rpc(403, "CHAT_WRITE_FORBIDDEN", None),
-                TgError::WriteForbidden("CHAT_WRITE_FORBIDDEN".into()),
-            ),
-            (
-                rpc(400, "USER_BANNED_IN_CHANNEL", None),
-                TgError::BannedInGroup("USER_BANNED_IN_CHANNEL".into()),
-            ),
-            (
-                rpc(400, "CHANNEL_PRIVATE", None),
-                TgError::Inaccessible("CHANNEL_PRIVATE".into()),
-            ),
-            (
-                rpc(400, "INVITE_REQUEST_SENT", None),
-                TgError::JoinRequestSent,
-            ),
-            (
-                rpc(400, "USER_ALREADY_PARTICIPANT", None),
-                TgError::AlreadyMember,
-            ),
-            (
-                rpc(400, "CHANNELS_TOO_MUCH", None),
-                TgError::TooManyChannels,
-            ),
-            (rpc(400, "PEER_FLOOD", None), TgError::PeerFlood),
-            (
-                rpc(401, "AUTH_KEY_UNREGISTERED", None),
-                TgError::Unauthorized("AUTH_KEY_UNREGISTERED".into()),
-            ),
-            (
-                rpc(401, "USER_DEACTIVATED_BAN", None),
-                TgError::Deactivated("USER_DEACTIVATED_BAN".into()),
-            ),
-            (
-                rpc(500, "INTERNAL", None),
-                TgError::Transient("INTERNAL".into()),
-            ),
-            (
-                rpc(400, "MESSAGE_EMPTY", None),
-                TgError::Other("MESSAGE_EMPTY".into()),
-            ),
             (
                 InvocationError::Io(io::Error::from(io::ErrorKind::ConnectionReset)),
-                TgError::Transient("network: connection reset".into()),
+                TgError::transient("network: connection reset"),
             ),
             (
                 InvocationError::Dropped("SenderPoolRunner was dropped at send"),
-                TgError::Transient("dropped: SenderPoolRunner was dropped at send".into()),
+                TgError::transient("dropped: SenderPoolRunner was dropped at send"),
             ),
             (
                 InvocationError::Transport(transport::Error::BadStatus { status: 404 }),
-                TgError::Transient("transport error: bad status (negative length -404)".into()),
+                TgError::new(About::Account(AccountAnswer::DeadKey), AUTH_KEY_UNKNOWN_404),
             ),
             (
                 InvocationError::Authentication(authentication::Error::InvalidNonce {
                     got: [1; 16],
                     expected: [2; 16],
                 }),
-                TgError::Transient("auth key exchange failed".into()),
+                TgError::transient("auth key exchange failed"),
             ),
             (
                 InvocationError::Session("disk full".into()),
-                TgError::Transient("session storage failed".into()),
+                TgError::transient("session storage failed"),
             ),
             (
                 InvocationError::Deserialize(
                     grammers_tl_types::deserialize::Error::UnexpectedEof.into(),
                 ),
-                TgError::Other("undecodable answer from Telegram".into()),
+                TgError::unexpected("undecodable answer from Telegram"),
             ),
             (
                 InvocationError::InvalidDc,
-                TgError::Other("unknown data centre".into()),
+                TgError::unexpected("unknown data centre"),
             ),
         ];
         for (error, expected) in &rows {

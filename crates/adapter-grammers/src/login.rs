@@ -180,7 +180,7 @@ impl Login<'_> {
             .await
             .map_err(|_| LoginError::Telegram {
                 step,
-                error: TgError::Transient(format!(
+                error: TgError::transient(format!(
                     "no answer within {}s",
                     self.request.request_timeout.as_secs_f32()
                 )),
@@ -189,7 +189,7 @@ impl Login<'_> {
 
     fn telegram(&self, step: &'static str, error: &InvocationError) -> LoginError {
         let error = match self.pool.health.panic() {
-            Some(panic) => TgError::Transient(format!("the connection runner panicked: {panic}")),
+            Some(panic) => TgError::transient(format!("the connection runner panicked: {panic}")),
             None => map_invocation_error(error),
         };
         LoginError::Telegram { step, error }

@@ -40,13 +40,17 @@ pub(crate) fn resolved_chat(info: &ChannelInfo) -> ResolvedChat {
     }
 }
 
-/// Telegram's rights onto the port's: plain text counts as "send messages".
+/// Telegram's rights onto the port's, read as TDLib reads them: the legacy
+/// `send_messages` bans everything, the legacy `send_media` every kind of file.
 pub(crate) fn port_banned(rights: tg_world::BannedRights) -> BannedRights {
-    BannedRights {
+    BannedRights::as_tdlib_reads(BannedRights {
         view_messages: rights.view_messages,
-        send_messages: rights.send_messages || rights.send_plain,
-        send_media: rights.send_messages || rights.send_media,
-        embed_links: rights.send_messages || rights.embed_links,
+        send_messages: rights.send_messages,
+        send_plain: rights.send_plain,
+        send_media: rights.send_media,
+        send_photos: rights.send_photos,
+        send_docs: rights.send_docs,
+        embed_links: rights.embed_links,
         until: rights.until_date,
-    }
+    })
 }

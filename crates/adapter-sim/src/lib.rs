@@ -114,7 +114,7 @@ impl SimAccount {
         method: impl FnOnce(&mut World, DateTime<Utc>, UserId) -> Result<T, RpcError>,
     ) -> TgResult<T> {
         if self.closed.load(Ordering::Acquire) {
-            return Err(TgError::Transient(format!(
+            return Err(TgError::transient(format!(
                 "connection of {} is closed",
                 self.label
             )));

@@ -192,7 +192,7 @@ async fn invites_preview_join_and_request() {
     );
     assert_eq!(
         ayu.join(&JoinTarget::Invite("PrivateInvite".into())).await,
-        Err(TgError::AlreadyMember)
+        Err(TgError::from_rpc(400, "USER_ALREADY_PARTICIPANT", None))
     );
 
     let approval = GroupHandle::parse("t.me/joinchat/NeedsApproval").unwrap();
@@ -201,16 +201,16 @@ async fn invites_preview_join_and_request() {
     );
     assert_eq!(
         ayu.join(&JoinTarget::Invite("NeedsApproval".into())).await,
-        Err(TgError::JoinRequestSent)
+        Err(TgError::from_rpc(400, "INVITE_REQUEST_SENT", None))
     );
     assert_eq!(
         ayu.join(&JoinTarget::Invite("OldInvite".into())).await,
-        Err(TgError::Inaccessible("INVITE_HASH_EXPIRED".into()))
+        Err(TgError::from_rpc(400, "INVITE_HASH_EXPIRED", None))
     );
     assert_eq!(
         ayu.resolve(&GroupHandle::parse("+NoSuchInvite").unwrap())
             .await,
-        Err(TgError::Inaccessible("INVITE_HASH_INVALID".into()))
+        Err(TgError::from_rpc(400, "INVITE_HASH_INVALID", None))
     );
 }
 
@@ -239,15 +239,16 @@ async fn rights_combine_participant_and_full_channel() {
     );
     assert_eq!(
         ayu.send(&slow.peer, &text("again")).await,
-        Err(TgError::SlowMode(50))
+        Err(TgError::from_rpc(420, "SLOWMODE_WAIT", Some(50)))
     );
 
     let no_text = joined(ayu.as_ref(), "no_text_here").await;
     let restricted = ayu.rights(&no_text).await.unwrap();
-    assert!(restricted.default_banned.send_messages && !restricted.default_banned.send_media);
+    let defaults = restricted.default_banned;
+    assert!(defaults.send_plain && !defaults.send_messages && !defaults.send_media);
     assert_eq!(
         ayu.send(&no_text, &text("x")).await,
-        Err(TgError::WriteForbidden("CHAT_SEND_PLAIN_FORBIDDEN".into()))
+        Err(TgError::from_rpc(403, "CHAT_SEND_PLAIN_FORBIDDEN", None))
     );
 
     let channel = joined(ayu.as_ref(), "news_channel").await;
@@ -257,7 +258,7 @@ async fn rights_combine_participant_and_full_channel() {
     );
     assert_eq!(
         ayu.send(&channel, &text("x")).await,
-        Err(TgError::WriteForbidden("CHAT_WRITE_FORBIDDEN".into()))
+        Err(TgError::from_rpc(403, "CHAT_WRITE_FORBIDDEN", None))
     );
     let budi = connect(&connector, "budi").await;
     let budi_channel = joined(budi.as_ref(), "news_channel").await;
@@ -273,7 +274,7 @@ async fn rights_combine_participant_and_full_channel() {
     assert!(banned.my_banned.unwrap().view_messages);
     assert_eq!(
         ayu.send(&strict, &text("ad")).await,
-        Err(TgError::BannedInGroup("USER_BANNED_IN_CHANNEL".into()))
+        Err(TgError::from_rpc(400, "USER_BANNED_IN_CHANNEL", None))
     );
 }
 
@@ -285,31 +286,31 @@ async fn errors_arrive_as_the_right_variants() {
 
     assert_eq!(
         connector.connect(&account_ref("gone")).await.err(),
-        Some(TgError::Deactivated("USER_DEACTIVATED_BAN".into()))
+        Some(TgError::from_rpc(401, "USER_DEACTIVATED_BAN", None))
     );
     assert_eq!(
         connector.connect(&account_ref("revoked")).await.err(),
-        Some(TgError::Unauthorized("AUTH_KEY_UNREGISTERED".into()))
+        Some(TgError::from_rpc(401, "AUTH_KEY_UNREGISTERED", None))
     );
     assert_eq!(
         connector.connect(&account_ref("nobody")).await.err(),
-        Some(TgError::Unauthorized("AUTH_KEY_UNREGISTERED".into()))
+        Some(TgError::from_rpc(401, "AUTH_KEY_UNREGISTERED", None))
     );
     assert_eq!(
         ayu.resolve(&GroupHandle::parse("missing_group").unwrap())
             .await,
-        Err(TgError::Inaccessible("USERNAME_NOT_OCCUPIED".into()))
+        Err(TgError::from_rpc(400, "USERNAME_NOT_OCCUPIED", None))
     );
 
     let vanishing = joined(ayu.as_ref(), "vanishing_group").await;
     tokio::time::advance(Duration::from_secs(3600)).await;
     assert_eq!(
         ayu.send(&vanishing, &text("x")).await,
-        Err(TgError::Inaccessible("CHANNEL_PRIVATE".into()))
+        Err(TgError::from_rpc(400, "CHANNEL_PRIVATE", None))
     );
     assert_eq!(
         ayu.rights(&vanishing).await,
-        Err(TgError::Inaccessible("CHANNEL_PRIVATE".into()))
+        Err(TgError::from_rpc(400, "CHANNEL_PRIVATE", None))
     );
 
     let open = joined(ayu.as_ref(), "open_market").await;
@@ -319,7 +320,7 @@ async fn errors_arrive_as_the_right_variants() {
     };
     assert_eq!(
         ayu.send(&forged, &text("x")).await,
-        Err(TgError::Inaccessible("CHANNEL_INVALID".into()))
+        Err(TgError::from_rpc(400, "CHANNEL_INVALID", None))
     );
     let basic = PeerRef {
         kind: PeerKind::Chat,
@@ -327,7 +328,7 @@ async fn errors_arrive_as_the_right_variants() {
     };
     assert_eq!(
         ayu.leave(&basic).await,
-        Err(TgError::Inaccessible("PEER_ID_INVALID".into()))
+        Err(TgError::from_rpc(400, "PEER_ID_INVALID", None))
     );
 
     {
@@ -338,11 +339,11 @@ async fn errors_arrive_as_the_right_variants() {
     }
     tokio::time::advance(Duration::from_secs(3600)).await;
     let error = ayu.whoami().await.unwrap_err();
-    assert_eq!(error, TgError::Deactivated("USER_DEACTIVATED_BAN".into()));
+    assert_eq!(error, TgError::from_rpc(401, "USER_DEACTIVATED_BAN", None));
     assert!(error.is_account_fatal());
 
     ayu.close().await;
-    assert!(matches!(ayu.whoami().await, Err(TgError::Transient(_))));
+    assert!(ayu.whoami().await.is_err_and(|error| error.is_transient()));
 }
 
 #[tokio::test(start_paused = true)]
@@ -379,7 +380,7 @@ async fn flood_wait_peer_flood_and_the_membership_cap() {
         .join(&JoinTarget::Public(eleventh.peer))
         .await
         .unwrap_err();
-    assert_eq!(flood, TgError::FloodWait(360));
+    assert_eq!(flood, TgError::flood_wait(360));
     tokio::time::advance(flood.wait().unwrap()).await;
     ayu.join(&JoinTarget::Public(eleventh.peer)).await.unwrap();
     tokio::time::advance(Duration::from_secs(3600)).await;
@@ -392,7 +393,7 @@ async fn flood_wait_peer_flood_and_the_membership_cap() {
     };
     assert_eq!(
         ayu.join(&JoinTarget::Public(twelfth.peer)).await,
-        Err(TgError::TooManyChannels)
+        Err(TgError::from_rpc(400, "CHANNELS_TOO_MUCH", None))
     );
 
     for peer in &peers[..3] {
@@ -400,7 +401,7 @@ async fn flood_wait_peer_flood_and_the_membership_cap() {
     }
     assert_eq!(
         ayu.send(&peers[3], &text("ad")).await,
-        Err(TgError::PeerFlood)
+        Err(TgError::from_rpc(400, "PEER_FLOOD", None))
     );
 }
 
@@ -455,7 +456,7 @@ async fn stories_forwards_and_leaving() {
     );
     assert_eq!(
         ayu.leave(&stories).await,
-        Err(TgError::Other("USER_NOT_PARTICIPANT".into()))
+        Err(TgError::from_rpc(400, "USER_NOT_PARTICIPANT", None))
     );
 }
 

@@ -23,9 +23,10 @@ pub fn unavailable_because(
             Some(until) => Some(format!("resting until {until}")),
             None => Some(with_reason("resting")),
         },
-        AccountStatus::Suspended | AccountStatus::Unauthorized | AccountStatus::Deactivated => {
-            Some(with_reason(status.as_str()))
-        }
+        AccountStatus::Suspended
+        | AccountStatus::Unauthorized
+        | AccountStatus::Deactivated
+        | AccountStatus::Frozen => Some(with_reason(status.as_str())),
     }
 }
 

@@ -3,6 +3,7 @@
 
 use crate::handle::GroupHandle;
 use crate::status::{ParseStatusError, status_enum};
+use crate::tg_error::ContentKind;
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -57,6 +58,27 @@ impl VariantKind {
     /// Forward or copy: the variant is a post of a source channel.
     pub fn is_source_post(self) -> bool {
         matches!(self, Self::Forward | Self::Copy)
+    }
+
+    /// The content kinds whose rights the variant needs (TDLib
+    /// `td/telegram/MessageContent.cpp`, `can_send_message_content`: each content
+    /// type checks its own right; with layer 150's granular rights a photo needs
+    /// `send_photos`, a document `send_docs`, text `send_plain`, and the legacy
+    /// `send_media` covers every file).
+    /// A forward or copy needs the right of the source message's content, which is
+    /// only known when it is sent: none is claimed here.
+    pub fn needs(self) -> &'static [ContentKind] {
+        match self {
+            Self::Text => &[ContentKind::Plain],
+            Self::Photo => &[ContentKind::Photos, ContentKind::Media],
+            Self::Document => &[ContentKind::Docs, ContentKind::Media],
+            Self::Forward | Self::Copy => &[],
+        }
+    }
+
+    /// Whether a group refusing `refused` takes this variant.
+    pub fn allowed_with(self, refused: &[ContentKind]) -> bool {
+        !self.needs().iter().any(|kind| refused.contains(kind))
     }
 }
 

@@ -5,6 +5,9 @@
 //!
 //! Pure: time (`now`) and the random pause come in as arguments.
 
+use crate::tg_error::{
+    About, AccountAnswer, CallAnswer, GroupAnswer, JoinNote, MembershipAnswer, TgError,
+};
 use crate::{AccountStatus, GroupStatus, MembershipState};
 use chrono::{DateTime, TimeDelta, Utc};
 use rand::{Rng, RngExt as _};
@@ -67,34 +70,15 @@ pub enum FloodWaitClass {
     Rest,
 }
 
-/// What Telegram answered to a join attempt (or to the look-up or check made for it),
-/// in the policy's terms.
+/// What a join attempt (or the look-up or check made for it) came to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum JoinAnswer {
+pub enum JoinAnswer<'a> {
     /// The account joined.
     Joined,
-    /// The account was a member already.
-    AlreadyMember,
-    /// A join request awaits admin approval.
-    JoinRequested,
-    /// The group is private, vanished, or the invite is invalid or expired.
-    Inaccessible,
-    /// The account is banned there, or writing is forbidden to it.
-    Banned,
-    /// CHANNELS_TOO_MUCH.
-    TooManyChannels,
-    /// The session is no longer authorized.
-    Unauthorized,
-    /// Telegram deactivated the account.
-    Deactivated,
-    /// FLOOD_WAIT with this wait.
-    FloodWait(Duration),
-    /// The account is spam-limited.
-    PeerFlood,
-    /// Network trouble or a server-side failure.
-    Transient,
-    /// Anything else.
-    Unexpected,
+    /// A membership check found the account a member already.
+    FoundMember,
+    /// Telegram answered with an error.
+    Refused(&'a TgError),
 }
 
 /// What is known about the group's earlier attempts.
@@ -169,7 +153,7 @@ fn after(now: DateTime<Utc>, wait: Duration) -> DateTime<Utc> {
 /// ([`JoinRules::pause`]); the next join of the slot waits for it after every answer
 /// that neither stops the account nor asks for a longer wait.
 pub fn decide_join(
-    answer: JoinAnswer,
+    answer: JoinAnswer<'_>,
     history: AttemptHistory,
     rules: &JoinRules,
     now: DateTime<Utc>,
@@ -182,35 +166,57 @@ pub fn decide_join(
         account,
     };
     use MembershipEffect::{LaterSlot, RetryInSlot, Settled};
-    match answer {
-        JoinAnswer::Joined | JoinAnswer::AlreadyMember => decision(
+    let about = match answer {
+        JoinAnswer::Joined | JoinAnswer::FoundMember => About::Join(JoinNote::AlreadyMember),
+        JoinAnswer::Refused(error) => error.about,
+    };
+    let inaccessible = || {
+        decision(
+            Settled(MembershipState::Failed),
+            Some(GroupStatus::Inaccessible),
+            next,
+        )
+    };
+    match about {
+        About::Join(JoinNote::AlreadyMember) => decision(
             Settled(MembershipState::Joined),
             Some(GroupStatus::Active),
             next,
         ),
-        JoinAnswer::JoinRequested => decision(Settled(MembershipState::JoinRequested), None, next),
-        JoinAnswer::Inaccessible => decision(
-            Settled(MembershipState::Failed),
-            Some(GroupStatus::Inaccessible),
-            next,
-        ),
-        JoinAnswer::Banned => decision(
+        About::Join(JoinNote::RequestSent) => {
+            decision(Settled(MembershipState::JoinRequested), None, next)
+        }
+        // A peer that does not work for a join just resolved (CHANNEL_PRIVATE for a
+        // non-member), a group Telegram banned or that is gone: nobody can join it.
+        About::Membership(MembershipAnswer::PeerStale)
+        | About::Group(GroupAnswer::Gone | GroupAnswer::BannedByTelegram) => inaccessible(),
+        // The group's admins banned this account: off-limits to all (invariant 4).
+        About::Group(GroupAnswer::BannedUs) => decision(
             Settled(MembershipState::Banned),
             Some(GroupStatus::Banned),
             next,
         ),
-        JoinAnswer::TooManyChannels => decision(LaterSlot, None, AccountEffect::StopJoins),
-        JoinAnswer::Unauthorized => decision(
-            LaterSlot,
-            None,
-            AccountEffect::Disable(AccountStatus::Unauthorized),
-        ),
-        JoinAnswer::Deactivated => decision(
-            LaterSlot,
-            None,
-            AccountEffect::Disable(AccountStatus::Deactivated),
-        ),
-        JoinAnswer::FloodWait(wait) => {
+        About::Account(AccountAnswer::TooManyChannels) => {
+            decision(LaterSlot, None, AccountEffect::StopJoins)
+        }
+        About::Account(
+            AccountAnswer::Unauthorized
+            | AccountAnswer::DeadKey
+            | AccountAnswer::Deactivated
+            | AccountAnswer::Frozen,
+        ) => {
+            let status = match answer {
+                JoinAnswer::Refused(error) => error.account_status(),
+                _ => None,
+            };
+            decision(
+                LaterSlot,
+                None,
+                AccountEffect::Disable(status.unwrap_or(AccountStatus::Unauthorized)),
+            )
+        }
+        About::Call(CallAnswer::Wait(_, secs)) => {
+            let wait = Duration::from_secs(u64::from(secs));
             let until = after(now, wait);
             let account = match rules.classify_flood_wait(wait) {
                 FloodWaitClass::Short => AccountEffect::NextJoinAt(until),
@@ -219,17 +225,30 @@ pub fn decide_join(
             };
             decision(LaterSlot, None, account)
         }
-        JoinAnswer::PeerFlood => decision(LaterSlot, None, AccountEffect::EndSlot),
-        JoinAnswer::Transient if history.transient_failures < rules.transient_retries => decision(
-            RetryInSlot,
-            None,
-            AccountEffect::NextJoinAt(after(now, TRANSIENT_BACKOFF)),
-        ),
-        JoinAnswer::Transient => decision(LaterSlot, None, next),
-        JoinAnswer::Unexpected if history.attempts + 1 >= MAX_UNEXPECTED_ATTEMPTS => {
+        // Spam-limited: about the account, never the group; the slot ends.
+        About::Account(AccountAnswer::SpamLimited) => {
+            decision(LaterSlot, None, AccountEffect::EndSlot)
+        }
+        About::Call(CallAnswer::Transient | CallAnswer::UnknownOutcome)
+            if history.transient_failures < rules.transient_retries =>
+        {
+            decision(
+                RetryInSlot,
+                None,
+                AccountEffect::NextJoinAt(after(now, TRANSIENT_BACKOFF)),
+            )
+        }
+        About::Call(CallAnswer::Transient | CallAnswer::UnknownOutcome) => {
+            decision(LaterSlot, None, next)
+        }
+        About::Membership(_) | About::Content(_) | About::Group(_) | About::Unexpected
+            if history.attempts + 1 >= MAX_UNEXPECTED_ATTEMPTS =>
+        {
             decision(Settled(MembershipState::Failed), None, next)
         }
-        JoinAnswer::Unexpected => decision(LaterSlot, None, next),
+        About::Membership(_) | About::Content(_) | About::Group(_) | About::Unexpected => {
+            decision(LaterSlot, None, next)
+        }
     }
 }
 
@@ -280,7 +299,10 @@ pub fn slot_eligibility(state: &JoinerState, tick: DateTime<Utc>) -> SlotEligibi
             Some(until) if until <= tick => true,
             until => return SlotEligibility::Resting { until },
         },
-        AccountStatus::Suspended | AccountStatus::Unauthorized | AccountStatus::Deactivated => {
+        AccountStatus::Suspended
+        | AccountStatus::Unauthorized
+        | AccountStatus::Deactivated
+        | AccountStatus::Frozen => {
             return SlotEligibility::Excluded;
         }
     };
@@ -314,11 +336,15 @@ mod tests {
             .to_utc()
     }
 
+    fn rpc(name: &str) -> TgError {
+        TgError::from_rpc(400, name, None)
+    }
+
     fn secs(n: u64) -> Duration {
         Duration::from_secs(n)
     }
 
-    fn decide(answer: JoinAnswer) -> JoinDecision {
+    fn decide(answer: JoinAnswer<'_>) -> JoinDecision {
         decide_join(
             answer,
             AttemptHistory::default(),
@@ -342,7 +368,7 @@ mod tests {
 
     #[test]
     fn a_short_flood_wait_is_waited_and_the_group_waits_for_a_later_slot() {
-        let decision = decide(JoinAnswer::FloodWait(secs(312)));
+        let decision = decide(JoinAnswer::Refused(&TgError::flood_wait(312)));
         assert_eq!(decision.membership, MembershipEffect::LaterSlot);
         assert_eq!(
             decision.account,
@@ -354,13 +380,13 @@ mod tests {
 
     #[test]
     fn a_long_flood_wait_stops_joins_and_a_very_long_one_rests_the_account() {
-        let long = decide(JoinAnswer::FloodWait(secs(1800)));
+        let long = decide(JoinAnswer::Refused(&TgError::flood_wait(1800)));
         assert_eq!(
             long.account,
             AccountEffect::JoinFloodUntil(now() + TimeDelta::seconds(1800))
         );
         assert!(long.ends_slot());
-        let rest = decide(JoinAnswer::FloodWait(secs(7200)));
+        let rest = decide(JoinAnswer::Refused(&TgError::flood_wait(7200)));
         assert_eq!(
             rest.account,
             AccountEffect::RestUntil(now() + TimeDelta::hours(2))
@@ -379,22 +405,22 @@ mod tests {
                 Some(GroupStatus::Active),
             ),
             (
-                JoinAnswer::AlreadyMember,
+                JoinAnswer::Refused(&rpc("USER_ALREADY_PARTICIPANT")),
                 MembershipState::Joined,
                 Some(GroupStatus::Active),
             ),
             (
-                JoinAnswer::JoinRequested,
+                JoinAnswer::Refused(&rpc("INVITE_REQUEST_SENT")),
                 MembershipState::JoinRequested,
                 None,
             ),
             (
-                JoinAnswer::Inaccessible,
+                JoinAnswer::Refused(&rpc("INVITE_HASH_EXPIRED")),
                 MembershipState::Failed,
                 Some(GroupStatus::Inaccessible),
             ),
             (
-                JoinAnswer::Banned,
+                JoinAnswer::Refused(&rpc("USER_KICKED")),
                 MembershipState::Banned,
                 Some(GroupStatus::Banned),
             ),
@@ -414,13 +440,16 @@ mod tests {
     #[test]
     fn unusable_accounts_hand_their_groups_over() {
         for (answer, effect) in [
-            (JoinAnswer::TooManyChannels, AccountEffect::StopJoins),
             (
-                JoinAnswer::Unauthorized,
+                JoinAnswer::Refused(&rpc("CHANNELS_TOO_MUCH")),
+                AccountEffect::StopJoins,
+            ),
+            (
+                JoinAnswer::Refused(&rpc("SESSION_REVOKED")),
                 AccountEffect::Disable(AccountStatus::Unauthorized),
             ),
             (
-                JoinAnswer::Deactivated,
+                JoinAnswer::Refused(&rpc("USER_DEACTIVATED_BAN")),
                 AccountEffect::Disable(AccountStatus::Deactivated),
             ),
         ] {
@@ -429,7 +458,7 @@ mod tests {
             assert_eq!(decision.membership, MembershipEffect::LaterSlot);
             assert!(decision.hands_over() && decision.ends_slot());
         }
-        let spam = decide(JoinAnswer::PeerFlood);
+        let spam = decide(JoinAnswer::Refused(&rpc("PEER_FLOOD")));
         assert!(spam.ends_slot() && !spam.hands_over());
     }
 
@@ -438,7 +467,7 @@ mod tests {
         let rules = rules();
         let attempt = |transient_failures| {
             decide_join(
-                JoinAnswer::Transient,
+                JoinAnswer::Refused(&rpc("RPC_CALL_FAIL")),
                 AttemptHistory {
                     attempts: transient_failures,
                     transient_failures,
@@ -469,7 +498,7 @@ mod tests {
         let rules = rules();
         let attempt = |attempts| {
             decide_join(
-                JoinAnswer::Unexpected,
+                JoinAnswer::Refused(&rpc("MESSAGE_EMPTY")),
                 AttemptHistory {
                     attempts,
                     transient_failures: 0,
@@ -583,7 +612,7 @@ mod tests {
 
         #[test]
         fn a_flood_wait_never_schedules_a_join_before_it_ends(wait in 0u64..200_000) {
-            let decision = decide(JoinAnswer::FloodWait(secs(wait)));
+            let decision = decide(JoinAnswer::Refused(&TgError::flood_wait(u32::try_from(wait).unwrap())));
             let until = now() + TimeDelta::seconds(wait as i64);
             let scheduled = match decision.account {
                 AccountEffect::NextJoinAt(at) | AccountEffect::JoinFloodUntil(at) | AccountEffect::RestUntil(at) => at,

@@ -18,6 +18,7 @@ pub mod posting;
 pub mod review_policy;
 pub mod status;
 pub mod tag;
+pub mod tg_error;
 pub mod windows;
 
 pub use account_availability::unavailable_because;
@@ -30,4 +31,5 @@ pub use phone::mask_phone;
 pub use review_policy::{CannotPost, ChatAccess, ChatStanding, GroupReview, ReviewVerdict};
 pub use status::{AccountStatus, GroupStatus, MembershipState, ParseStatusError, PostState};
 pub use tag::{TagError, normalize_tag};
+pub use tg_error::{About, ContentKind, TgError, TgResult};
 pub use windows::{ActivityWindows, HourRange, WindowsError};

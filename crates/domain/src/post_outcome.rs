@@ -4,20 +4,49 @@
 //! (slow mode) and the group (banned for everyone, invariant 4).
 
 use crate::status::{AccountStatus, PostState};
+use crate::tg_error::{
+    About, AccountAnswer, CallAnswer, ContentKind, GroupAnswer, MembershipAnswer, TgError, WaitKind,
+};
 use chrono::{DateTime, TimeDelta, Utc};
 use rand::{Rng, RngExt as _};
 
-/// Rights that a restriction removes (`true`: removed).
+/// Rights that a restriction removes (`true`: removed), as TDLib reads
+/// `chatBannedRights` (`td/telegram/RestrictedRights.cpp`): the legacy
+/// `send_messages` removes everything, the legacy `send_media` every kind of file,
+/// and since layer 150 each kind has its own right.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Restrictions {
-    /// Cannot read the group (a ban).
+    /// Cannot read the group (a ban: TDLib decides "banned" by `view_messages`).
     pub view: bool,
-    /// Cannot send messages.
+    /// Cannot send anything (legacy `send_messages`).
     pub send: bool,
-    /// Cannot send media.
+    /// Cannot send text (`send_plain`).
+    pub plain: bool,
+    /// Cannot send any media (legacy `send_media`).
     pub media: bool,
-    /// Cannot send links.
+    /// Cannot send photos (`send_photos`).
+    pub photos: bool,
+    /// Cannot send documents (`send_docs`).
+    pub docs: bool,
+    /// Cannot send links (`embed_links`).
     pub links: bool,
+    /// When a personal restriction ends (`until_date`; `None`: until lifted).
+    pub until: Option<DateTime<Utc>>,
+}
+
+impl Restrictions {
+    /// Whether these restrictions refuse `kind`.
+    pub fn refuses(&self, kind: ContentKind) -> bool {
+        self.send
+            || match kind {
+                ContentKind::Plain => self.plain,
+                ContentKind::Photos => self.media || self.photos,
+                ContentKind::Docs => self.media || self.docs,
+                ContentKind::LinkPreviews => self.links,
+                ContentKind::Paid => false,
+                _ => self.media,
+            }
+    }
 }
 
 /// Where the account stands in the group, by the pre-check's request.
@@ -53,8 +82,8 @@ pub struct WriteRights {
 /// What the message needs beyond the right to send.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ContentNeeds {
-    /// It carries a photo or document.
-    pub media: bool,
+    /// The content kinds whose rights it needs ([`crate::VariantKind::needs`]).
+    pub kinds: &'static [ContentKind],
     /// Its text or caption contains a link.
     pub links: bool,
 }
@@ -69,8 +98,12 @@ pub enum Precheck {
     /// The account is no longer a member: its membership is marked left; the group
     /// stays open to the other accounts.
     NotMember,
-    /// The account is banned or barred from writing: the group is off-limits to every
-    /// account (invariant 4).
+    /// The account is restricted personally until then: retried after it ends.
+    RestrictedUntil(DateTime<Utc>),
+    /// The group refuses this kind of content: stored; its other variants still go.
+    RefusesContent(ContentKind),
+    /// The account is banned or barred from writing for good: the group is
+    /// off-limits to every account (invariant 4).
     Banned(&'static str),
     /// The group does not let members post this (defaults, broadcast): `can_post` false.
     CannotPost(&'static str),
@@ -83,14 +116,16 @@ impl Precheck {
             Self::Clear => None,
             Self::SlowModeUntil(_) => Some("SLOWMODE_WAIT"),
             Self::NotMember => Some("PRECHECK_NOT_MEMBER"),
+            Self::RestrictedUntil(_) => Some("PRECHECK_RESTRICTED_UNTIL"),
+            Self::RefusesContent(_) => Some("PRECHECK_CONTENT_REFUSED"),
             Self::Banned(code) | Self::CannotPost(code) => Some(code),
         }
     }
 }
 
-/// Judges the account's rights before a send: still a member, not banned or
-/// restricted, the group's default rights allow messages (and media, links as the
-/// message needs), join-to-send, then slow mode.
+/// Judges the account's rights before a send: still a member, not banned
+/// (`view_messages`) or restricted (until its end), the group's default rights
+/// allow each kind of content the message carries (and links), then slow mode.
 pub fn precheck(rights: &WriteRights, needs: ContentNeeds, now: DateTime<Utc>) -> Precheck {
     match rights.standing {
         MemberStanding::Banned => return Precheck::Banned("PRECHECK_BANNED"),
@@ -100,11 +135,18 @@ pub fn precheck(rights: &WriteRights, needs: ContentNeeds, now: DateTime<Utc>) -
         MemberStanding::Member => {}
     }
     let mine = rights.mine;
-    if mine.view {
+    let mine_in_force = mine.until.is_none_or(|until| until > now);
+    if mine_in_force && mine.view {
         return Precheck::Banned("PRECHECK_BANNED");
     }
-    if mine.send || (needs.media && mine.media) || (needs.links && mine.links) {
-        return Precheck::Banned("PRECHECK_RESTRICTED");
+    let refused_to_me = mine.send
+        || needs.kinds.iter().any(|kind| mine.refuses(*kind))
+        || (needs.links && mine.links);
+    if mine_in_force && refused_to_me {
+        return match mine.until {
+            Some(until) => Precheck::RestrictedUntil(until),
+            None => Precheck::Banned("PRECHECK_RESTRICTED"),
+        };
     }
     if !rights.members_write {
         return Precheck::CannotPost("PRECHECK_BROADCAST");
@@ -113,8 +155,8 @@ pub fn precheck(rights: &WriteRights, needs: ContentNeeds, now: DateTime<Utc>) -
     if defaults.send {
         return Precheck::CannotPost("PRECHECK_NO_SEND_RIGHT");
     }
-    if needs.media && defaults.media {
-        return Precheck::CannotPost("PRECHECK_NO_MEDIA_RIGHT");
+    if let Some(kind) = needs.kinds.iter().find(|kind| defaults.refuses(**kind)) {
+        return Precheck::RefusesContent(*kind);
     }
     if needs.links && defaults.links {
         return Precheck::CannotPost("PRECHECK_NO_LINKS_RIGHT");
@@ -122,49 +164,6 @@ pub fn precheck(rights: &WriteRights, needs: ContentNeeds, now: DateTime<Utc>) -
     match rights.slow_mode_next_send_at {
         Some(at) if at > now => Precheck::SlowModeUntil(at),
         _ => Precheck::Clear,
-    }
-}
-
-/// How a send (or the pre-check's request) failed, in the policy's terms.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum SendFailure {
-    /// Wait this many seconds before posting again.
-    FloodWait(u32),
-    /// The group's slow mode: this many seconds.
-    SlowMode(u32),
-    /// Writing (or this content) is forbidden in the group.
-    WriteForbidden(String),
-    /// The account is banned in the group.
-    BannedInGroup(String),
-    /// The group is private, gone, or its invite expired.
-    Inaccessible(String),
-    /// Telegram limited the account for spam.
-    PeerFlood,
-    /// The session is not authorized any more.
-    Unauthorized(String),
-    /// Telegram deactivated the account.
-    Deactivated(String),
-    /// Network trouble or a server failure.
-    Transient(String),
-    /// Anything else, by name.
-    Other(String),
-}
-
-impl SendFailure {
-    /// The code stored in `posts.error_code`.
-    pub fn code(&self) -> String {
-        match self {
-            Self::FloodWait(secs) => format!("FLOOD_WAIT_{secs}"),
-            Self::SlowMode(secs) => format!("SLOWMODE_WAIT_{secs}"),
-            Self::PeerFlood => "PEER_FLOOD".to_owned(),
-            Self::WriteForbidden(name)
-            | Self::BannedInGroup(name)
-            | Self::Inaccessible(name)
-            | Self::Unauthorized(name)
-            | Self::Deactivated(name)
-            | Self::Other(name) => name.clone(),
-            Self::Transient(detail) => format!("TRANSIENT: {detail}"),
-        }
     }
 }
 
@@ -192,6 +191,8 @@ pub enum GroupMark {
     CannotPost(String),
     /// Private, gone or expired: status `inaccessible`.
     Inaccessible(String),
+    /// The group refuses this kind of content: stored for the group; other kinds still go.
+    RefusesContent(ContentKind, String),
 }
 
 /// How the membership of the posting account changes.
@@ -201,6 +202,8 @@ pub enum MembershipMark {
     Left,
     /// The account is banned there.
     Banned,
+    /// The stored peer does not work for this account: forget it, resolve it once more.
+    PeerStale,
 }
 
 /// Everything one attempt changes, written in one fenced transaction.
@@ -226,6 +229,8 @@ pub struct Consequence {
     pub membership: Option<MembershipMark>,
     /// The group is marked.
     pub group: Option<GroupMark>,
+    /// The account's unit of work ends here (it sent, must wait, or is held).
+    pub ends_unit: bool,
 }
 
 impl Consequence {
@@ -241,6 +246,7 @@ impl Consequence {
             next_send_at: None,
             membership: None,
             group: None,
+            ends_unit: false,
         }
     }
 
@@ -251,6 +257,7 @@ impl Consequence {
             next_send_at: slow_mode_secs
                 .filter(|secs| *secs > 0)
                 .map(|secs| now + TimeDelta::seconds(i64::from(secs))),
+            ends_unit: true,
             ..Self::post(PostState::Sent, None)
         }
     }
@@ -270,6 +277,12 @@ impl Consequence {
                 consequence.retry_at = Some(now);
                 consequence.membership = Some(MembershipMark::Left);
             }
+            Precheck::RestrictedUntil(until) => consequence.retry_at = Some(until),
+            Precheck::RefusesContent(kind) => {
+                consequence.retry_at = Some(now);
+                let code = verdict.code().unwrap_or_default().to_owned();
+                consequence.group = Some(GroupMark::RefusesContent(kind, code));
+            }
             Precheck::Banned(code) => {
                 consequence.membership = Some(MembershipMark::Banned);
                 consequence.group = Some(GroupMark::Banned(code.to_owned()));
@@ -281,58 +294,97 @@ impl Consequence {
         consequence
     }
 
-    /// A failed request (the pre-check's or the send's). Nothing reached the group
-    /// (Telegram answered an error): a write ban, an inaccessible group or an
-    /// unexpected refusal ends the round; waits, spam limits, lost sessions and
-    /// network trouble let it be retried. FloodWait holds the account's posts; a
-    /// PeerFlood or a long FloodWait is a strike, and the `threshold`-th strike in a row
-    /// starts a cool-down random in `[cooldown_min, cooldown_max]` (strikes start over).
+    /// A failed request (the pre-check's or the send's), by who the answer is about.
+    /// Only answers about the group mark the group (invariant 4); a spam-limited
+    /// account (`PEER_FLOOD`, `USER_BANNED_IN_CHANNEL` after a clean pre-check) takes
+    /// a strike and closes nothing. A FloodWait holds the account's posts; a long one
+    /// is a strike too; the `threshold`-th strike in a row starts a cool-down random
+    /// in `[cooldown_min, cooldown_max]` (strikes start over). A request that went out
+    /// without an answer (or whose `random_id` Telegram saw before) is `unknown`.
     pub fn failed(
-        failure: &SendFailure,
+        error: &TgError,
         strikes_before: u32,
         rules: &StrikeRules,
         now: DateTime<Utc>,
         rng: &mut impl Rng,
     ) -> Self {
-        let mut consequence = Self::post(PostState::Failed, Some(failure.code()));
+        let name = || error.name.clone();
+        let mut consequence = Self::post(PostState::Failed, Some(error.code()));
+        consequence.ends_unit = matches!(
+            error.about,
+            About::Account(_)
+                | About::Call(
+                    CallAnswer::Transient
+                        | CallAnswer::UnknownOutcome
+                        | CallAnswer::Wait(WaitKind::Flood | WaitKind::Upload, _)
+                )
+        );
         let mut strike = false;
-        match failure {
-            SendFailure::FloodWait(secs) => {
-                let wait = TimeDelta::seconds(i64::from(*secs));
+        match error.about {
+            About::Call(CallAnswer::Wait(WaitKind::Flood, secs)) => {
+                let wait = TimeDelta::seconds(i64::from(secs));
                 consequence.post_flood_until = Some(now + wait);
                 consequence.retry_at = Some(now + wait);
                 strike = wait > rules.flood_wait_short_max;
             }
-            SendFailure::SlowMode(secs) => {
-                let at = now + TimeDelta::seconds(i64::from(*secs));
+            // The upload throttle of non-premium accounts: this post waits, posting does not.
+            About::Call(CallAnswer::Wait(WaitKind::Upload, secs)) => {
+                consequence.retry_at = Some(now + TimeDelta::seconds(i64::from(secs)));
+            }
+            About::Call(CallAnswer::Wait(WaitKind::SlowMode, secs)) => {
+                let at = now + TimeDelta::seconds(i64::from(secs));
                 consequence.next_send_at = Some(at);
                 consequence.retry_at = Some(at);
             }
-            SendFailure::WriteForbidden(name) | SendFailure::BannedInGroup(name) => {
-                consequence.group = Some(GroupMark::Banned(name.clone()));
-                consequence.membership = Some(MembershipMark::Banned);
+            About::Call(CallAnswer::Transient) => {
+                consequence.retry_at = Some(now + rules.transient_retry);
             }
-            SendFailure::Inaccessible(name) => {
-                consequence.group = Some(GroupMark::Inaccessible(name.clone()));
+            About::Call(CallAnswer::UnknownOutcome) => {
+                consequence.state = PostState::Unknown;
             }
-            SendFailure::PeerFlood => {
+            About::Account(AccountAnswer::SpamLimited) => {
                 consequence.retry_at = Some(now);
                 strike = true;
             }
-            SendFailure::Unauthorized(name) => {
+            About::Account(
+                AccountAnswer::Frozen
+                | AccountAnswer::Unauthorized
+                | AccountAnswer::DeadKey
+                | AccountAnswer::Deactivated,
+            ) => {
                 consequence.retry_at = Some(now);
-                consequence.account_status = Some((AccountStatus::Unauthorized, name.clone()));
+                consequence.account_status = error.account_status().map(|status| (status, name()));
             }
-            SendFailure::Deactivated(name) => {
+            About::Membership(MembershipAnswer::NotMember | MembershipAnswer::JoinFirst) => {
                 consequence.retry_at = Some(now);
-                consequence.account_status = Some((AccountStatus::Deactivated, name.clone()));
+                consequence.membership = Some(MembershipMark::Left);
             }
-            SendFailure::Transient(_) => {
+            About::Membership(MembershipAnswer::PeerStale) => {
+                consequence.retry_at = Some(now);
+                consequence.membership = Some(MembershipMark::PeerStale);
+            }
+            // The pre-check was clean, so the restriction is new: the rights say until when.
+            About::Membership(MembershipAnswer::Restricted) => {
                 consequence.retry_at = Some(now + rules.transient_retry);
+            }
+            About::Content(kind) => {
+                consequence.retry_at = Some(now);
+                consequence.group = Some(GroupMark::RefusesContent(kind, name()));
+            }
+            About::Group(GroupAnswer::BannedUs) => {
+                consequence.group = Some(GroupMark::Banned(name()));
+                consequence.membership = Some(MembershipMark::Banned);
+            }
+            About::Group(GroupAnswer::WriteForbidden | GroupAnswer::TopicClosed) => {
+                consequence.group = Some(GroupMark::CannotPost(name()));
+            }
+            About::Group(GroupAnswer::BannedByTelegram | GroupAnswer::Gone) => {
+                consequence.group = Some(GroupMark::Inaccessible(name()));
             }
             // An unexpected refusal (a deleted source post, restricted forwards): retrying
             // within the round would repeat it, so the round ends here.
-            SendFailure::Other(_) => {}
+            About::Account(AccountAnswer::TooManyChannels) | About::Join(_) | About::Unexpected => {
+            }
         }
         if strike {
             let strikes = strikes_before.saturating_add(1);
@@ -367,6 +419,18 @@ mod tests {
             .to_utc()
     }
 
+    fn with_defaults(edit: impl Fn(&mut Restrictions)) -> WriteRights {
+        let mut rights = member();
+        edit(&mut rights.defaults);
+        rights
+    }
+
+    fn with_mine(edit: impl Fn(&mut Restrictions)) -> WriteRights {
+        let mut rights = member();
+        edit(&mut rights.mine);
+        rights
+    }
+
     fn member() -> WriteRights {
         WriteRights {
             standing: MemberStanding::Member,
@@ -379,7 +443,11 @@ mod tests {
     }
 
     const TEXT: ContentNeeds = ContentNeeds {
-        media: false,
+        kinds: &[ContentKind::Plain],
+        links: false,
+    };
+    const PHOTO: ContentNeeds = ContentNeeds {
+        kinds: &[ContentKind::Photos, ContentKind::Media],
         links: false,
     };
 
@@ -405,13 +473,9 @@ mod tests {
                 Precheck::Banned("PRECHECK_BANNED"),
             ),
             (
-                WriteRights {
-                    mine: Restrictions {
-                        send: true,
-                        ..Restrictions::default()
-                    },
-                    ..member()
-                },
+                with_mine(|r| {
+                    r.send = true;
+                }),
                 TEXT,
                 Precheck::Banned("PRECHECK_RESTRICTED"),
             ),
@@ -424,40 +488,55 @@ mod tests {
                 Precheck::CannotPost("PRECHECK_BROADCAST"),
             ),
             (
-                WriteRights {
-                    defaults: Restrictions {
-                        send: true,
-                        ..Restrictions::default()
-                    },
-                    ..member()
-                },
+                with_defaults(|r| {
+                    r.send = true;
+                }),
                 TEXT,
                 Precheck::CannotPost("PRECHECK_NO_SEND_RIGHT"),
             ),
             (
-                WriteRights {
-                    defaults: Restrictions {
-                        media: true,
-                        ..Restrictions::default()
-                    },
-                    ..member()
-                },
-                ContentNeeds {
-                    media: true,
-                    links: false,
-                },
-                Precheck::CannotPost("PRECHECK_NO_MEDIA_RIGHT"),
+                with_defaults(|r| {
+                    r.media = true;
+                }),
+                PHOTO,
+                Precheck::RefusesContent(ContentKind::Photos),
             ),
             (
-                WriteRights {
-                    defaults: Restrictions {
-                        links: true,
-                        ..Restrictions::default()
-                    },
-                    ..member()
-                },
+                with_defaults(|r| {
+                    r.photos = true;
+                }),
+                PHOTO,
+                Precheck::RefusesContent(ContentKind::Photos),
+            ),
+            (
+                with_defaults(|r| {
+                    r.plain = true;
+                }),
+                TEXT,
+                Precheck::RefusesContent(ContentKind::Plain),
+            ),
+            (
+                with_mine(|r| {
+                    r.send = true;
+                    r.until = Some(now + TimeDelta::hours(1));
+                }),
+                TEXT,
+                Precheck::RestrictedUntil(now + TimeDelta::hours(1)),
+            ),
+            (
+                with_mine(|r| {
+                    r.send = true;
+                    r.until = Some(now - TimeDelta::seconds(1));
+                }),
+                TEXT,
+                Precheck::Clear,
+            ),
+            (
+                with_defaults(|r| {
+                    r.links = true;
+                }),
                 ContentNeeds {
-                    media: false,
+                    kinds: &[ContentKind::Plain],
                     links: true,
                 },
                 Precheck::CannotPost("PRECHECK_NO_LINKS_RIGHT"),
@@ -475,15 +554,20 @@ mod tests {
             assert_eq!(precheck(&rights, needs, now), expected, "{rights:?}");
         }
         // Media and links matter only when the message carries them; admins skip rights.
-        let no_media = WriteRights {
-            defaults: Restrictions {
-                media: true,
-                links: true,
-                ..Restrictions::default()
-            },
-            ..member()
-        };
+        let no_media = with_defaults(|r| {
+            r.media = true;
+            r.photos = true;
+            r.links = true;
+        });
         assert_eq!(precheck(&no_media, TEXT, now), Precheck::Clear);
+        let no_photos = with_defaults(|r| {
+            r.photos = true;
+        });
+        let document = ContentNeeds {
+            kinds: &[ContentKind::Docs, ContentKind::Media],
+            links: false,
+        };
+        assert_eq!(precheck(&no_photos, document, now), Precheck::Clear);
         let admin = WriteRights {
             standing: MemberStanding::Admin,
             members_write: false,
@@ -493,7 +577,7 @@ mod tests {
             precheck(
                 &admin,
                 ContentNeeds {
-                    media: true,
+                    kinds: &[ContentKind::Photos],
                     links: true
                 },
                 now
@@ -517,17 +601,23 @@ mod tests {
         let now = now();
         let mut rng = ChaCha8Rng::seed_from_u64(1);
         let rules = strike_rules();
-        let short = Consequence::failed(&SendFailure::FloodWait(30), 2, &rules, now, &mut rng);
+        let short = Consequence::failed(&TgError::flood_wait(30), 2, &rules, now, &mut rng);
         assert_eq!(short.post_flood_until, Some(now + TimeDelta::seconds(30)));
         assert_eq!(short.strikes, None, "a short FloodWait is no strike");
         assert_eq!(short.retry_at, Some(now + TimeDelta::seconds(30)));
-        let long = Consequence::failed(&SendFailure::FloodWait(3600), 0, &rules, now, &mut rng);
+        let long = Consequence::failed(&TgError::flood_wait(3600), 0, &rules, now, &mut rng);
         assert_eq!(long.strikes, Some(1));
-        let slow = Consequence::failed(&SendFailure::SlowMode(60), 1, &rules, now, &mut rng);
+        let slow = Consequence::failed(
+            &TgError::from_rpc(420, "SLOWMODE_WAIT", Some(60)),
+            1,
+            &rules,
+            now,
+            &mut rng,
+        );
         assert_eq!(slow.next_send_at, Some(now + TimeDelta::seconds(60)));
         assert_eq!(slow.strikes, None);
         let forbidden = Consequence::failed(
-            &SendFailure::WriteForbidden("CHAT_WRITE_FORBIDDEN".into()),
+            &TgError::from_rpc(403, "USER_KICKED", None),
             0,
             &rules,
             now,
@@ -535,23 +625,18 @@ mod tests {
         );
         assert_eq!(
             forbidden.group,
-            Some(GroupMark::Banned("CHAT_WRITE_FORBIDDEN".into()))
+            Some(GroupMark::Banned("USER_KICKED".into()))
         );
         assert_eq!(
             forbidden.retry_at, None,
             "never retried through another account"
         );
-        let transient = Consequence::failed(
-            &SendFailure::Transient("timeout".into()),
-            0,
-            &rules,
-            now,
-            &mut rng,
-        );
+        let transient =
+            Consequence::failed(&TgError::transient("timeout"), 0, &rules, now, &mut rng);
         assert_eq!(transient.retry_at, Some(now + TimeDelta::minutes(5)));
         assert_eq!(transient.state, PostState::Failed);
         let other = Consequence::failed(
-            &SendFailure::Other("MESSAGE_ID_INVALID".into()),
+            &TgError::from_rpc(400, "MESSAGE_ID_INVALID", None),
             0,
             &rules,
             now,
@@ -559,7 +644,7 @@ mod tests {
         );
         assert_eq!((other.retry_at, other.group.clone()), (None, None));
         let revoked = Consequence::failed(
-            &SendFailure::Unauthorized("SESSION_REVOKED".into()),
+            &TgError::from_rpc(401, "SESSION_REVOKED", None),
             0,
             &rules,
             now,
@@ -568,6 +653,45 @@ mod tests {
         assert_eq!(
             revoked.account_status,
             Some((AccountStatus::Unauthorized, "SESSION_REVOKED".into()))
+        );
+        let mut answer = |code, name| {
+            Consequence::failed(
+                &TgError::from_rpc(code, name, None),
+                0,
+                &rules,
+                now,
+                &mut rng,
+            )
+        };
+        // Answers about the account never mark the group.
+        for name in ["PEER_FLOOD", "USER_BANNED_IN_CHANNEL"] {
+            let spam = answer(400, name);
+            assert_eq!(
+                (spam.group.clone(), spam.membership),
+                (None, None),
+                "{name}"
+            );
+            assert_eq!(spam.strikes, Some(1), "{name}");
+            assert!(spam.ends_unit);
+        }
+        let photos = answer(403, "CHAT_SEND_PHOTOS_FORBIDDEN");
+        let refused =
+            GroupMark::RefusesContent(ContentKind::Photos, "CHAT_SEND_PHOTOS_FORBIDDEN".into());
+        assert_eq!(photos.group, Some(refused));
+        assert_eq!(photos.retry_at, Some(now), "another variant may go");
+        let unknown = answer(500, "RANDOM_ID_DUPLICATE");
+        assert_eq!(
+            (unknown.state, unknown.retry_at),
+            (PostState::Unknown, None)
+        );
+        let frozen = answer(420, "FROZEN_METHOD_INVALID");
+        assert_eq!(frozen.post_flood_until, None, "a 420 that is no wait");
+        let status = (AccountStatus::Frozen, "FROZEN_METHOD_INVALID".to_owned());
+        assert_eq!(frozen.account_status, Some(status));
+        let stale = answer(400, "CHANNEL_PRIVATE");
+        assert_eq!(
+            (stale.membership, stale.group),
+            (Some(MembershipMark::PeerStale), None)
         );
         let sent = Consequence::sent(Some(60), now);
         assert_eq!(sent.strikes, Some(0));
@@ -592,6 +716,9 @@ mod tests {
         let slow = Consequence::skipped(Precheck::SlowModeUntil(now + TimeDelta::hours(1)), now);
         assert_eq!(slow.retry_at, Some(now + TimeDelta::hours(1)));
         assert_eq!(slow.group, None);
+        let later = now + TimeDelta::hours(1);
+        let restricted = Consequence::skipped(Precheck::RestrictedUntil(later), now);
+        assert_eq!((restricted.retry_at, restricted.group), (Some(later), None));
         let left = Consequence::skipped(Precheck::NotMember, now);
         assert_eq!(left.membership, Some(MembershipMark::Left));
         assert_eq!(left.retry_at, Some(now));
@@ -609,7 +736,7 @@ mod tests {
             let mut rng = ChaCha8Rng::seed_from_u64(seed);
             let mut strikes = 0u32;
             for (attempt, long) in long_waits.iter().enumerate() {
-                let failure = if *long { SendFailure::FloodWait(7200) } else { SendFailure::PeerFlood };
+                let failure = if *long { TgError::flood_wait(7200) } else { TgError::from_rpc(400, "PEER_FLOOD", None) };
                 let consequence = Consequence::failed(&failure, strikes, &rules, now, &mut rng);
                 let expected_cool_down = strikes + 1 >= threshold;
                 prop_assert_eq!(consequence.cooldown_until.is_some(), expected_cool_down, "attempt {}", attempt);

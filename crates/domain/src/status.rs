@@ -75,6 +75,8 @@ status_enum!(
         Unauthorized => "unauthorized",
         /// Telegram deactivated (banned) the account.
         Deactivated => "deactivated",
+        /// Telegram froze the account (`FROZEN_METHOD_INVALID`): it may only read its own data.
+        Frozen => "frozen",
     }
 );
 
@@ -141,7 +143,7 @@ mod tests {
         let err = "asleep".parse::<AccountStatus>().unwrap_err();
         assert_eq!(
             err.to_string(),
-            "unknown account status \"asleep\"; expected one of: active suspended resting unauthorized deactivated"
+            "unknown account status \"asleep\"; expected one of: active suspended resting unauthorized deactivated frozen"
         );
     }
 }

@@ -277,16 +277,12 @@ impl<'a> AccountReview<'a> {
 
     /// The session is gone: record it on the account and pass over its groups.
     async fn account_lost(&mut self, error: &TgError) -> Result<(), StoreError> {
-        let status = match error {
-            TgError::Deactivated(_) => AccountStatus::Deactivated,
-            _ => AccountStatus::Unauthorized,
-        };
-        let reason = error.to_string();
-        tracing::error!(account = %self.account.label, %reason, "Account can no longer work: marked {status}");
-        self.ctx
-            .store
-            .set_account_status(self.account.id, status, Some(&reason))
-            .await?;
+        let status = self
+            .ctx
+            .stop_lost_account(&self.account, error)
+            .await?
+            .unwrap_or(AccountStatus::Unauthorized);
+        let reason = error.code();
         self.pass_over_rest(PassedOver::Skipped(format!("{status}: {reason}")));
         Ok(())
     }

@@ -6,7 +6,8 @@ use chrono::{DateTime, Utc};
 use tgfleet_domain::{ChatAccess, ChatStanding, ReviewVerdict};
 use tgfleet_store::{CatalogueFacts, ReviewTarget};
 use tgfleet_telegram::{
-    ChatKind, ChatRights, MemberStatus, PeerRef, Resolved, TelegramAccount, TgError,
+    About, ChatKind, ChatRights, GroupAnswer, MemberStatus, MembershipAnswer, PeerRef, Resolved,
+    TelegramAccount, TgError,
 };
 
 /// What a check of one group came to.
@@ -138,10 +139,16 @@ fn from_error(error: TgError, resolved: Option<PeerRef>) -> CheckOutcome {
             ..Seen::verdict(verdict)
         })
     };
-    match &error {
-        TgError::BannedInGroup(_) => seen(ReviewVerdict::Banned),
-        TgError::Inaccessible(_) => seen(ReviewVerdict::Inaccessible),
-        TgError::FloodWait(secs) => CheckOutcome::FloodWait(*secs),
+    match error.about {
+        // Only answers about the group are verdicts on it.
+        About::Group(GroupAnswer::BannedUs) => seen(ReviewVerdict::Banned),
+        About::Group(GroupAnswer::Gone | GroupAnswer::BannedByTelegram) => {
+            seen(ReviewVerdict::Inaccessible)
+        }
+        About::Membership(MembershipAnswer::NotMember) => seen(ReviewVerdict::NotMember),
+        _ if error.flood_wait_secs().is_some() => {
+            CheckOutcome::FloodWait(error.flood_wait_secs().unwrap_or_default())
+        }
         _ if error.is_account_fatal() => CheckOutcome::AccountFatal(error),
         _ => CheckOutcome::Failed {
             resolved,
@@ -288,23 +295,32 @@ mod tests {
             _ => None,
         };
         assert_eq!(
-            verdict_of(TgError::BannedInGroup("USER_BANNED_IN_CHANNEL".into())),
+            verdict_of(TgError::from_rpc(400, "USER_KICKED", None)),
             Some(ReviewVerdict::Banned)
         );
+        // A spam-limited account says nothing about the group.
+        assert!(matches!(
+            from_error(TgError::from_rpc(400, "USER_BANNED_IN_CHANNEL", None), None),
+            CheckOutcome::Failed { .. }
+        ));
         assert_eq!(
-            verdict_of(TgError::Inaccessible("CHANNEL_PRIVATE".into())),
+            verdict_of(TgError::from_rpc(400, "CHANNEL_BANNED", None)),
             Some(ReviewVerdict::Inaccessible)
         );
         assert_eq!(
-            from_error(TgError::FloodWait(42), None),
+            verdict_of(TgError::from_rpc(400, "USERNAME_NOT_OCCUPIED", None)),
+            Some(ReviewVerdict::Inaccessible)
+        );
+        assert_eq!(
+            from_error(TgError::flood_wait(42), None),
             CheckOutcome::FloodWait(42)
         );
         assert!(matches!(
-            from_error(TgError::Unauthorized("SESSION_REVOKED".into()), None),
+            from_error(TgError::from_rpc(401, "SESSION_REVOKED", None), None),
             CheckOutcome::AccountFatal(_)
         ));
         assert!(matches!(
-            from_error(TgError::Transient("timeout".into()), None),
+            from_error(TgError::transient("timeout"), None),
             CheckOutcome::Failed { .. }
         ));
     }

@@ -1,34 +1,19 @@
 //! Between the Telegram port's vocabulary and the domain policies' and store's.
 
 use tgfleet_domain::BodyFormat;
-use tgfleet_domain::post_outcome::{MemberStanding, Restrictions, SendFailure, WriteRights};
-use tgfleet_telegram::{BannedRights, ChatKind, ChatRights, MemberStatus, TextFormat, TgError};
-
-/// A port error in the posting policy's terms.
-pub(crate) fn send_failure(error: &TgError) -> SendFailure {
-    match error {
-        TgError::FloodWait(secs) => SendFailure::FloodWait(*secs),
-        TgError::SlowMode(secs) => SendFailure::SlowMode(*secs),
-        TgError::WriteForbidden(name) => SendFailure::WriteForbidden(name.clone()),
-        TgError::BannedInGroup(name) => SendFailure::BannedInGroup(name.clone()),
-        TgError::Inaccessible(name) => SendFailure::Inaccessible(name.clone()),
-        TgError::PeerFlood => SendFailure::PeerFlood,
-        TgError::Unauthorized(name) => SendFailure::Unauthorized(name.clone()),
-        TgError::Deactivated(name) => SendFailure::Deactivated(name.clone()),
-        TgError::Transient(detail) => SendFailure::Transient(detail.clone()),
-        TgError::Other(name) => SendFailure::Other(name.clone()),
-        TgError::JoinRequestSent | TgError::AlreadyMember | TgError::TooManyChannels => {
-            SendFailure::Other(error.outcome().to_uppercase())
-        }
-    }
-}
+use tgfleet_domain::post_outcome::{MemberStanding, Restrictions, WriteRights};
+use tgfleet_telegram::{BannedRights, ChatKind, ChatRights, MemberStatus, TextFormat};
 
 fn restrictions(rights: Option<&BannedRights>) -> Restrictions {
     rights.map_or_else(Restrictions::default, |rights| Restrictions {
         view: rights.view_messages,
         send: rights.send_messages,
+        plain: rights.send_plain,
         media: rights.send_media,
+        photos: rights.send_photos,
+        docs: rights.send_docs,
         links: rights.embed_links,
+        until: rights.until,
     })
 }
 
@@ -63,23 +48,6 @@ pub(crate) fn text_format(format: BodyFormat) -> TextFormat {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn every_port_error_has_a_policy_meaning() {
-        assert_eq!(
-            send_failure(&TgError::FloodWait(42)),
-            SendFailure::FloodWait(42)
-        );
-        assert_eq!(send_failure(&TgError::PeerFlood), SendFailure::PeerFlood);
-        assert_eq!(
-            send_failure(&TgError::AlreadyMember),
-            SendFailure::Other("ALREADY_MEMBER".into())
-        );
-        assert_eq!(
-            send_failure(&TgError::WriteForbidden("CHAT_WRITE_FORBIDDEN".into())),
-            SendFailure::WriteForbidden("CHAT_WRITE_FORBIDDEN".into())
-        );
-    }
 
     #[test]
     fn broadcast_channels_do_not_let_members_write() {

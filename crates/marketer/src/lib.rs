@@ -26,7 +26,7 @@ use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 use tgfleet_domain::post_outcome::StrikeRules;
 use tgfleet_domain::posting::{PostingRules, Verdict};
-use tgfleet_domain::{AccountId, AccountStatus, PostState};
+use tgfleet_domain::{AccountId, PostState};
 use tgfleet_runtime::{Leased, ServiceContext, WorkError};
 use tgfleet_store::{ChangeListener, PostingAccount, StoreError};
 use tgfleet_telegram::{AccountRef, TgError};
@@ -334,19 +334,17 @@ impl Marketer {
         account: &PostingAccount,
         error: &TgError,
     ) -> Result<(), StoreError> {
-        let status = match error {
-            TgError::Unauthorized(_) => Some(AccountStatus::Unauthorized),
-            TgError::Deactivated(_) => Some(AccountStatus::Deactivated),
-            _ => None,
+        let reference = AccountRef {
+            id: account.id,
+            label: account.label.clone(),
         };
-        if let Some(status) = status {
-            tracing::error!(account = %account.label, %status, %error,
-                "Account {} is {status} ({error}): it stops posting", account.label);
-            return self
-                .ctx
-                .store
-                .set_account_status(account.id, status, Some(&error.to_string()))
-                .await;
+        if self
+            .ctx
+            .stop_lost_account(&reference, error)
+            .await?
+            .is_some()
+        {
+            return Ok(());
         }
         let wait = error
             .wait()

@@ -106,8 +106,10 @@ pub(crate) fn pair_ready(
     rules: &PostingRules,
     now: DateTime<Utc>,
 ) -> Verdict<PostPlan> {
+    // A group that refuses a content kind gets the campaign's other variants.
     let options: Vec<VariantOption<'_>> = variants
         .iter()
+        .filter(|variant| variant.kind.allowed_with(&target.refused))
         .map(|variant| VariantOption {
             id: variant.id,
             content_hash: &variant.content_hash,

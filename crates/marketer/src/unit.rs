@@ -2,22 +2,20 @@
 //! claim a post on fresh counts, pre-check the account's rights, send, complete.
 
 use crate::content;
-use crate::convert::{peer_ref, send_failure, stored_peer, write_rights};
+use crate::convert::{peer_ref, stored_peer, write_rights};
 use crate::plan::{self, Candidate};
 use crate::{Marketer, PostOutcome};
 use chrono::{DateTime, Utc};
 use std::collections::HashSet;
 use tgfleet_domain::campaign::has_link;
-use tgfleet_domain::post_outcome::{
-    Consequence, ContentNeeds, GroupMark, Precheck, SendFailure, precheck,
-};
+use tgfleet_domain::post_outcome::{Consequence, ContentNeeds, GroupMark, Precheck, precheck};
 use tgfleet_domain::{Clock as _, PostState, VariantId};
 use tgfleet_runtime::AccountSession;
 use tgfleet_store::{
     Campaign, Claim, ClaimedPost, Lease, NewEvent, PostCompletion, PostingAccount, StoreError,
     Variant,
 };
-use tgfleet_telegram::{PeerRef, Resolved, TelegramAccount, TgError, TgResult};
+use tgfleet_telegram::{About, PeerRef, Resolved, TelegramAccount, TgError, TgResult};
 
 /// At most this many candidates are tried in one unit (pre-check failures move on).
 const CANDIDATES_PER_UNIT: usize = 5;
@@ -140,7 +138,7 @@ impl Marketer {
             match self.media.load(variant).await {
                 Some(bytes) => Some(bytes),
                 None => {
-                    let failure = SendFailure::Other("MEDIA_UNAVAILABLE".into());
+                    let failure = TgError::unexpected("MEDIA_UNAVAILABLE");
                     return self.fail(lease, attempt, &failure).await;
                 }
             }
@@ -156,7 +154,7 @@ impl Marketer {
             None
         };
         let Some(message) = content::outgoing(variant, media, source) else {
-            let failure = SendFailure::Other("VARIANT_INCOMPLETE".into());
+            let failure = TgError::unexpected("VARIANT_INCOMPLETE");
             return self.fail(lease, attempt, &failure).await;
         };
 
@@ -166,10 +164,10 @@ impl Marketer {
             .await?;
         let rights = match rights {
             Ok(rights) => rights,
-            Err(error) => return self.fail(lease, attempt, &send_failure(&error)).await,
+            Err(error) => return self.fail(lease, attempt, &error).await,
         };
         let needs = ContentNeeds {
-            media: variant.kind.has_media(),
+            kinds: variant.kind.needs(),
             links: has_link(&variant.body),
         };
         let now = self.now();
@@ -187,11 +185,11 @@ impl Marketer {
                 .await;
         }
 
-        let sent = self.bounded(telegram.send(&peer, &message)).await;
+        let sent = self.bounded_send(telegram.send(&peer, &message)).await;
         let now = self.now();
         let consequence = match &sent {
             Ok(_) => Consequence::sent(rights.slow_mode_secs, now),
-            Err(error) => self.failed_consequence(&send_failure(error), attempt.strikes, now),
+            Err(error) => self.failed_consequence(error, attempt.strikes, now),
         };
         let event = self
             .ctx
@@ -215,7 +213,7 @@ impl Marketer {
         &self,
         telegram: &dyn TelegramAccount,
         attempt: &Attempt<'_>,
-    ) -> Result<Result<Option<PeerRef>, SendFailure>, StoreError> {
+    ) -> Result<Result<Option<PeerRef>, TgError>, StoreError> {
         let target = &attempt.candidate.target;
         let resolved = self.bounded(telegram.resolve(&target.handle)).await;
         self.ctx
@@ -239,7 +237,7 @@ impl Marketer {
                 Ok(Some(chat.peer))
             }
             Ok(Resolved::Invite(_)) => Ok(None),
-            Err(error) => Err(send_failure(&error)),
+            Err(error) => Err(error),
         })
     }
 
@@ -250,9 +248,9 @@ impl Marketer {
         telegram: &dyn TelegramAccount,
         account: &PostingAccount,
         variant: &Variant,
-    ) -> Result<Result<PeerRef, SendFailure>, StoreError> {
+    ) -> Result<Result<PeerRef, TgError>, StoreError> {
         let Some(source) = &variant.source else {
-            return Ok(Err(SendFailure::Other("VARIANT_INCOMPLETE".into())));
+            return Ok(Err(TgError::unexpected("VARIANT_INCOMPLETE")));
         };
         let key = source.channel.key();
         if let Some(peer) = self
@@ -277,14 +275,12 @@ impl Marketer {
                     .await?;
                 Ok(chat.peer)
             }
-            Ok(Resolved::Invite(_)) => Err(SendFailure::Other("SOURCE_NOT_PUBLIC".into())),
-            Err(error) => Err(match send_failure(&error) {
-                account_level @ (SendFailure::FloodWait(_)
-                | SendFailure::PeerFlood
-                | SendFailure::Unauthorized(_)
-                | SendFailure::Deactivated(_)
-                | SendFailure::Transient(_)) => account_level,
-                other => SendFailure::Other(format!("SOURCE_{}", other.code())),
+            Ok(Resolved::Invite(_)) => Err(TgError::unexpected("SOURCE_NOT_PUBLIC")),
+            // Answers about the call or the account stand; anything about the source
+            // channel never marks the target group.
+            Err(error) => Err(match error.about {
+                About::Call(_) | About::Account(_) => error,
+                _ => TgError::unexpected(format!("SOURCE_{}", error.code())),
             }),
         })
     }
@@ -294,7 +290,7 @@ impl Marketer {
         &self,
         lease: &Lease,
         attempt: &Attempt<'_>,
-        failure: &SendFailure,
+        failure: &TgError,
     ) -> Result<(PostOutcome, Next), StoreError> {
         let consequence = self.failed_consequence(failure, attempt.strikes, self.now());
         self.finish(lease, attempt, consequence, None, None).await
@@ -329,7 +325,7 @@ impl Marketer {
 
     fn failed_consequence(
         &self,
-        failure: &SendFailure,
+        failure: &TgError,
         strikes: u32,
         now: DateTime<Utc>,
     ) -> Consequence {
@@ -393,6 +389,14 @@ impl Marketer {
                     tracing::info!(%group, %account, %campaign,
                         "Slow mode in {group}: {account} may post there from {at}");
                 }
+                Some(Precheck::RestrictedUntil(until)) => {
+                    tracing::warn!(%group, %account, %campaign, reason = code,
+                        "Pre-check failed in {group} for {account} ({code}): restricted until {until}, retried then");
+                }
+                Some(Precheck::RefusesContent(kind)) => {
+                    tracing::warn!(%group, %account, %campaign, reason = code, kind = kind.as_str(),
+                        "Pre-check failed in {group} for {account} ({code}): the group refuses {}; another variant goes", kind.as_str());
+                }
                 _ => {
                     tracing::warn!(%group, %account, %campaign, reason = code,
                         "Pre-check failed in {group} for {account} ({code}): nothing sent");
@@ -402,14 +406,7 @@ impl Marketer {
                 self.report_failure(attempt, consequence);
             }
         }
-        let account_held = consequence.post_flood_until.is_some()
-            || consequence.cooldown_until.is_some()
-            || consequence.account_status.is_some()
-            || consequence.strikes.is_some_and(|strikes| strikes > 0)
-            || consequence
-                .error_code
-                .as_deref()
-                .is_some_and(|code| code.starts_with("TRANSIENT"));
+        let account_held = consequence.ends_unit;
         let outcome = if consequence.state == PostState::Skipped {
             PostOutcome::Skipped
         } else {
@@ -434,6 +431,12 @@ impl Marketer {
                 "Write forbidden in {group} for {account} ({code}): the group is off-limits to every account");
         } else if let Some(GroupMark::Inaccessible(_)) = &consequence.group {
             tracing::warn!(%group, %account, reason = code, "Group {group} is inaccessible ({code})");
+        } else if let Some(GroupMark::RefusesContent(kind, _)) = &consequence.group {
+            tracing::warn!(%group, %account, reason = code, kind = kind.as_str(),
+                "Group {group} refuses {} ({code}): its other variants still go", kind.as_str());
+        } else if let Some(GroupMark::CannotPost(_)) = &consequence.group {
+            tracing::warn!(%group, %account, reason = code,
+                "Members cannot post in {group} ({code}): marked cannot-post");
         } else if let Some((status, reason)) = &consequence.account_status {
             tracing::error!(%account, %status, reason = %reason,
                 "Account {account} is {status} ({reason}): it stops posting");
@@ -460,8 +463,20 @@ impl Marketer {
     pub(crate) async fn bounded<T>(&self, call: impl Future<Output = TgResult<T>>) -> TgResult<T> {
         match tokio::time::timeout(self.request_timeout, call).await {
             Ok(result) => result,
-            Err(_) => Err(TgError::Transient(format!(
+            Err(_) => Err(TgError::transient(format!(
                 "no answer within {}s",
+                self.request_timeout.as_secs()
+            ))),
+        }
+    }
+
+    /// Bounds a send: no answer in time means the request may have gone through, so
+    /// the post's outcome is unknown (never a transient retry: at most once).
+    async fn bounded_send<T>(&self, call: impl Future<Output = TgResult<T>>) -> TgResult<T> {
+        match tokio::time::timeout(self.request_timeout, call).await {
+            Ok(result) => result,
+            Err(_) => Err(TgError::unknown_outcome(format!(
+                "send: no answer within {}s",
                 self.request_timeout.as_secs()
             ))),
         }

@@ -8,7 +8,7 @@ use sqlx::PgPool;
 use std::collections::BTreeMap;
 use std::time::Duration;
 use tg_world::{GroupMix, Profile, SentKind};
-use tgfleet_domain::{GroupId, GroupStatus, MembershipState, PostState, VariantKind};
+use tgfleet_domain::{ContentKind, GroupId, GroupStatus, MembershipState, PostState, VariantKind};
 use tgfleet_store::{GroupFilter, PostFilter};
 use tgfleet_telegram::TgError;
 
@@ -73,8 +73,13 @@ async fn a_failed_precheck_sends_nothing_and_marks_the_group(pool: PgPool) {
             .map(|(_, record)| &record.kind)
             .collect()
     };
-    // Nothing reached a group whose pre-check failed.
-    assert!(sent_to(&first(Profile::NoText)).is_empty());
+    // Nothing reached a group whose pre-check failed; a group refusing a content
+    // kind takes the others (granular rights).
+    let no_text = sent_to(&first(Profile::NoText));
+    assert!(
+        matches!(no_text.as_slice(), [SentKind::Media { .. }]),
+        "the photo, never the text: {no_text:?}"
+    );
     assert!(sent_to(&first(Profile::Broadcast)).is_empty());
     assert!(sent_to(&left).is_empty());
     let no_media = sent_to(&first(Profile::NoMedia));
@@ -108,24 +113,25 @@ async fn a_failed_precheck_sends_nothing_and_marks_the_group(pool: PgPool) {
         .into_iter()
         .map(|group| (group.id, group))
         .collect();
+    for (profile, kind) in [
+        (Profile::NoText, ContentKind::Plain),
+        (Profile::NoMedia, ContentKind::Photos),
+    ] {
+        let group = &groups[&first(profile).id];
+        assert!(
+            group.status == GroupStatus::Active && group.can_post,
+            "a refused content kind never closes {}",
+            group.handle
+        );
+        let refused = fleet.store.refused_content(group.id).await.unwrap();
+        assert_eq!(refused, vec![kind], "{}", group.handle);
+    }
     let expect = [
-        (
-            first(Profile::NoText).id,
-            GroupStatus::Active,
-            false,
-            "PRECHECK_NO_SEND_RIGHT",
-        ),
         (
             first(Profile::Broadcast).id,
             GroupStatus::Active,
             false,
             "PRECHECK_BROADCAST",
-        ),
-        (
-            first(Profile::NoMedia).id,
-            GroupStatus::Active,
-            false,
-            "PRECHECK_NO_MEDIA_RIGHT",
         ),
         (
             no_links.id,
@@ -177,7 +183,7 @@ async fn a_failed_precheck_sends_nothing_and_marks_the_group(pool: PgPool) {
 }
 
 #[sqlx::test(migrations = "../../migrations")]
-async fn write_forbidden_at_send_time_bans_the_group_for_every_account(pool: PgPool) {
+async fn a_ban_at_send_time_closes_the_group_for_every_account(pool: PgPool) {
     let (logs, _guard) = Logs::capture();
     let fleet = fleet(
         pool,
@@ -187,14 +193,14 @@ async fn write_forbidden_at_send_time_bans_the_group_for_every_account(pool: PgP
     .await;
     let joined = join_groups(&fleet, &["acc0001", "acc0002", "acc0003"], &[]).await;
     let forbidden = joined[0].clone();
-    // The group refuses every account's message at send time (rights changed after
-    // the pre-check looked).
+    // The group's admins removed the account between the pre-check and the send
+    // (USER_KICKED: an answer about the group's moderation).
     let faults = ["acc0001", "acc0002", "acc0003"]
         .iter()
         .map(|label| Fault {
             account: (*label).to_owned(),
             channel_id: Some(forbidden.channel_id),
-            action: FaultAction::Fail(TgError::WriteForbidden("CHAT_WRITE_FORBIDDEN".into())),
+            action: FaultAction::Fail(TgError::from_rpc(400, "USER_KICKED", None)),
             remaining: u32::MAX,
         })
         .collect();
@@ -227,10 +233,7 @@ async fn write_forbidden_at_send_time_bans_the_group_for_every_account(pool: PgP
         "one attempt, then never again by any account: {attempts:?}"
     );
     assert_eq!(attempts[0].state, PostState::Failed);
-    assert_eq!(
-        attempts[0].error_code.as_deref(),
-        Some("CHAT_WRITE_FORBIDDEN")
-    );
+    assert_eq!(attempts[0].error_code.as_deref(), Some("USER_KICKED"));
     assert_eq!(attempts[0].retry_at, None);
     let group = fleet
         .store

@@ -104,9 +104,17 @@ async fn peer_floods_and_long_flood_waits_in_a_row_start_a_cool_down(pool: PgPoo
     let faulty = Faulty::new(
         &fleet,
         vec![
-            strike(FaultAction::Fail(TgError::PeerFlood)),
-            strike(FaultAction::Fail(TgError::FloodWait(3600))),
-            strike(FaultAction::Fail(TgError::PeerFlood)),
+            strike(FaultAction::Fail(TgError::from_rpc(
+                400,
+                "PEER_FLOOD",
+                None,
+            ))),
+            strike(FaultAction::Fail(TgError::flood_wait(3600))),
+            strike(FaultAction::Fail(TgError::from_rpc(
+                400,
+                "PEER_FLOOD",
+                None,
+            ))),
         ],
     );
     text_campaign(
@@ -179,13 +187,13 @@ async fn flood_waits_hold_the_account_and_transient_errors_retry(pool: PgPool) {
             Fault {
                 account: "acc0001".into(),
                 channel_id: None,
-                action: FaultAction::Fail(TgError::FloodWait(900)),
+                action: FaultAction::Fail(TgError::flood_wait(900)),
                 remaining: 1,
             },
             Fault {
                 account: "acc0002".into(),
                 channel_id: None,
-                action: FaultAction::Fail(TgError::Transient("connection reset".into())),
+                action: FaultAction::Fail(TgError::transient("connection reset")),
                 remaining: 1,
             },
         ],

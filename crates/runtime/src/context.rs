@@ -5,9 +5,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use tgfleet_config::{Service, Settings};
-use tgfleet_domain::{AccountId, Clock, GroupId};
+use tgfleet_domain::{AccountId, AccountStatus, Clock, GroupId};
 use tgfleet_store::{NewEvent, Store, StoreError};
-use tgfleet_telegram::{Connector, TgError};
+use tgfleet_telegram::{AccountRef, Connector, TgError};
 
 /// Everything a service needs: its identity, the store, the Telegram connector,
 /// the clock, the settings and the shutdown signal.
@@ -50,6 +50,27 @@ impl ServiceContext {
         }
     }
 
+    /// Stops an account that Telegram says can no longer work (a dead or missing key,
+    /// deactivated, frozen): its status and the reason are stored, once, and every
+    /// service leaves it alone from then on. `None` (and nothing stored) for any
+    /// other error. The one place that maps a lost account for every service.
+    pub async fn stop_lost_account(
+        &self,
+        account: &AccountRef,
+        error: &TgError,
+    ) -> Result<Option<AccountStatus>, StoreError> {
+        let Some(status) = error.account_status() else {
+            return Ok(None);
+        };
+        let reason = error.code();
+        tracing::error!(account = %account.label, %status, %reason,
+            "Account {} is {status} ({reason}): all its work stops", account.label);
+        self.store
+            .set_account_status(account.id, status, Some(&reason))
+            .await?;
+        Ok(Some(status))
+    }
+
     /// Runs account work under leases held by this instance.
     pub fn runner(&self) -> AccountRunner {
         AccountRunner::new(
@@ -73,10 +94,7 @@ impl ServiceContext {
             Ok(_) => ("ok", None, None),
             Err(error) => (
                 error.outcome(),
-                match error {
-                    TgError::FloodWait(secs) => Some(*secs),
-                    _ => None,
-                },
+                error.flood_wait_secs(),
                 Some(error.to_string()),
             ),
         };

@@ -9,7 +9,7 @@ use tgfleet_adapter_sim::{SimConnector, share};
 use tgfleet_domain::{AccountId, Clock};
 use tgfleet_runtime::{AccountRunner, Leased, ServiceClock, WorkError};
 use tgfleet_store::{NewAccount, Store, StoreError};
-use tgfleet_telegram::{AccountRef, TgError};
+use tgfleet_telegram::AccountRef;
 
 struct Fixture {
     store: Store,
@@ -174,7 +174,7 @@ async fn a_failed_connect_releases_the_lease(pool: PgPool) {
         .with_account(&f.revoked, async |_| unreachable!("never connected"))
         .await;
     assert!(
-        matches!(failed, Err(WorkError::Connect(TgError::Unauthorized(ref name))) if name == "AUTH_KEY_UNREGISTERED"),
+        matches!(failed, Err(WorkError::Connect(ref error)) if error.name == "AUTH_KEY_UNREGISTERED" && error.is_account_fatal()),
         "{failed:?}"
     );
     assert_eq!(holder_of(&f.store, f.revoked.id, f.clock.now()).await, None);

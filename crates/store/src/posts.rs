@@ -12,7 +12,8 @@ use sqlx::PgConnection;
 use std::time::Duration;
 use tgfleet_domain::post_outcome::{Consequence, GroupMark, MembershipMark};
 use tgfleet_domain::{
-    AccountId, AccountStatus, CampaignId, GroupHandle, GroupId, PostId, PostState, VariantId,
+    AccountId, AccountStatus, CampaignId, ContentKind, GroupHandle, GroupId, PostId, PostState,
+    VariantId,
 };
 
 /// An account as the posting rules see it.
@@ -68,6 +69,8 @@ pub struct PostingTarget {
     pub in_flight: bool,
     /// The latest post row of this campaign in this group.
     pub last_attempt: Option<LatestAttempt>,
+    /// The content kinds the group refuses (`group_refused_content`).
+    pub refused: Vec<ContentKind>,
 }
 
 /// Content that may have reached a group.
@@ -246,6 +249,7 @@ struct TargetRow {
     last_round: Option<i64>,
     last_retry_at: Option<DateTime<Utc>>,
     last_variant: Option<i64>,
+    refused_kinds: Vec<String>,
 }
 
 impl TryFrom<TargetRow> for PostingTarget {
@@ -278,6 +282,11 @@ impl TryFrom<TargetRow> for PostingTarget {
             chat_last_post: row.chat_last_post,
             in_flight: row.in_flight,
             last_attempt,
+            refused: row
+                .refused_kinds
+                .iter()
+                .filter_map(|kind| ContentKind::from_stored(kind))
+                .collect(),
         })
     }
 }
@@ -366,7 +375,8 @@ async fn posting_targets_on(
         "SELECT m.group_id, g.handle, m.peer_id, m.access_hash, m.peer_kind, m.next_send_at,
                 c.id AS campaign_id, chat.at AS chat_last_post,
                 EXISTS (SELECT 1 FROM posts p WHERE p.group_id = g.id AND p.state = 'pending') AS in_flight,
-                last.round AS last_round, last.retry_at AS last_retry_at, last.variant_id AS last_variant
+                last.round AS last_round, last.retry_at AS last_retry_at, last.variant_id AS last_variant,
+                ARRAY(SELECT r.kind FROM group_refused_content r WHERE r.group_id = g.id) AS refused_kinds
            FROM memberships m
            JOIN groups g ON g.id = m.group_id
            JOIN campaigns c ON c.status = 'active' AND (c.ends_at IS NULL OR c.ends_at > $2)
@@ -622,10 +632,12 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
-        let membership_state = consequence.membership.map(|mark| match mark {
-            MembershipMark::Left => "left",
-            MembershipMark::Banned => "banned",
+        let membership_state = consequence.membership.and_then(|mark| match mark {
+            MembershipMark::Left => Some("left"),
+            MembershipMark::Banned => Some("banned"),
+            MembershipMark::PeerStale => None,
         });
+        let forget_peer = consequence.membership == Some(MembershipMark::PeerStale);
         let sent = consequence.state == PostState::Sent;
         sqlx::query(
             "UPDATE memberships
@@ -633,6 +645,8 @@ impl Store {
                     slow_mode_secs = coalesce($4, slow_mode_secs),
                     last_post_at = CASE WHEN $5 THEN $6 ELSE last_post_at END,
                     state = coalesce($7, state),
+                    peer_id = CASE WHEN $8 THEN NULL ELSE peer_id END,
+                    access_hash = CASE WHEN $8 THEN NULL ELSE access_hash END,
                     updated_at = now()
               WHERE account_id = $1 AND group_id = $2",
         )
@@ -647,13 +661,28 @@ impl Store {
         .bind(sent)
         .bind(now)
         .bind(membership_state)
+        .bind(forget_peer)
         .execute(&mut *tx)
         .await?;
-        if let Some(mark) = &consequence.group {
+        if let Some(GroupMark::RefusesContent(kind, reason)) = &consequence.group {
+            sqlx::query(
+                "INSERT INTO group_refused_content (group_id, kind, reason, refused_at)
+                 VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (group_id, kind) DO UPDATE SET reason = $3, refused_at = $4",
+            )
+            .bind(group)
+            .bind(kind.as_str())
+            .bind(reason)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        } else if let Some(mark) = &consequence.group {
             let (status, reason) = match mark {
                 GroupMark::Banned(reason) => (Some("banned"), reason),
                 GroupMark::Inaccessible(reason) => (Some("inaccessible"), reason),
-                GroupMark::CannotPost(reason) => (None, reason),
+                GroupMark::CannotPost(reason) | GroupMark::RefusesContent(_, reason) => {
+                    (None, reason)
+                }
             };
             sqlx::query(
                 "UPDATE groups
@@ -670,6 +699,22 @@ impl Store {
         record_event(&mut tx, completion.event).await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// The content kinds `group` refuses, in the order they were recorded.
+    ///
+    /// Locks: none (one `SELECT`).
+    pub async fn refused_content(&self, group: GroupId) -> Result<Vec<ContentKind>, StoreError> {
+        let kinds: Vec<String> = sqlx::query_scalar(
+            "SELECT kind FROM group_refused_content WHERE group_id = $1 ORDER BY refused_at, kind",
+        )
+        .bind(group.0)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(kinds
+            .iter()
+            .filter_map(|kind| ContentKind::from_stored(kind))
+            .collect())
     }
 
     /// Turns the lease's account's `pending` posts into `unknown`: while we hold the

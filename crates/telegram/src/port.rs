@@ -38,7 +38,7 @@ pub trait TelegramAccount: Send + Sync + Debug {
     async fn resolve(&self, handle: &GroupHandle) -> TgResult<Resolved>;
 
     /// Joins a public group (`channels.joinChannel`) or imports an invite
-    /// (`messages.importChatInvite`). `TgError::JoinRequestSent` when an admin must approve.
+    /// (`messages.importChatInvite`). `INVITE_REQUEST_SENT` ([`crate::JoinNote::RequestSent`]) when an admin must approve.
     async fn join(&self, target: &JoinTarget) -> TgResult<ResolvedChat>;
 
     /// The account's membership and rights in a group, for pre-checks and reviews.

@@ -9,8 +9,9 @@ use std::future::Future;
 use std::time::Duration;
 use tgfleet_domain::GroupHandle;
 
-/// A [`TelegramAccount`] whose every call ends within `timeout`, or fails with
-/// [`TgError::Transient`].
+/// A [`TelegramAccount`] whose every call ends within `timeout`, or fails as a
+/// transient error; a send without an answer in time has an unknown outcome (it may
+/// have gone through), never a transient one.
 #[derive(Debug)]
 pub struct Timed {
     inner: Box<dyn TelegramAccount>,
@@ -26,10 +27,14 @@ impl Timed {
     async fn bounded<T>(&self, call: &str, fut: impl Future<Output = TgResult<T>>) -> TgResult<T> {
         match tokio::time::timeout(self.timeout, fut).await {
             Ok(result) => result,
-            Err(_) => Err(TgError::Transient(format!(
-                "{call} timed out after {}s",
-                self.timeout.as_secs_f32()
-            ))),
+            Err(_) => {
+                let detail = format!("{call} timed out after {}s", self.timeout.as_secs_f32());
+                Err(if call == "send" {
+                    TgError::unknown_outcome(detail)
+                } else {
+                    TgError::transient(detail)
+                })
+            }
         }
     }
 }
@@ -99,7 +104,7 @@ impl<C: Connector> Connector for TimedConnector<C> {
         let connected = tokio::time::timeout(self.timeout, self.inner.connect(account))
             .await
             .map_err(|_| {
-                TgError::Transient(format!(
+                TgError::transient(format!(
                     "connect timed out after {}s",
                     self.timeout.as_secs_f32()
                 ))
@@ -157,12 +162,22 @@ mod tests {
     async fn a_hanging_call_becomes_transient() {
         let timed = Timed::new(Box::new(Hanging), Duration::from_secs(30));
         let err = timed.whoami().await.unwrap_err();
-        assert_eq!(err, TgError::Transient("whoami timed out after 30s".into()));
+        assert_eq!(err, TgError::transient("whoami timed out after 30s"));
         let peer = PeerRef {
             id: 1,
             access_hash: 2,
             kind: crate::PeerKind::Channel,
         };
         assert_eq!(timed.react(&peer, 1, "👍").await, Ok(()));
+        let text = OutgoingMessage::Text {
+            text: "hi".into(),
+            format: crate::TextFormat::Plain,
+        };
+        let unanswered = timed.send(&peer, &text).await.unwrap_err();
+        assert_eq!(
+            unanswered,
+            TgError::unknown_outcome("send timed out after 30s"),
+            "a send may have gone through: its outcome is unknown"
+        );
     }
 }

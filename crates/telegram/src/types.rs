@@ -156,19 +156,46 @@ pub enum MemberStatus {
 }
 
 /// Rights that a group's defaults or an admin's restriction remove.
-/// `true` means the right is *banned* (Telegram's convention).
+/// `true` means the right is *banned* (Telegram's convention). Adapters fill the
+/// granular rights as TDLib reads them: a banned legacy `send_messages` bans every
+/// kind, a banned legacy `send_media` every kind of file.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BannedRights {
     /// Cannot read (a ban).
     pub view_messages: bool,
-    /// Cannot send text messages.
+    /// Cannot send anything (the legacy `send_messages`).
     pub send_messages: bool,
-    /// Cannot send media (photos, documents).
+    /// Cannot send text messages (`send_plain`).
+    pub send_plain: bool,
+    /// Cannot send media (the legacy `send_media`: photos, documents, …).
     pub send_media: bool,
+    /// Cannot send photos (`send_photos`).
+    pub send_photos: bool,
+    /// Cannot send documents (`send_docs`).
+    pub send_docs: bool,
     /// Cannot send links (embed links).
     pub embed_links: bool,
     /// Until when a personal restriction lasts (`None`: forever or not applicable).
     pub until: Option<DateTime<Utc>>,
+}
+
+impl BannedRights {
+    /// The rights as TDLib reads Telegram's `chatBannedRights` flags
+    /// (`td/telegram/RestrictedRights.cpp`): a banned legacy `send_messages` bans
+    /// every kind, a banned legacy `send_media` every kind of file; `raw` holds the
+    /// flags as Telegram sent them.
+    pub fn as_tdlib_reads(raw: Self) -> Self {
+        let nothing = raw.send_messages;
+        let media = nothing || raw.send_media;
+        Self {
+            send_plain: nothing || raw.send_plain,
+            send_media: media,
+            send_photos: media || raw.send_photos,
+            send_docs: media || raw.send_docs,
+            embed_links: nothing || raw.embed_links,
+            ..raw
+        }
+    }
 }
 
 /// The membership and posting rights of the account in a group: everything the

@@ -11,7 +11,7 @@ use tgfleet_domain::{GroupHandle, GroupId, MembershipState};
 use tgfleet_store::fixtures::{MembershipSeed, seed_membership};
 use tgfleet_store::{Account, GroupFilter, StoredPeer};
 use tgfleet_telegram::{
-    Connector, JoinTarget, PeerRef, Resolved, TelegramAccount, TgError, TgResult,
+    About, Connector, JoinNote, JoinTarget, PeerRef, Resolved, TelegramAccount, TgResult,
 };
 
 /// The membership a group got in setup.
@@ -124,7 +124,9 @@ impl TestFleet {
         };
         match self.patiently(|| telegram.join(&target)).await {
             Ok(chat) => (MembershipState::Joined, Some(chat.peer)),
-            Err(TgError::JoinRequestSent) => (MembershipState::JoinRequested, public_peer),
+            Err(error) if error.about == About::Join(JoinNote::RequestSent) => {
+                (MembershipState::JoinRequested, public_peer)
+            }
             Err(_) => (MembershipState::Failed, public_peer),
         }
     }
@@ -136,7 +138,8 @@ impl TestFleet {
     {
         loop {
             match call().await {
-                Err(TgError::FloodWait(secs)) => {
+                Err(error) if error.flood_wait_secs().is_some() => {
+                    let secs = error.flood_wait_secs().unwrap_or_default();
                     self.clock
                         .sleep(Duration::from_secs(u64::from(secs) + 1))
                         .await;

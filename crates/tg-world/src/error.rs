@@ -105,7 +105,16 @@ pub mod names {
     pub const USER_ALREADY_PARTICIPANT: &str = "USER_ALREADY_PARTICIPANT";
     /// The user is not a member (400).
     pub const USER_NOT_PARTICIPANT: &str = "USER_NOT_PARTICIPANT";
-    /// The user may not send here: banned, or restricted personally (400).
+    /// Telegram froze the account: the method is not allowed (420, no value).
+    pub const FROZEN_METHOD_INVALID: &str = "FROZEN_METHOD_INVALID";
+    /// A repeated `random_id`: the message was sent already (500).
+    pub const RANDOM_ID_DUPLICATE: &str = "RANDOM_ID_DUPLICATE";
+    /// The group refuses photos (403).
+    pub const CHAT_SEND_PHOTOS_FORBIDDEN: &str = "CHAT_SEND_PHOTOS_FORBIDDEN";
+    /// The group refuses documents (403).
+    pub const CHAT_SEND_DOCS_FORBIDDEN: &str = "CHAT_SEND_DOCS_FORBIDDEN";
+    /// The user may not send here: banned, restricted personally, or spam-limited
+    /// account-wide (400).
     pub const USER_BANNED_IN_CHANNEL: &str = "USER_BANNED_IN_CHANNEL";
     /// Writing is forbidden: broadcast channel, non-member, no sending rights, links banned (403).
     pub const CHAT_WRITE_FORBIDDEN: &str = "CHAT_WRITE_FORBIDDEN";

@@ -74,6 +74,10 @@ profiles! {
     NoText => no_text, "no_text", 3;
     /// A public supergroup whose default rights forbid media.
     NoMedia => no_media, "no_media", 3;
+    /// A public supergroup whose default rights forbid photos only (layer 150's
+    /// granular `send_photos`): text and documents go, photos answer
+    /// CHAT_SEND_PHOTOS_FORBIDDEN.
+    NoPhotos => no_photos, "no_photos", 0;
     /// A public supergroup whose default rights forbid links.
     NoLinks => no_links, "no_links", 3;
     /// A public supergroup where non-members must join before writing.
@@ -392,6 +396,7 @@ fn apply_profile(
         }
         Profile::NoText => group.default_banned = vec![Right::SendPlain],
         Profile::NoMedia => group.default_banned = vec![Right::SendMedia],
+        Profile::NoPhotos => group.default_banned = vec![Right::SendPhotos],
         Profile::NoLinks => group.default_banned = vec![Right::EmbedLinks],
         Profile::JoinToSend => group.join_to_send = true,
         Profile::SlowMode => group.slow_mode_secs = spec.slow_mode_secs,

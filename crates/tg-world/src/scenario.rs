@@ -84,6 +84,19 @@ pub struct AccountSpec {
     /// 2FA, `auth.checkPassword`) logs it in with the scenario's code and password.
     #[serde(default, skip_serializing_if = "is_false")]
     pub signed_out: bool,
+    /// Telegram limits the account for spam from this time on (a @SpamBot limit): its
+    /// messages to every supergroup are answered USER_BANNED_IN_CHANNEL while the
+    /// groups' rights show nothing. Telethon `errors.csv`: USER_BANNED_IN_CHANNEL
+    /// "You're banned from sending messages in supergroups/channels"; community
+    /// report: <https://github.com/zhukov/webogram/issues/1707> ("Contact SpamBot").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spam_limited_from: Option<DateTime<Utc>>,
+    /// Telegram freezes the account from this time on: every method but the
+    /// informational ones answers 420 FROZEN_METHOD_INVALID
+    /// (<https://core.telegram.org/api/auth#frozen-accounts>; PyroTGFork
+    /// `compiler/errors/source/420_FLOOD.tsv`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub frozen_from: Option<DateTime<Utc>>,
 }
 
 /// When a group vanishes, and how.
@@ -251,6 +264,8 @@ impl AccountSpec {
             revoked: false,
             revoked_at: None,
             signed_out: false,
+            spam_limited_from: None,
+            frozen_from: None,
         }
     }
 }

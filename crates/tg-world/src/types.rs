@@ -51,6 +51,10 @@ pub enum Right {
     SendPlain,
     /// Sending media (photos, documents).
     SendMedia,
+    /// Sending photos (layer 150's granular `send_photos`).
+    SendPhotos,
+    /// Sending documents (layer 150's granular `send_docs`).
+    SendDocs,
     /// Sending links.
     EmbedLinks,
 }
@@ -66,6 +70,13 @@ pub struct BannedRights {
     pub send_plain: bool,
     /// Cannot send media.
     pub send_media: bool,
+    /// Cannot send photos (`send_photos`, layer 150:
+    /// core.telegram.org/constructor/chatBannedRights).
+    #[serde(default)]
+    pub send_photos: bool,
+    /// Cannot send documents (`send_docs`, layer 150).
+    #[serde(default)]
+    pub send_docs: bool,
     /// Cannot send links.
     pub embed_links: bool,
     /// Until when the restriction lasts (`None`: forever).
@@ -82,6 +93,8 @@ impl BannedRights {
                 Right::SendMessages => banned.send_messages = true,
                 Right::SendPlain => banned.send_plain = true,
                 Right::SendMedia => banned.send_media = true,
+                Right::SendPhotos => banned.send_photos = true,
+                Right::SendDocs => banned.send_docs = true,
                 Right::EmbedLinks => banned.embed_links = true,
             }
         }
@@ -95,6 +108,8 @@ impl BannedRights {
             send_messages: true,
             send_plain: true,
             send_media: true,
+            send_photos: true,
+            send_docs: true,
             embed_links: true,
             until_date: None,
         }
@@ -107,6 +122,8 @@ impl BannedRights {
             send_messages: self.send_messages || other.send_messages,
             send_plain: self.send_plain || other.send_plain,
             send_media: self.send_media || other.send_media,
+            send_photos: self.send_photos || other.send_photos,
+            send_docs: self.send_docs || other.send_docs,
             embed_links: self.embed_links || other.embed_links,
             until_date: self.until_date.or(other.until_date),
         }

@@ -125,7 +125,7 @@ async fn a_refused_proxy_login_fails_without_showing_the_password(pool: PgPool) 
     let ayu = enrol_with_proxy(&store, &sim, "ayu", Some(&proxy.url("wrong-pw"))).await;
 
     let error = test_connector(store).connect(&ayu).await.unwrap_err();
-    assert!(matches!(error, TgError::Transient(_)), "{error:?}");
+    assert!(error.is_transient(), "{error:?}");
     assert!(!error.to_string().contains("wrong-pw"), "{error}");
     assert_eq!(proxy.tunnels.load(Ordering::SeqCst), 0);
     assert_eq!(sim.server.stats().accepted_connections, 0);

@@ -20,7 +20,7 @@ async fn a_flood_wait_comes_back_at_once_and_is_not_slept(pool: PgPool) {
     let started = Instant::now();
     let error = tg.join(&JoinTarget::Public(peers[3])).await.unwrap_err();
     let elapsed = started.elapsed();
-    let TgError::FloodWait(wait) = error else {
+    let Some(wait) = error.flood_wait_secs() else {
         panic!("expected FloodWait, got {error:?}");
     };
     assert!(wait >= 60, "the join budget refills hourly: {wait}s");
@@ -68,7 +68,7 @@ async fn a_dropped_connection_is_reopened(pool: PgPool) {
     sim.server.faults().drop_all_connections();
     sim.server.faults().refuse_next_connections(1);
     if let Err(error) = tg.whoami().await {
-        assert!(matches!(error, TgError::Transient(_)), "{error:?}");
+        assert!(error.is_transient(), "{error:?}");
     }
     assert_eq!(tg.whoami().await.unwrap().user_id, me);
     assert_eq!(sim.server.stats().accepted_connections, 5);
@@ -76,7 +76,7 @@ async fn a_dropped_connection_is_reopened(pool: PgPool) {
     sim.server.faults().drop_all_connections();
     sim.server.faults().refuse_next_connections(10);
     let error = tg.whoami().await.unwrap_err();
-    assert!(matches!(error, TgError::Transient(_)), "{error:?}");
+    assert!(error.is_transient(), "{error:?}");
     sim.server.faults().clear();
     assert_eq!(tg.whoami().await.unwrap().user_id, me, "and recovers");
     tg.close().await;
@@ -139,7 +139,7 @@ async fn revoked_deactivated_and_missing_sessions_are_told_apart(pool: PgPool) {
     let tg = connector.connect(&citra).await.unwrap();
     assert_eq!(
         tg.whoami().await.unwrap_err(),
-        TgError::Unauthorized("AUTH_KEY_UNREGISTERED".to_owned())
+        TgError::from_rpc(401, "AUTH_KEY_UNREGISTERED", None)
     );
     tg.close().await;
 
@@ -147,13 +147,16 @@ async fn revoked_deactivated_and_missing_sessions_are_told_apart(pool: PgPool) {
     let tg = connector.connect(&dedi).await.unwrap();
     assert_eq!(
         tg.whoami().await.unwrap_err(),
-        TgError::Deactivated("USER_DEACTIVATED_BAN".to_owned())
+        TgError::from_rpc(401, "USER_DEACTIVATED_BAN", None)
     );
     tg.close().await;
 
     let bare = account_without_session(&store, "bare").await;
     let error = connector.connect(&bare).await.unwrap_err();
-    assert_eq!(error, TgError::Unauthorized("no session".to_owned()));
+    assert_eq!(
+        error,
+        TgError::new(About::Account(AccountAnswer::Unauthorized), "no session")
+    );
 }
 
 #[sqlx::test(migrations = "../../migrations")]
@@ -172,7 +175,7 @@ async fn an_unknown_key_fails_to_connect_and_the_stored_session_stays(pool: PgPo
         .connect(&ghost)
         .await
         .unwrap_err();
-    assert!(matches!(error, TgError::Transient(_)), "{error:?}");
+    assert!(error.is_transient(), "{error:?}");
     let kept = store
         .load_session(ghost.id, &test_cipher())
         .await

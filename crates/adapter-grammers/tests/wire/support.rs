@@ -12,8 +12,9 @@ pub use tgfleet_adapter_grammers::testing::{
 pub use tgfleet_domain::GroupHandle;
 pub use tgfleet_store::Store;
 pub use tgfleet_telegram::{
-    BannedRights, ChatKind, Connector, JoinTarget, MediaKind, MemberStatus, OutgoingMessage,
-    PeerKind, PeerRef, Resolved, ResolvedChat, TelegramAccount, TextFormat, TgError,
+    About, AccountAnswer, BannedRights, ChatKind, Connector, JoinTarget, MediaKind, MemberStatus,
+    OutgoingMessage, PeerKind, PeerRef, Resolved, ResolvedChat, TelegramAccount, TextFormat,
+    TgError,
 };
 
 /// Resolves a public username that must name a group or channel.

@@ -145,11 +145,12 @@ async fn check(
     }
 }
 
-/// Unauthorized and Deactivated are findings to store; anything else is a failed check.
+/// Unauthorized (a missing or dead key) and Deactivated are findings to store;
+/// anything else is a failed check.
 fn refusal(error: TgError) -> Result<WhoamiOutcome, TgError> {
-    match error {
-        TgError::Unauthorized(reason) => Ok(WhoamiOutcome::Unauthorized(reason)),
-        TgError::Deactivated(reason) => Ok(WhoamiOutcome::Deactivated(reason)),
-        other => Err(other),
+    match error.account_status() {
+        Some(AccountStatus::Unauthorized) => Ok(WhoamiOutcome::Unauthorized(error.code())),
+        Some(AccountStatus::Deactivated) => Ok(WhoamiOutcome::Deactivated(error.code())),
+        _ => Err(error),
     }
 }

@@ -217,6 +217,37 @@ pub async fn variant_campaign(
     add_variant(&fleet.store, name, kind, body, media_path, source).await;
 }
 
+/// How many answers named `name` the world gave an account.
+pub fn world_errors(fleet: &TestFleet, label: &str, name: &str) -> u32 {
+    fleet
+        .world
+        .lock()
+        .unwrap()
+        .counters(label)
+        .unwrap()
+        .errors_named(name)
+}
+
+/// A daily campaign "villas" for every group with one text variant.
+pub async fn villa_campaign(fleet: &TestFleet) -> Campaign {
+    text_campaign(
+        fleet,
+        "villas",
+        Duration::from_secs(86_400),
+        "Villa for rent",
+    )
+    .await
+}
+
+/// Every group of the catalogue.
+pub async fn all_groups(fleet: &TestFleet) -> Vec<tgfleet_store::Group> {
+    fleet
+        .store
+        .list_groups(&GroupFilter::default())
+        .await
+        .unwrap()
+}
+
 /// How many calls of `class` the world counted for an account.
 pub fn calls(fleet: &TestFleet, label: &str, class: tg_world::MethodClass) -> u32 {
     fleet

@@ -140,7 +140,7 @@ async fn hand_over_pending(conn: &mut PgConnection) -> Result<BTreeMap<String, u
            JOIN accounts a ON a.id = m.account_id
            JOIN groups g ON g.id = m.group_id
           WHERE m.state = 'pending'
-            AND (a.status IN ('unauthorized', 'deactivated') OR a.joins_stopped_reason IS NOT NULL)
+            AND (a.status IN ('unauthorized', 'deactivated', 'frozen') OR a.joins_stopped_reason IS NOT NULL)
             AND g.status IN ('new', 'active')
           ORDER BY m.group_id
             FOR UPDATE OF m, g",

@@ -184,6 +184,40 @@ impl World {
         }
     }
 
+    /// Limits an account for spam from `at` on (see
+    /// [`crate::AccountSpec::spam_limited_from`]).
+    pub fn limit_for_spam(&mut self, user: UserId, at: DateTime<Utc>) {
+        if let Some(&account) = self.by_user.get(&user.0) {
+            self.accounts[account].spam_limited_from = Some(at);
+        }
+    }
+
+    /// The group's admins restrict the account (a member) from sending until `until`
+    /// (`None`: until lifted), as `channels.editBanned` with `until_date` does.
+    pub fn restrict_member(
+        &mut self,
+        user: UserId,
+        channel_id: i64,
+        until: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) {
+        let (Some(&account), Some(&group)) =
+            (self.by_user.get(&user.0), self.by_channel.get(&channel_id))
+        else {
+            return;
+        };
+        let relation = self.relation_mut(account, group, now);
+        relation.restricted = true;
+        relation.restricted_until = until;
+    }
+
+    /// Freezes an account from `at` on (see [`crate::AccountSpec::frozen_from`]).
+    pub fn freeze_account(&mut self, user: UserId, at: DateTime<Utc>) {
+        if let Some(&account) = self.by_user.get(&user.0) {
+            self.accounts[account].frozen_from = Some(at);
+        }
+    }
+
     /// The pre-shared auth key of the account labelled `label` (the same as
     /// [`crate::Scenario::preshared_auth_key`]).
     pub fn preshared_auth_key(&self, label: &str) -> Option<&AuthKey> {

@@ -67,6 +67,8 @@ impl World {
                 } else {
                     spec.deactivated_at
                 },
+                spam_limited_from: spec.spam_limited_from,
+                frozen_from: spec.frozen_from,
                 preshared_key,
                 buckets: Default::default(),
                 spam: SpamState::default(),

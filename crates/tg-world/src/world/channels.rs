@@ -170,7 +170,7 @@ impl World {
                 Standing::Member if relation.restricted => Participant::Banned {
                     since: relation.since,
                     left: false,
-                    rights: restricted_rights(),
+                    rights: restricted_rights(relation.restricted_until),
                 },
                 Standing::Member => Participant::Member {
                     since: relation.since,

@@ -8,8 +8,8 @@ use crate::derive::{self, Tag};
 use crate::error::{RpcError, names};
 use crate::limits::MethodClass;
 use crate::types::{
-    ChannelKind, ForwardHeader, History, InputChannel, Message, MessageContent, TextBody,
-    UploadedMedia, UserId,
+    ChannelKind, ForwardHeader, History, InputChannel, MediaKind, Message, MessageContent,
+    TextBody, UploadedMedia, UserId,
 };
 use chrono::{DateTime, TimeDelta, Utc};
 use rand::RngExt;
@@ -199,6 +199,18 @@ impl World {
         }
         let relation = self.relation(account, group, now);
         self.ensure_may_post(group, &relation, &content, now)?;
+        // A @SpamBot limit is account-wide: every supergroup answers as if the account
+        // were banned there, while the group's rights for it show nothing (Telethon
+        // errors.csv USER_BANNED_IN_CHANNEL "banned from sending messages in
+        // supergroups/channels"; community report:
+        // https://github.com/zhukov/webogram/issues/1707).
+        if relation.standing == Standing::Member
+            && self.accounts[account]
+                .spam_limited_from
+                .is_some_and(|from| from <= now)
+        {
+            return Err(RpcError::bad_request(names::USER_BANNED_IN_CHANNEL));
+        }
         let policy = self.limits.peer_flood;
         if !self.accounts[account].spam.record_send(now, &policy) {
             self.accounts[account].counters.peer_floods += 1;
@@ -304,6 +316,21 @@ impl World {
         }
         if content.is_media() && rights.send_media {
             return Err(RpcError::forbidden(names::CHAT_SEND_MEDIA_FORBIDDEN));
+        }
+        // Granular rights (layer 150, core.telegram.org/constructor/chatBannedRights):
+        // each kind of file has its own right and its own refusal (PyroTGFork
+        // compiler/errors/source/403_FORBIDDEN.tsv: CHAT_SEND_PHOTOS_FORBIDDEN,
+        // CHAT_SEND_DOCS_FORBIDDEN).
+        if let MessageContent::Media { media, .. } = content {
+            match media.kind {
+                MediaKind::Photo if rights.send_photos => {
+                    return Err(RpcError::forbidden(names::CHAT_SEND_PHOTOS_FORBIDDEN));
+                }
+                MediaKind::Document if rights.send_docs => {
+                    return Err(RpcError::forbidden(names::CHAT_SEND_DOCS_FORBIDDEN));
+                }
+                _ => {}
+            }
         }
         if !content.is_media() && rights.send_plain {
             return Err(RpcError::forbidden(names::CHAT_SEND_PLAIN_FORBIDDEN));

@@ -60,6 +60,8 @@ struct Account {
     last_name: Option<String>,
     username: Option<String>,
     deactivated_at: Option<DateTime<Utc>>,
+    spam_limited_from: Option<DateTime<Utc>>,
+    frozen_from: Option<DateTime<Utc>>,
     preshared_key: AuthKey,
     buckets: [Bucket; MethodClass::ALL.len()],
     spam: SpamState,
@@ -212,6 +214,10 @@ impl World {
         if account.is_deactivated(now) {
             return Err(RpcError::unauthorized(names::USER_DEACTIVATED_BAN));
         }
+        // A frozen account may still read its own data (core.telegram.org/api/auth#frozen-accounts).
+        if class != MethodClass::Info && account.frozen_from.is_some_and(|at| at <= now) {
+            return Err(RpcError::new(420, names::FROZEN_METHOD_INVALID));
+        }
         account.counters.calls[class.index()] += 1;
         account.buckets[class.index()]
             .take(now, budget, &self.limits.flood)
@@ -333,7 +339,9 @@ impl World {
             default_banned: g.default_banned,
             my_banned: match relation.standing {
                 Standing::Banned => Some(BannedRights::kicked()),
-                Standing::Member if relation.restricted => Some(restricted_rights()),
+                Standing::Member if relation.restricted => {
+                    Some(restricted_rights(relation.restricted_until))
+                }
                 _ => None,
             },
             join_to_send: g.join_to_send,
@@ -384,13 +392,14 @@ impl World {
     }
 }
 
-/// What a personal restriction bans: sending anything.
-fn restricted_rights() -> BannedRights {
+/// What a personal restriction bans: sending anything, until its end (if it has one).
+fn restricted_rights(until: Option<DateTime<Utc>>) -> BannedRights {
     BannedRights {
         send_messages: true,
         send_plain: true,
         send_media: true,
         embed_links: true,
+        until_date: until,
         ..BannedRights::default()
     }
 }

@@ -40,6 +40,10 @@ pub(crate) struct Relation {
     pub(crate) approve_at: Option<DateTime<Utc>>,
     /// Personally restricted from sending while a member.
     pub(crate) restricted: bool,
+    /// When the personal restriction ends by itself (`until_date` of
+    /// `channels.editBanned`, core.telegram.org/constructor/chatBannedRights:
+    /// "Validity of said permissions"); `None`: until lifted.
+    pub(crate) restricted_until: Option<DateTime<Utc>>,
     pub(crate) posts: u32,
     pub(crate) last_post_at: Option<DateTime<Utc>>,
     pub(crate) read_max_id: i32,
@@ -54,6 +58,7 @@ impl Relation {
             ban_at: None,
             approve_at: None,
             restricted: false,
+            restricted_until: None,
             posts: 0,
             last_post_at: None,
             read_max_id: 0,
@@ -69,6 +74,10 @@ impl Relation {
         {
             self.approve_at = None;
             self.become_member(approved, kick_after_join);
+        }
+        if self.restricted_until.is_some_and(|until| until <= now) {
+            self.restricted = false;
+            self.restricted_until = None;
         }
         if self.standing == Standing::Member
             && let Some(banned) = self.ban_at.filter(|at| *at <= now)
