@@ -3,6 +3,8 @@
 //! chaos harness). Entries are appended by whoever serves the world, after the world method
 //! succeeded, with what only the caller knows (a message's `random_id`).
 
+use std::collections::HashSet;
+
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sha1::{Digest, Sha1};
@@ -62,6 +64,9 @@ pub enum LedgerEvent {
 #[derive(Clone, Debug, Default)]
 pub(super) struct Ledger {
     entries: Vec<LedgerEntry>,
+    /// `(chat, message_id)` of every recorded message: a message is recorded once, even when
+    /// a repeated `random_id` answers it again.
+    messages: HashSet<(i64, i32)>,
 }
 
 impl World {
@@ -70,8 +75,16 @@ impl World {
         &self.ledger.entries
     }
 
-    /// Records a message `user` sent with the client's `random_id`.
+    /// Records a message `user` sent with the client's `random_id`, unless the ledger holds
+    /// it already.
     pub fn record_message(&mut self, user: UserId, message: &Message, random_id: i64) {
+        if !self
+            .ledger
+            .messages
+            .insert((message.channel_id, message.id))
+        {
+            return;
+        }
         let event = LedgerEvent::Message {
             message_id: message.id,
             random_id,
@@ -118,4 +131,67 @@ fn content_hash(message: &Message) -> String {
         .iter()
         .map(|byte| format!("{byte:02x}"))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Scenario, TextBody};
+
+    #[test]
+    fn a_message_is_recorded_once_and_every_entry_in_order() {
+        let scenario = Scenario::from_toml_str(
+            "[[accounts]]\nlabel = \"ayu\"\nphone = \"+6281200000001\"\n\
+             [[groups]]\nusername = \"bali_market\"\n",
+        )
+        .unwrap();
+        let mut world = World::new(&scenario).unwrap();
+        let ayu = world.user_id("ayu").unwrap();
+        let message = Message {
+            id: 51,
+            channel_id: 1_900_000_001,
+            date: scenario.epoch,
+            from_user: Some(ayu),
+            out: true,
+            content: MessageContent::Text(TextBody {
+                text: "hello".into(),
+                entities: Vec::new(),
+                has_link_entity: false,
+            }),
+            forward: None,
+        };
+        world.record(
+            scenario.epoch,
+            ayu,
+            message.channel_id,
+            LedgerEvent::Join {
+                already_member: false,
+            },
+        );
+        world.record_message(ayu, &message, 7);
+        world.record_message(ayu, &message, 7);
+        let other = Message {
+            id: 52,
+            ..message.clone()
+        };
+        world.record_message(ayu, &other, 8);
+        let ledger = world.ledger();
+        assert_eq!(ledger.len(), 3);
+        assert_eq!(
+            ledger.iter().map(|entry| entry.seq).collect::<Vec<_>>(),
+            [0, 1, 2]
+        );
+        assert!(ledger.iter().all(|entry| entry.account == "ayu"));
+        let LedgerEvent::Message { content_hash, .. } = &ledger[1].event else {
+            panic!("a message");
+        };
+        let LedgerEvent::Message {
+            content_hash: same, ..
+        } = &ledger[2].event
+        else {
+            panic!("a message");
+        };
+        assert_eq!(content_hash, same, "the same content, the same hash");
+        assert_eq!(content_hash.len(), 40);
+    }
 }
