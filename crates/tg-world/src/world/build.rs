@@ -27,6 +27,7 @@ impl World {
             keys: HashMap::with_capacity(scenario.accounts.len()),
             preshared_by_id: HashMap::with_capacity(scenario.accounts.len()),
             sent: Vec::new(),
+            random_ids: HashMap::new(),
         };
         for (index, spec) in scenario.accounts.iter().enumerate() {
             let user_id = scenario.user_id(index);

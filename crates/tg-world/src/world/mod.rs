@@ -45,6 +45,8 @@ pub struct World {
     keys: HashMap<i64, KeyState>,
     preshared_by_id: HashMap<i64, usize>,
     sent: Vec<SentRecord>,
+    /// Sends by `(user id, random_id)`: the channel and message they made.
+    random_ids: HashMap<(i64, i64), (i64, i32)>,
 }
 
 struct Account {
