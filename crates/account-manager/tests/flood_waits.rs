@@ -222,7 +222,10 @@ async fn a_two_hour_flood_wait_rests_the_account(pool: PgPool) {
     let row = account_row(&fleet, account.id).await;
     assert_eq!(row.status, AccountStatus::Resting);
     assert!(near(row.rest_until.unwrap(), flooded_at + secs(7200)));
-    assert_eq!(row.status_reason.as_deref(), Some("FloodWait 7200s"));
+    assert_eq!(
+        row.status_reason.as_deref(),
+        Some("flood_wait (FLOOD_WAIT_7200)")
+    );
     let critical = logs.lines_with(&[
         "ERROR",
         "CRITICAL: FloodWait 7200s on join: the account rests until 2026-01-10 11:16",

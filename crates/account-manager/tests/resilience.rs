@@ -128,7 +128,7 @@ async fn an_inaccessible_group_and_an_unexpected_error_do_not_stop_the_slot(pool
     assert_eq!(failed.attempts, 1, "the attempt is recorded");
     assert_eq!(
         failed.last_error.as_deref(),
-        Some("Other (CHAT_INVALID_SOMETHING)")
+        Some("other (CHAT_INVALID_SOMETHING)")
     );
     let events: Vec<(String, String)> = fleet
         .store
@@ -371,7 +371,7 @@ async fn accounts_that_can_no_longer_join_hand_their_groups_over(pool: PgPool) {
         assert_eq!(account.status, AccountStatus::Active);
         assert_eq!(
             account.joins_stopped_reason.as_deref(),
-            Some("Too many channels")
+            Some("too_many_channels (CHANNELS_TOO_MUCH)")
         );
         assert_eq!(
             world_joins(&fleet, label),

@@ -310,7 +310,7 @@ async fn start_up_reports_each_account_not_loaded(pool: PgPool) {
             (labels[1].clone(), "suspended (operator)".to_owned()),
             (
                 labels[3].clone(),
-                "session refused: Unauthorized (AUTH_KEY_UNREGISTERED)".to_owned()
+                "session refused: unauthorized (AUTH_KEY_UNREGISTERED)".to_owned()
             ),
         ]
     );

@@ -347,10 +347,14 @@ impl TelegramAccount for GrammersAccount {
         })
     }
 
-    async fn send(&self, peer: &PeerRef, message: &OutgoingMessage) -> TgResult<SentMessage> {
+    async fn send(
+        &self,
+        peer: &PeerRef,
+        message: &OutgoingMessage,
+        random_id: i64,
+    ) -> TgResult<SentMessage> {
         let to = input_peer(peer);
-        let random_id = random_id();
-        let updates = match message {
+        let answered = match message {
             OutgoingMessage::Text { text, format } => {
                 let (message, entities) = formatted(text, *format);
                 self.call(&tl::functions::messages::SendMessage {
@@ -377,7 +381,7 @@ impl TelegramAccount for GrammersAccount {
                     suggested_post: None,
                     rich_message: None,
                 })
-                .await?
+                .await
             }
             OutgoingMessage::Media {
                 kind,
@@ -411,7 +415,7 @@ impl TelegramAccount for GrammersAccount {
                     allow_paid_stars: None,
                     suggested_post: None,
                 })
-                .await?
+                .await
             }
             OutgoingMessage::Forward {
                 from,
@@ -442,9 +446,18 @@ impl TelegramAccount for GrammersAccount {
                     allow_paid_stars: None,
                     suggested_post: None,
                 })
-                .await?
+                .await
             }
         };
+        // A connection lost after the request went out leaves its fate unknown: the
+        // post must not be retried as if nothing had happened (at most once).
+        let updates = answered.map_err(|error| {
+            if error.is_transient() && !self.closed.load(Ordering::Acquire) {
+                TgError::unknown_outcome(format!("send: {}", error.name))
+            } else {
+                error
+            }
+        })?;
         let (message_id, date) = sent_message(&updates, random_id)
             .ok_or_else(|| TgError::unexpected("the send answer carried no message".to_owned()))?;
         Ok(SentMessage { message_id, date })

@@ -1,6 +1,7 @@
 //! grammers' [`Session`] over `account_sessions`: the home DC, its address and the
 //! auth key come from Postgres (sealed at rest) and are cached in memory for the
-//! synchronous getters; a changed home DC or home key is written back.
+//! synchronous getters; a changed home DC (with its key) is written back, and a
+//! stored home key is never replaced by another key of the same DC.
 //!
 //! Peers are cached in memory only (tgfleet stores `(id, access_hash)` per membership
 //! itself) and the update state is never persisted: tgfleet does not consume updates.
@@ -217,6 +218,22 @@ impl PgSession {
                 && stored.auth_key.expose_secret() == current.auth_key.expose_secret()
         });
         if unchanged {
+            return Ok(());
+        }
+        // grammers 0.11 answers a transport -404 (Telegram does not know the key) by
+        // making a fresh key for the same DC (`sender_pool.rs`). That key belongs to no
+        // login: storing it would destroy the imported session. Keep the original; the
+        // connection's calls fail as unauthorized and the account stops.
+        if let Some(stored) = persisted.as_ref()
+            && stored.dc_id == current.dc_id
+            && stored.auth_key.expose_secret() != current.auth_key.expose_secret()
+        {
+            tracing::error!(
+                account = %self.account,
+                dc_id = current.dc_id,
+                "Telegram does not know the stored auth key (transport -404); the fresh key \
+                 made for this connection is not stored, the stored session stays as it was"
+            );
             return Ok(());
         }
         let session = StoredSession {

@@ -122,6 +122,6 @@ fn errors_name_what_failed_without_secrets() {
     }
     assert_eq!(
         errors[4],
-        "requesting the login code failed: Other (PHONE_NUMBER_INVALID)"
+        "requesting the login code failed: other (PHONE_NUMBER_INVALID)"
     );
 }

@@ -133,6 +133,7 @@ async fn run_account(
                             text: "Promo of the day".into(),
                             format: TextFormat::Plain,
                         },
+                        i64::try_from(call).unwrap_or_default(),
                     )
                     .await
                     .map(drop),

@@ -226,13 +226,22 @@ impl TelegramAccount for SimAccount {
         .await
     }
 
-    async fn send(&self, peer: &PeerRef, message: &OutgoingMessage) -> TgResult<SentMessage> {
+    async fn send(
+        &self,
+        peer: &PeerRef,
+        message: &OutgoingMessage,
+        random_id: i64,
+    ) -> TgResult<SentMessage> {
         let to = input_channel(peer)?;
         let sent = match message {
             OutgoingMessage::Text { text, .. } => {
                 let body = TextBody::plain(text.clone());
-                self.request(|w, now, user| w.messages_send_message(now, user, to, body))
-                    .await?
+                self.request(|w, now, user| {
+                    w.send_once(user, random_id, |w| {
+                        w.messages_send_message(now, user, to, body)
+                    })
+                })
+                .await?
             }
             OutgoingMessage::Media {
                 kind,
@@ -250,8 +259,12 @@ impl TelegramAccount for SimAccount {
                     size: bytes.len() as u64,
                 };
                 let caption = TextBody::plain(caption.clone());
-                self.request(|w, now, user| w.messages_send_media(now, user, to, media, caption))
-                    .await?
+                self.request(|w, now, user| {
+                    w.send_once(user, random_id, |w| {
+                        w.messages_send_media(now, user, to, media, caption)
+                    })
+                })
+                .await?
             }
             OutgoingMessage::Forward {
                 from,
@@ -260,12 +273,14 @@ impl TelegramAccount for SimAccount {
             } => {
                 let from = input_channel(from)?;
                 let ids = [*message_id];
-                let mut forwarded = self
-                    .request(|w, now, user| {
-                        w.messages_forward_messages(now, user, from, &ids, to, *drop_author)
+                self.request(|w, now, user| {
+                    w.send_once(user, random_id, |w| {
+                        let mut forwarded =
+                            w.messages_forward_messages(now, user, from, &ids, to, *drop_author)?;
+                        Ok(forwarded.remove(0))
                     })
-                    .await?;
-                forwarded.remove(0)
+                })
+                .await?
             }
         };
         Ok(SentMessage {

@@ -134,7 +134,7 @@ async fn whoami_resolve_join_send_and_read() {
     let peer = joined(ayu.as_ref(), "@open_market").await;
     assert_eq!(peer.kind, PeerKind::Channel);
     let sent = ayu
-        .send(&peer, &text("**Promo** https://t.me/shop"))
+        .send(&peer, &text("**Promo** https://t.me/shop"), 101)
         .await
         .unwrap();
     assert_eq!(sent.message_id, 51);
@@ -148,7 +148,7 @@ async fn whoami_resolve_join_send_and_read() {
         format: TextFormat::Plain,
     };
     tokio::time::advance(Duration::from_secs(5)).await;
-    let media = ayu.send(&peer, &photo).await.unwrap();
+    let media = ayu.send(&peer, &photo, 102).await.unwrap();
     assert_eq!(media.message_id, 52);
     assert_eq!(media.date, default_epoch() + TimeDelta::seconds(5));
 
@@ -229,7 +229,7 @@ async fn rights_combine_participant_and_full_channel() {
     assert_eq!(before.slow_mode_secs, Some(60));
 
     ayu.join(&JoinTarget::Public(slow.peer)).await.unwrap();
-    ayu.send(&slow.peer, &text("hi")).await.unwrap();
+    ayu.send(&slow.peer, &text("hi"), 103).await.unwrap();
     tokio::time::advance(Duration::from_secs(10)).await;
     let member = ayu.rights(&slow.peer).await.unwrap();
     assert_eq!(member.status, MemberStatus::Member);
@@ -238,7 +238,7 @@ async fn rights_combine_participant_and_full_channel() {
         Some(default_epoch() + TimeDelta::seconds(60))
     );
     assert_eq!(
-        ayu.send(&slow.peer, &text("again")).await,
+        ayu.send(&slow.peer, &text("again"), 104).await,
         Err(TgError::from_rpc(420, "SLOWMODE_WAIT", Some(50)))
     );
 
@@ -247,7 +247,7 @@ async fn rights_combine_participant_and_full_channel() {
     let defaults = restricted.default_banned;
     assert!(defaults.send_plain && !defaults.send_messages && !defaults.send_media);
     assert_eq!(
-        ayu.send(&no_text, &text("x")).await,
+        ayu.send(&no_text, &text("x"), 105).await,
         Err(TgError::from_rpc(403, "CHAT_SEND_PLAIN_FORBIDDEN", None))
     );
 
@@ -257,7 +257,7 @@ async fn rights_combine_participant_and_full_channel() {
         ChatKind::Broadcast
     );
     assert_eq!(
-        ayu.send(&channel, &text("x")).await,
+        ayu.send(&channel, &text("x"), 106).await,
         Err(TgError::from_rpc(403, "CHAT_WRITE_FORBIDDEN", None))
     );
     let budi = connect(&connector, "budi").await;
@@ -268,12 +268,12 @@ async fn rights_combine_participant_and_full_channel() {
     );
 
     let strict = joined(ayu.as_ref(), "strict_admins").await;
-    ayu.send(&strict, &text("ad")).await.unwrap();
+    ayu.send(&strict, &text("ad"), 107).await.unwrap();
     let banned = ayu.rights(&strict).await.unwrap();
     assert_eq!(banned.status, MemberStatus::Banned);
     assert!(banned.my_banned.unwrap().view_messages);
     assert_eq!(
-        ayu.send(&strict, &text("ad")).await,
+        ayu.send(&strict, &text("ad"), 108).await,
         Err(TgError::from_rpc(400, "USER_BANNED_IN_CHANNEL", None))
     );
 }
@@ -305,7 +305,7 @@ async fn errors_arrive_as_the_right_variants() {
     let vanishing = joined(ayu.as_ref(), "vanishing_group").await;
     tokio::time::advance(Duration::from_secs(3600)).await;
     assert_eq!(
-        ayu.send(&vanishing, &text("x")).await,
+        ayu.send(&vanishing, &text("x"), 109).await,
         Err(TgError::from_rpc(400, "CHANNEL_PRIVATE", None))
     );
     assert_eq!(
@@ -319,7 +319,7 @@ async fn errors_arrive_as_the_right_variants() {
         ..open
     };
     assert_eq!(
-        ayu.send(&forged, &text("x")).await,
+        ayu.send(&forged, &text("x"), 110).await,
         Err(TgError::from_rpc(400, "CHANNEL_INVALID", None))
     );
     let basic = PeerRef {
@@ -396,11 +396,11 @@ async fn flood_wait_peer_flood_and_the_membership_cap() {
         Err(TgError::from_rpc(400, "CHANNELS_TOO_MUCH", None))
     );
 
-    for peer in &peers[..3] {
-        ayu.send(peer, &text("ad")).await.unwrap();
+    for (random_id, peer) in (200..).zip(&peers[..3]) {
+        ayu.send(peer, &text("ad"), random_id).await.unwrap();
     }
     assert_eq!(
-        ayu.send(&peers[3], &text("ad")).await,
+        ayu.send(&peers[3], &text("ad"), 111).await,
         Err(TgError::from_rpc(400, "PEER_FLOOD", None))
     );
 }
@@ -434,8 +434,8 @@ async fn stories_forwards_and_leaving() {
         message_id: 10,
         drop_author,
     };
-    ayu.send(&stories, &forward(false)).await.unwrap();
-    ayu.send(&stories, &forward(true)).await.unwrap();
+    ayu.send(&stories, &forward(false), 112).await.unwrap();
+    ayu.send(&stories, &forward(true), 113).await.unwrap();
     {
         let inspect = world.lock().unwrap();
         let sent = inspect.sent_by("ayu");

@@ -9,6 +9,7 @@ use crate::tg_error::{
 };
 use chrono::{DateTime, TimeDelta, Utc};
 use rand::{Rng, RngExt as _};
+use sha2::{Digest, Sha256};
 
 /// Rights that a restriction removes (`true`: removed), as TDLib reads
 /// `chatBannedRights` (`td/telegram/RestrictedRights.cpp`): the legacy
@@ -164,6 +165,21 @@ pub fn precheck(rights: &WriteRights, needs: ContentNeeds, now: DateTime<Utc>) -
     match rights.slow_mode_next_send_at {
         Some(at) if at > now => Precheck::SlowModeUntil(at),
         _ => Precheck::Clear,
+    }
+}
+
+/// The `random_id` of a post's send, derived from its idempotency key: the same for
+/// every attempt of the post, so that Telegram, which keeps each send's `random_id`
+/// (core.telegram.org/method/messages.sendMessage: "Unique client message ID
+/// required to prevent message resending"), never posts it twice. Any 64-bit value
+/// is accepted (Telethon draws it uniformly: `helpers.generate_random_long`).
+pub fn send_random_id(idempotency_key: &str) -> i64 {
+    let digest = Sha256::digest(idempotency_key.as_bytes());
+    let mut bytes = [0u8; 8];
+    bytes.copy_from_slice(&digest[..8]);
+    match i64::from_le_bytes(bytes) {
+        0 => 1,
+        id => id,
     }
 }
 
@@ -722,6 +738,14 @@ mod tests {
         let left = Consequence::skipped(Precheck::NotMember, now);
         assert_eq!(left.membership, Some(MembershipMark::Left));
         assert_eq!(left.retry_at, Some(now));
+    }
+
+    #[test]
+    fn a_post_keeps_its_random_id_across_attempts() {
+        let first = send_random_id("7:42:3");
+        assert_eq!(first, send_random_id("7:42:3"));
+        assert_ne!(first, send_random_id("7:42:4"));
+        assert_ne!(first, 0);
     }
 
     proptest! {

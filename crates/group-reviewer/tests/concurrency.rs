@@ -50,13 +50,19 @@ async fn marketer_stand_in(
         text: "Fresh coconuts at the market today".into(),
         format: TextFormat::Plain,
     };
+    let mut random_id = 0;
     while !stop.load(Ordering::SeqCst) {
         for account in &fleet.accounts {
             let targets = &peers[&account.id];
             let outcome = runner
                 .with_account(&fleet.account_ref(account), async |session| {
                     for peer in targets {
-                        session.telegram.send(peer, &message).await.unwrap();
+                        random_id += 1;
+                        session
+                            .telegram
+                            .send(peer, &message, random_id)
+                            .await
+                            .unwrap();
                     }
                 })
                 .await

@@ -185,7 +185,9 @@ impl Marketer {
                 .await;
         }
 
-        let sent = self.bounded_send(telegram.send(&peer, &message)).await;
+        let sent = self
+            .bounded_send(telegram.send(&peer, &message, attempt.post.random_id))
+            .await;
         let now = self.now();
         let consequence = match &sent {
             Ok(_) => Consequence::sent(rights.slow_mode_secs, now),

@@ -9,6 +9,49 @@ use sqlx::PgPool;
 use std::time::Duration;
 use tg_world::{GroupMix, Profile, SentKind};
 use tgfleet_domain::{AccountStatus, Clock as _, ContentKind, GroupStatus, PostState, VariantKind};
+use tgfleet_telegram::TgError;
+
+/// A fleet of one account, `acc0001`, joined to `groups` open groups.
+async fn one_account(
+    pool: PgPool,
+    seed: u64,
+    groups: u32,
+    settings: &str,
+) -> (tgfleet_testkit::TestFleet, Vec<Joined>) {
+    let spec = spec(seed, 1, GroupMix::default().with(Profile::Open, groups));
+    let fleet = fleet(pool, spec, settings).await;
+    let joined = join_groups(&fleet, &["acc0001"], &[]).await;
+    (fleet, joined)
+}
+
+/// Changes the world for `acc0001` at the fleet's now.
+fn in_world(
+    fleet: &tgfleet_testkit::TestFleet,
+    change: impl FnOnce(&mut tg_world::World, tg_world::UserId, chrono::DateTime<chrono::Utc>),
+) {
+    let mut world = fleet.world.lock().unwrap();
+    let user = world.user_id("acc0001").unwrap();
+    change(&mut world, user, fleet.clock.now());
+}
+
+/// `acc0001`'s row, checked to be stopped with `status` for `reason`.
+async fn stopped_as(
+    fleet: &tgfleet_testkit::TestFleet,
+    status: AccountStatus,
+    reason: &str,
+) -> tgfleet_store::Account {
+    let account = fleet
+        .store
+        .account_by_label("acc0001")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (account.status, account.status_reason.as_deref()),
+        (status, Some(reason))
+    );
+    account
+}
 
 const OPEN_LIMITS: &str = "[posting]\nwindows = \"0-24\"\nper_day = 500\nper_hour = 100\nmin_gap_account_secs = 0\nmin_gap_chat_secs = 0";
 
@@ -18,22 +61,11 @@ async fn a_spam_limited_account_closes_no_group_and_cools_down(pool: PgPool) {
     let settings = format!(
         "{OPEN_LIMITS}\nspam_block_threshold = 20\ncooldown_min_secs = 7200\ncooldown_max_secs = 10800"
     );
-    let fleet = fleet(
-        pool,
-        spec(31, 1, GroupMix::default().with(Profile::Open, 20)),
-        &settings,
-    )
-    .await;
-    let joined = join_groups(&fleet, &["acc0001"], &[]).await;
+    let (fleet, joined) = one_account(pool, 31, 20, &settings).await;
     assert_eq!(joined.len(), 20);
-    {
-        let mut world = fleet.world.lock().unwrap();
-        let user = world.user_id("acc0001").unwrap();
-        let now = fleet.clock.now();
-        // A @SpamBot limit: every supergroup answers USER_BANNED_IN_CHANNEL, the
-        // groups' rights show nothing.
-        world.limit_for_spam(user, now);
-    }
+    // A @SpamBot limit: every supergroup answers USER_BANNED_IN_CHANNEL, the
+    // groups' rights show nothing.
+    in_world(&fleet, |world, user, now| world.limit_for_spam(user, now));
     villa_campaign(&fleet).await;
 
     run_replicas(
@@ -154,21 +186,12 @@ async fn a_group_refusing_photos_gets_the_text_variant_and_never_the_photo(pool:
 #[sqlx::test(migrations = "../../migrations")]
 async fn a_one_hour_personal_restriction_is_retried_after_it_ends(pool: PgPool) {
     let (_logs, _guard) = Logs::capture();
-    let fleet = fleet(
-        pool,
-        spec(33, 1, GroupMix::default().with(Profile::Open, 1)),
-        OPEN_LIMITS,
-    )
-    .await;
-    let joined = join_groups(&fleet, &["acc0001"], &[]).await;
+    let (fleet, joined) = one_account(pool, 33, 1, OPEN_LIMITS).await;
     let group = joined[0].clone();
-    let start = fleet.clock.now();
-    let until = start + chrono::TimeDelta::hours(1);
-    {
-        let mut world = fleet.world.lock().unwrap();
-        let user = world.user_id("acc0001").unwrap();
-        world.restrict_member(user, group.channel_id, Some(until), start);
-    }
+    let until = fleet.clock.now() + chrono::TimeDelta::hours(1);
+    in_world(&fleet, |world, user, now| {
+        world.restrict_member(user, group.channel_id, Some(until), now);
+    });
     villa_campaign(&fleet).await;
 
     run_replicas(
@@ -199,5 +222,160 @@ async fn a_one_hour_personal_restriction_is_retried_after_it_ends(pool: PgPool) 
         "a restriction with an end closes nothing"
     );
     assert!(groups[0].can_post);
+    resume_time();
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn a_send_without_an_answer_is_unknown_and_a_retry_never_posts_twice(pool: PgPool) {
+    let (_logs, _guard) = Logs::capture();
+    let (fleet, joined) = one_account(pool, 34, 2, OPEN_LIMITS).await;
+    let (timed_out, reset) = (joined[0].clone(), joined[1].clone());
+    let fault = |group: &Joined, action| Fault {
+        account: "acc0001".into(),
+        channel_id: Some(group.channel_id),
+        action,
+        remaining: 1,
+    };
+    let faulty = Faulty::new(
+        &fleet,
+        vec![
+            // The request reached Telegram; no answer came back within the timeout.
+            fault(&timed_out, FaultAction::HangAfterSend),
+            // The request reached Telegram; the connection died before the answer.
+            fault(
+                &reset,
+                FaultAction::FailAfterSend(TgError::transient("connection reset")),
+            ),
+        ],
+    );
+    villa_campaign(&fleet).await;
+
+    run_replicas(
+        &fleet,
+        vec![spawn_replica(faulty.context(&fleet), 8)],
+        Duration::from_secs(3 * 3600),
+    )
+    .await;
+
+    assert!(faulty.remaining().is_empty(), "both faults were met");
+    let records = sent(&fleet);
+    let in_group = |group: &Joined| {
+        records
+            .iter()
+            .filter(|(_, record)| record.channel_id == group.channel_id)
+            .count()
+    };
+    assert_eq!(
+        in_group(&timed_out),
+        1,
+        "the world holds exactly one message"
+    );
+    assert_eq!(
+        in_group(&reset),
+        1,
+        "the retry reused the random_id: one message"
+    );
+    let posts = posts(&fleet.store).await;
+    let post_in = |group: &Joined| posts.iter().find(|p| p.group_id == group.id).unwrap();
+    let unanswered = post_in(&timed_out);
+    assert_eq!(unanswered.state, PostState::Unknown, "{unanswered:?}");
+    assert_eq!(unanswered.attempts, 1, "never retried");
+    assert!(
+        unanswered
+            .error_code
+            .as_deref()
+            .is_some_and(|code| code.starts_with("UNKNOWN_OUTCOME")),
+        "{unanswered:?}"
+    );
+    let retried = post_in(&reset);
+    assert_eq!((retried.state, retried.attempts), (PostState::Sent, 2));
+    let world_id = records
+        .iter()
+        .find(|(_, record)| record.channel_id == reset.channel_id)
+        .map(|(_, record)| record.message_id);
+    assert_eq!(
+        retried.telegram_message_id, world_id,
+        "the original message"
+    );
+    resume_time();
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn a_frozen_account_stops_and_is_shown_as_frozen(pool: PgPool) {
+    let (logs, _guard) = Logs::capture();
+    let (fleet, _) = one_account(pool, 35, 3, OPEN_LIMITS).await;
+    in_world(&fleet, |world, user, now| world.freeze_account(user, now));
+    villa_campaign(&fleet).await;
+
+    run_replicas(
+        &fleet,
+        vec![spawn_marketer(&fleet, 9)],
+        Duration::from_secs(3 * 3600),
+    )
+    .await;
+
+    assert!(sent(&fleet).is_empty());
+    assert_eq!(
+        world_errors(&fleet, "acc0001", "FROZEN_METHOD_INVALID"),
+        1,
+        "one refusal, then the account is left alone"
+    );
+    let account = stopped_as(&fleet, AccountStatus::Frozen, "FROZEN_METHOD_INVALID").await;
+    assert_eq!(
+        tgfleet_domain::unavailable_because(
+            account.status,
+            account.status_reason.as_deref(),
+            None,
+            fleet.clock.now()
+        )
+        .as_deref(),
+        Some("frozen (FROZEN_METHOD_INVALID)"),
+        "every service reads the account as unusable"
+    );
+    let counts = fleet.store.account_counts_by_status().await.unwrap();
+    assert!(counts.contains(&(AccountStatus::Frozen, 1)), "{counts:?}");
+    assert_eq!(
+        fleet
+            .store
+            .usable_account_count(fleet.clock.now())
+            .await
+            .unwrap(),
+        0
+    );
+    assert!(
+        all_groups(&fleet)
+            .await
+            .iter()
+            .all(|group| group.status == GroupStatus::Active && group.can_post),
+        "a frozen account closes no group"
+    );
+    assert_eq!(logs.lines_with("is frozen").len(), 1);
+    resume_time();
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn a_dead_key_is_marked_once_and_never_reconnected(pool: PgPool) {
+    let (logs, _guard) = Logs::capture();
+    let (fleet, _) = one_account(pool, 36, 2, OPEN_LIMITS).await;
+    {
+        let mut world = fleet.world.lock().unwrap();
+        let key = world.preshared_auth_key("acc0001").unwrap().id();
+        // The user terminated the session from another device.
+        world.revoke_auth_key(key, fleet.clock.now());
+    }
+    villa_campaign(&fleet).await;
+    let faulty = Faulty::new(&fleet, Vec::new());
+
+    run_replicas(
+        &fleet,
+        vec![spawn_replica(faulty.context(&fleet), 10)],
+        Duration::from_secs(6 * 3600),
+    )
+    .await;
+
+    assert_eq!(faulty.connects(), 1, "no reconnect loop");
+    stopped_as(&fleet, AccountStatus::Unauthorized, "AUTH_KEY_UNREGISTERED").await;
+    assert_eq!(logs.lines_with("is unauthorized").len(), 1, "marked once");
+    assert!(sent(&fleet).is_empty());
     resume_time();
 }

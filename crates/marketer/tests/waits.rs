@@ -29,7 +29,7 @@ async fn slow_mode_is_respected_without_ever_hitting_it(pool: PgPool) {
         text: "hello from a human".into(),
         format: TextFormat::Plain,
     };
-    telegram.send(&peer, &manual).await.unwrap();
+    telegram.send(&peer, &manual, 101).await.unwrap();
     telegram.close().await;
 
     for name in ["one", "two", "three"] {

@@ -10,7 +10,7 @@ use crate::{Lease, NewEvent, Store, StoreError, StoredPeer, check_lease, record_
 use chrono::{DateTime, TimeDelta, Utc};
 use sqlx::PgConnection;
 use std::time::Duration;
-use tgfleet_domain::post_outcome::{Consequence, GroupMark, MembershipMark};
+use tgfleet_domain::post_outcome::{Consequence, GroupMark, MembershipMark, send_random_id};
 use tgfleet_domain::{
     AccountId, AccountStatus, CampaignId, ContentKind, GroupHandle, GroupId, PostId, PostState,
     VariantId,
@@ -119,6 +119,9 @@ pub struct ClaimedPost {
     pub variant: VariantId,
     /// How many times the round was claimed, this claim included.
     pub attempts: i32,
+    /// The send's `random_id`, the same for every attempt of the post
+    /// ([`tgfleet_domain::post_outcome::send_random_id`] of its idempotency key).
+    pub random_id: i64,
 }
 
 /// How a claim ended.
@@ -511,6 +514,7 @@ impl Store {
         };
         let round =
             i64::try_from(post.round).map_err(|_| StoreError::invalid("round", "out of range"))?;
+        let key = idempotency_key(campaign, group, post.round);
         let claimed: Option<(i64, i32)> = sqlx::query_as(
             "INSERT INTO posts (campaign_id, variant_id, account_id, group_id, round, idempotency_key,
                                 content_hash, state, claimed_by, created_at)
@@ -535,7 +539,7 @@ impl Store {
         .bind(lease.account_id.0)
         .bind(group.0)
         .bind(round)
-        .bind(idempotency_key(campaign, group, post.round))
+        .bind(&key)
         .bind(&post.content_hash)
         .bind(&lease.holder)
         .bind(now)
@@ -548,6 +552,7 @@ impl Store {
                 round: post.round,
                 variant: post.variant,
                 attempts,
+                random_id: send_random_id(&key),
             }),
             None => Claim::Taken,
         })

@@ -44,8 +44,15 @@ pub trait TelegramAccount: Send + Sync + Debug {
     /// The account's membership and rights in a group, for pre-checks and reviews.
     async fn rights(&self, peer: &PeerRef) -> TgResult<ChatRights>;
 
-    /// Sends a message (text, media with caption, or a forward / copy).
-    async fn send(&self, peer: &PeerRef, message: &OutgoingMessage) -> TgResult<SentMessage>;
+    /// Sends a message (text, media with caption, or a forward / copy) with this
+    /// `random_id`: a repeated `random_id` never posts twice (Telegram keeps it), so
+    /// callers derive it from what must be sent at most once.
+    async fn send(
+        &self,
+        peer: &PeerRef,
+        message: &OutgoingMessage,
+        random_id: i64,
+    ) -> TgResult<SentMessage>;
 
     /// The most recent messages of a chat, newest first (`messages.getHistory`).
     async fn recent_messages(&self, peer: &PeerRef, limit: u32) -> TgResult<Vec<MessageRef>>;

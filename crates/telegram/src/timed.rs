@@ -53,8 +53,14 @@ impl TelegramAccount for Timed {
     async fn rights(&self, peer: &PeerRef) -> TgResult<ChatRights> {
         self.bounded("rights", self.inner.rights(peer)).await
     }
-    async fn send(&self, peer: &PeerRef, message: &OutgoingMessage) -> TgResult<SentMessage> {
-        self.bounded("send", self.inner.send(peer, message)).await
+    async fn send(
+        &self,
+        peer: &PeerRef,
+        message: &OutgoingMessage,
+        random_id: i64,
+    ) -> TgResult<SentMessage> {
+        self.bounded("send", self.inner.send(peer, message, random_id))
+            .await
     }
     async fn recent_messages(&self, peer: &PeerRef, limit: u32) -> TgResult<Vec<MessageRef>> {
         self.bounded("recent_messages", self.inner.recent_messages(peer, limit))
@@ -134,7 +140,7 @@ mod tests {
         async fn rights(&self, _: &PeerRef) -> TgResult<ChatRights> {
             std::future::pending().await
         }
-        async fn send(&self, _: &PeerRef, _: &OutgoingMessage) -> TgResult<SentMessage> {
+        async fn send(&self, _: &PeerRef, _: &OutgoingMessage, _: i64) -> TgResult<SentMessage> {
             std::future::pending().await
         }
         async fn recent_messages(&self, _: &PeerRef, _: u32) -> TgResult<Vec<MessageRef>> {
@@ -173,7 +179,7 @@ mod tests {
             text: "hi".into(),
             format: crate::TextFormat::Plain,
         };
-        let unanswered = timed.send(&peer, &text).await.unwrap_err();
+        let unanswered = timed.send(&peer, &text, 1).await.unwrap_err();
         assert_eq!(
             unanswered,
             TgError::unknown_outcome("send timed out after 30s"),

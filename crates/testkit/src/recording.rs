@@ -283,9 +283,14 @@ impl TelegramAccount for RecordingAccount {
         self.note("rights");
         self.inner.rights(peer).await
     }
-    async fn send(&self, peer: &PeerRef, message: &OutgoingMessage) -> TgResult<SentMessage> {
+    async fn send(
+        &self,
+        peer: &PeerRef,
+        message: &OutgoingMessage,
+        random_id: i64,
+    ) -> TgResult<SentMessage> {
         self.note("send");
-        self.inner.send(peer, message).await
+        self.inner.send(peer, message, random_id).await
     }
     async fn recent_messages(&self, peer: &PeerRef, limit: u32) -> TgResult<Vec<MessageRef>> {
         self.note("recent_messages");

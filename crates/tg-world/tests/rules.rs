@@ -908,3 +908,109 @@ fn leaving_ends_the_membership() {
 fn channel(f: &Fixture, username: &str) -> i64 {
     f.world.channel_by_username(username).unwrap()
 }
+
+#[test]
+fn a_repeated_random_id_answers_the_original_message() {
+    let mut f = Fixture::new(1, open_groups(1), Limits::unlimited());
+    f.join(at(0), "acc1", "group_00001").unwrap();
+    let user = f.user("acc1");
+    let peer = f.peer("acc1", "group_00001");
+    let send = |f: &mut Fixture, secs, random_id| {
+        f.world.send_once(user, random_id, |w| {
+            w.messages_send_message(at(secs), user, peer, TextBody::plain("once"))
+        })
+    };
+    let first = send(&mut f, 10, 77).unwrap();
+    let again = send(&mut f, 20, 77).unwrap();
+    assert_eq!(again, first, "the original message, not a new one");
+    let other = send(&mut f, 30, 78).unwrap();
+    assert_ne!(other.id, first.id);
+    assert_eq!(f.world.sent().len(), 2);
+}
+
+#[test]
+fn a_spam_limited_account_is_refused_by_every_supergroup_whose_rights_show_nothing() {
+    let mut f = Fixture::new(2, open_groups(3), Limits::unlimited());
+    for handle in ["group_00001", "group_00002", "group_00003"] {
+        f.join(at(0), "acc1", handle).unwrap();
+        f.join(at(0), "acc2", handle).unwrap();
+    }
+    let user = f.user("acc1");
+    f.world.limit_for_spam(user, at(5));
+    f.send(at(1), "acc1", "group_00001", "before").unwrap();
+    for handle in ["group_00001", "group_00002", "group_00003"] {
+        assert_eq!(
+            err_name(f.send(at(10), "acc1", handle, "after")),
+            names::USER_BANNED_IN_CHANNEL
+        );
+        let full = f.full(at(10), "acc1", handle).unwrap();
+        assert_eq!(
+            full.channel.my_banned, None,
+            "the group's rights show nothing"
+        );
+        f.send(at(10), "acc2", handle, "another account").unwrap();
+    }
+}
+
+#[test]
+fn a_frozen_account_may_only_read() {
+    let mut f = Fixture::new(1, open_groups(2), Limits::unlimited());
+    f.join(at(0), "acc1", "group_00001").unwrap();
+    let user = f.user("acc1");
+    f.world.freeze_account(user, at(5));
+    let refused = f.send(at(10), "acc1", "group_00001", "x").unwrap_err();
+    assert_eq!(
+        (refused.code, refused.name.as_str(), refused.value),
+        (420, names::FROZEN_METHOD_INVALID, None),
+        "a 420 that is no wait"
+    );
+    assert_eq!(
+        err_name(f.join(at(10), "acc1", "group_00002")),
+        names::FROZEN_METHOD_INVALID
+    );
+    assert!(
+        f.full(at(10), "acc1", "group_00001").is_ok(),
+        "reading still works"
+    );
+}
+
+#[test]
+fn granular_rights_refuse_photos_but_not_text() {
+    let mut group = GroupSpec::public("no_photos");
+    group.default_banned = vec![Right::SendPhotos];
+    let mut f = Fixture::new(1, vec![group], Limits::unlimited());
+    f.join(at(0), "acc1", "no_photos").unwrap();
+    assert_eq!(
+        err_name(f.send_photo(at(1), "acc1", "no_photos", "villa")),
+        names::CHAT_SEND_PHOTOS_FORBIDDEN
+    );
+    f.send(at(2), "acc1", "no_photos", "text goes").unwrap();
+    let full = f.full(at(3), "acc1", "no_photos").unwrap();
+    assert!(full.channel.default_banned.send_photos && !full.channel.default_banned.send_media);
+}
+
+#[test]
+fn a_restriction_with_an_end_lifts_by_itself() {
+    let mut f = Fixture::new(1, open_groups(1), Limits::unlimited());
+    f.join(at(0), "acc1", "group_00001").unwrap();
+    let user = f.user("acc1");
+    let channel = f.world.channel_by_username("group_00001").unwrap();
+    f.world
+        .restrict_member(user, channel, Some(at(3600)), at(0));
+    assert_eq!(
+        err_name(f.send(at(10), "acc1", "group_00001", "x")),
+        names::USER_BANNED_IN_CHANNEL
+    );
+    let full = f.full(at(10), "acc1", "group_00001").unwrap();
+    let mine = full.channel.my_banned.expect("restricted");
+    assert_eq!(mine.until_date, Some(at(3600)));
+    f.send(at(3600), "acc1", "group_00001", "after the end")
+        .unwrap();
+    assert_eq!(
+        f.full(at(3601), "acc1", "group_00001")
+            .unwrap()
+            .channel
+            .my_banned,
+        None
+    );
+}

@@ -110,6 +110,8 @@ pub fn run(args: &ChaosArgs) -> anyhow::Result<ExitCode> {
         dir: Some(dir.clone()),
         health_port: free_port()?,
         no_build: true,
+        setup_only: false,
+        wall_clock: None,
     };
     let demo = setup::fresh(&dir, &bins, &database, &demo_args)?;
     let admin = SocketAddr::from(([127, 0, 0, 1], free_port()?));

@@ -22,13 +22,15 @@ const DEMO_JOIN_BUDGET: (u32, u32) = (3, 1800);
 pub const CAMPAIGN: &str = "bali-villas";
 /// The demo's groups per 150, by tg-world profile (open groups fill the rest): every
 /// kind the fleet must handle, with more link-forbidding groups than usual so that
-/// the campaign's link variant meets write pre-checks within minutes.
-const DEMO_MIX: [(&str, u32); 16] = [
+/// the campaign's link variant meets write pre-checks within minutes, and groups
+/// refusing photos only, where the photo variant is skipped and the text goes.
+const DEMO_MIX: [(&str, u32); 17] = [
     ("broadcast", 8),
     ("private_invite", 10),
     ("approval", 8),
     ("no_text", 4),
     ("no_media", 4),
+    ("no_photos", 6),
     ("no_links", 15),
     ("join_to_send", 5),
     ("slow_mode", 8),
@@ -41,6 +43,8 @@ const DEMO_MIX: [(&str, u32); 16] = [
     ("expired_invite", 3),
     ("missing", 4),
 ];
+/// The demo campaign's photo (tg-sim stores uploads by size and name only).
+const DEMO_PHOTO: &[u8] = b"\xFF\xD8\xFF\xE0 demo villa photo";
 /// When the first review runs, after the start (the fleet has joined groups by then).
 const FIRST_REVIEW_AFTER: TimeDelta = TimeDelta::minutes(45);
 
@@ -258,6 +262,20 @@ impl Demo {
             "markdown",
             "--text",
             "**Bali villas**: ask us about this week's prices",
+        ])?;
+        // A photo variant: groups refusing photos (`no_photos`, `no_media`) skip it
+        // and take a text variant instead (a content-kind skip in the log).
+        let photo = self.dir.join("villa.jpg");
+        std::fs::write(&photo, DEMO_PHOTO)
+            .with_context(|| format!("cannot write {}", photo.display()))?;
+        self.tgfleet_step(&[
+            "campaigns",
+            "add-variant",
+            CAMPAIGN,
+            "--photo",
+            &photo.to_string_lossy(),
+            "--caption",
+            "The pool villa in Ubud",
         ])?;
         Ok(())
     }

@@ -344,8 +344,13 @@ impl TelegramAccount for FaultyAccount {
     async fn rights(&self, peer: &PeerRef) -> TgResult<ChatRights> {
         self.inner.rights(peer).await
     }
-    async fn send(&self, peer: &PeerRef, message: &OutgoingMessage) -> TgResult<SentMessage> {
-        self.inner.send(peer, message).await
+    async fn send(
+        &self,
+        peer: &PeerRef,
+        message: &OutgoingMessage,
+        random_id: i64,
+    ) -> TgResult<SentMessage> {
+        self.inner.send(peer, message, random_id).await
     }
     async fn recent_messages(&self, peer: &PeerRef, limit: u32) -> TgResult<Vec<MessageRef>> {
         self.inner.recent_messages(peer, limit).await

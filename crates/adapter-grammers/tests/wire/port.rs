@@ -38,7 +38,7 @@ async fn every_port_method_round_trips(pool: PgPool) {
         text: "**Sale** at https://shop.example".to_owned(),
         format: TextFormat::Markdown,
     };
-    let sent = tg.send(&market.peer, &text).await.unwrap();
+    let sent = tg.send(&market.peer, &text, 101).await.unwrap();
     let record = last_sent(&sim, "ayu");
     assert_eq!(
         (record.channel_id, record.message_id),
@@ -59,7 +59,7 @@ async fn every_port_method_round_trips(pool: PgPool) {
         caption: "<b>New</b> offer".to_owned(),
         format: TextFormat::Html,
     };
-    let sent_photo = tg.send(&market.peer, &photo).await.unwrap();
+    let sent_photo = tg.send(&market.peer, &photo, 102).await.unwrap();
     let record = last_sent(&sim, "ayu");
     assert_eq!(record.message_id, sent_photo.message_id);
     assert_eq!(
@@ -79,7 +79,7 @@ async fn every_port_method_round_trips(pool: PgPool) {
         message_id: 3,
         drop_author: false,
     };
-    let forwarded = tg.send(&market.peer, &forward).await.unwrap();
+    let forwarded = tg.send(&market.peer, &forward, 103).await.unwrap();
     let record = last_sent(&sim, "ayu");
     assert_eq!(record.message_id, forwarded.message_id);
     assert_eq!(
@@ -94,7 +94,7 @@ async fn every_port_method_round_trips(pool: PgPool) {
         message_id: 4,
         drop_author: true,
     };
-    let copied = tg.send(&market.peer, &copy).await.unwrap();
+    let copied = tg.send(&market.peer, &copy, 104).await.unwrap();
     let record = last_sent(&sim, "ayu");
     assert_eq!(record.message_id, copied.message_id);
     assert!(
@@ -162,7 +162,8 @@ async fn the_rights_pre_check_sees_defaults_join_to_send_and_slow_mode(pool: PgP
     let rights = tg.rights(&quiet.peer).await.unwrap();
     assert_eq!(rights.status, MemberStatus::Left);
     assert_eq!(rights.kind, ChatKind::Supergroup);
-    assert!(rights.default_banned.send_messages, "send_plain banned");
+    assert!(rights.default_banned.send_plain, "send_plain banned");
+    assert!(!rights.default_banned.send_messages);
     assert!(rights.default_banned.embed_links);
     assert!(!rights.default_banned.send_media);
     assert!(rights.join_to_send);
@@ -175,10 +176,15 @@ async fn the_rights_pre_check_sees_defaults_join_to_send_and_slow_mode(pool: PgP
                 text: "hello".to_owned(),
                 format: TextFormat::Plain,
             },
+            105,
         )
         .await
         .unwrap_err();
-    assert!(refused.outcome() == "write_forbidden", "{refused:?}");
+    // CHAT_GUEST_SEND_FORBIDDEN: about the membership (join first), not the group.
+    assert_eq!(
+        (refused.name.as_str(), refused.outcome()),
+        ("CHAT_GUEST_SEND_FORBIDDEN", "join_first")
+    );
 
     let missing = tg
         .resolve(&GroupHandle::parse("nobody_here_at_all").unwrap())

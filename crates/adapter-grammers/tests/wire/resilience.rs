@@ -120,6 +120,7 @@ async fn a_stored_peer_is_used_after_a_restart_without_resolving_again(pool: PgP
                 text: "after the restart".to_owned(),
                 format: TextFormat::Plain,
             },
+            301,
         )
         .await
         .unwrap();
@@ -171,15 +172,50 @@ async fn an_unknown_key_fails_to_connect_and_the_stored_session_stays(pool: PgPo
         .await
         .unwrap();
 
+    let stored_before = stored_row(&store, ghost.id).await;
+
     let error = test_connector(store.clone())
         .connect(&ghost)
         .await
         .unwrap_err();
-    assert!(error.is_transient(), "{error:?}");
+    // Telegram does not know the key (transport -404): the account's key is dead,
+    // and the fresh key grammers makes for the connection is never stored.
+    assert_eq!(
+        error.about,
+        About::Account(AccountAnswer::DeadKey),
+        "{error:?}"
+    );
+    assert!(error.is_account_fatal());
+    assert_eq!(
+        stored_row(&store, ghost.id).await,
+        stored_before,
+        "the stored session is byte-for-byte unchanged"
+    );
     let kept = store
         .load_session(ghost.id, &test_cipher())
         .await
         .unwrap()
         .unwrap();
     assert_eq!(kept.auth_key.expose_secret(), &[0x5A; 256]);
+}
+
+/// The sealed session row as stored, byte for byte.
+async fn stored_row(store: &Store, account: tgfleet_domain::AccountId) -> Vec<u8> {
+    let row: (i32, String, Vec<u8>, String, String) = sqlx::query_as(
+        "SELECT dc_id, server_address, auth_key_sealed, source, updated_at::text
+           FROM account_sessions WHERE account_id = $1",
+    )
+    .bind(account.0)
+    .fetch_one(store.pool())
+    .await
+    .unwrap();
+    let (dc, address, sealed, source, updated) = row;
+    [
+        dc.to_le_bytes().to_vec(),
+        address.into_bytes(),
+        sealed,
+        source.into_bytes(),
+        updated.into_bytes(),
+    ]
+    .concat()
 }

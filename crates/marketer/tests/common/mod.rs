@@ -507,6 +507,9 @@ pub enum FaultAction {
     HangBeforeSend,
     /// The message reaches the group, then the call never returns (a crash after it).
     HangAfterSend,
+    /// The message reaches the group, then the call fails with this error (the
+    /// connection died before the answer came back).
+    FailAfterSend(TgError),
 }
 
 /// A fault for one account's sends (to one chat, or any), `remaining` times.
@@ -523,6 +526,7 @@ pub struct Fault {
 pub struct Faulty {
     inner: Arc<tgfleet_adapter_sim::SimConnector>,
     faults: Arc<Mutex<Vec<Fault>>>,
+    connects: std::sync::atomic::AtomicU32,
 }
 
 impl Faulty {
@@ -530,6 +534,7 @@ impl Faulty {
         Arc::new(Self {
             inner: Arc::clone(&fleet.connector),
             faults: Arc::new(Mutex::new(faults)),
+            connects: std::sync::atomic::AtomicU32::new(0),
         })
     }
 
@@ -543,6 +548,11 @@ impl Faulty {
             Arc::clone(&fleet.settings),
             fleet.shutdown.clone(),
         )
+    }
+
+    /// Connections asked for so far (failed ones included).
+    pub fn connects(&self) -> u32 {
+        self.connects.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Faults not used up yet.
@@ -560,6 +570,8 @@ impl Faulty {
 #[async_trait::async_trait]
 impl Connector for Faulty {
     async fn connect(&self, account: &AccountRef) -> TgResult<Box<dyn TelegramAccount>> {
+        self.connects
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let inner = self.inner.connect(account).await?;
         Ok(Box::new(FaultyAccount {
             inner,
@@ -603,14 +615,23 @@ impl TelegramAccount for FaultyAccount {
     async fn rights(&self, peer: &PeerRef) -> TgResult<ChatRights> {
         self.inner.rights(peer).await
     }
-    async fn send(&self, peer: &PeerRef, message: &OutgoingMessage) -> TgResult<SentMessage> {
+    async fn send(
+        &self,
+        peer: &PeerRef,
+        message: &OutgoingMessage,
+        random_id: i64,
+    ) -> TgResult<SentMessage> {
         match self.take_fault(peer) {
-            None => self.inner.send(peer, message).await,
+            None => self.inner.send(peer, message, random_id).await,
             Some(FaultAction::Fail(error)) => Err(error),
             Some(FaultAction::HangBeforeSend) => std::future::pending().await,
             Some(FaultAction::HangAfterSend) => {
-                self.inner.send(peer, message).await?;
+                self.inner.send(peer, message, random_id).await?;
                 std::future::pending().await
+            }
+            Some(FaultAction::FailAfterSend(error)) => {
+                self.inner.send(peer, message, random_id).await?;
+                Err(error)
             }
         }
     }

@@ -61,9 +61,10 @@ fn send_message(
 ) -> Result<tl::enums::Updates, RpcError> {
     let peer = inputs::peer(&request.peer)?;
     let body = inputs::text(request.message, request.entities);
-    let sent = session
-        .world
-        .messages_send_message(session.now, session.me, peer, body)?;
+    let (now, me) = (session.now, session.me);
+    let sent = session.world.send_once(me, request.random_id, |world| {
+        world.messages_send_message(now, me, peer, body)
+    })?;
     Ok(session.sent_updates(peer, &[sent], &[request.random_id], &[]))
 }
 
@@ -98,9 +99,10 @@ fn send_media(
         size: uploaded.size,
     };
     let caption = inputs::text(request.message, request.entities);
-    let sent = session
-        .world
-        .messages_send_media(session.now, session.me, peer, media, caption)?;
+    let (now, me) = (session.now, session.me);
+    let sent = session.world.send_once(me, request.random_id, |world| {
+        world.messages_send_media(now, me, peer, media, caption)
+    })?;
     Ok(session.sent_updates(peer, &[sent], &[request.random_id], &[]))
 }
 

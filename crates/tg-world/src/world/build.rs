@@ -28,6 +28,7 @@ impl World {
             preshared_by_id: HashMap::with_capacity(scenario.accounts.len()),
             sent: Vec::new(),
             ledger: Default::default(),
+            random_ids: HashMap::new(),
         };
         for (index, spec) in scenario.accounts.iter().enumerate() {
             let user_id = scenario.user_id(index);

@@ -110,6 +110,28 @@ impl World {
         })
     }
 
+    /// Runs a send at most once per `(user, random_id)`: Telegram keeps each send's
+    /// `random_id` ("Unique client message ID required to prevent message
+    /// resending", core.telegram.org/method/messages.sendMessage), so a repeated
+    /// `random_id` answers the original message instead of posting again.
+    pub fn send_once(
+        &mut self,
+        user: UserId,
+        random_id: i64,
+        send: impl FnOnce(&mut Self) -> Result<Message, RpcError>,
+    ) -> Result<Message, RpcError> {
+        if let Some(&(channel_id, id)) = self.random_ids.get(&(user.0, random_id))
+            && let Some(&group) = self.by_channel.get(&channel_id)
+            && let Some(original) = self.message_at(group, id, user)
+        {
+            return Ok(original);
+        }
+        let sent = send(self)?;
+        self.random_ids
+            .insert((user.0, random_id), (sent.channel_id, sent.id));
+        Ok(sent)
+    }
+
     /// `messages.getHistory`: up to `limit` (at most 100) messages older than
     /// `offset_id` (0: from the newest), newest first. CHANNEL_PRIVATE when
     /// the user cannot read the group.

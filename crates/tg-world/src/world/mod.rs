@@ -48,6 +48,8 @@ pub struct World {
     preshared_by_id: HashMap<i64, usize>,
     sent: Vec<SentRecord>,
     ledger: ledger::Ledger,
+    /// Sends by `(user id, random_id)`: the channel and message they made.
+    random_ids: HashMap<(i64, i64), (i64, i32)>,
 }
 
 struct Account {
