@@ -2,7 +2,8 @@
 //!
 //! * `cargo xtask test [ARGS]` runs every test. Without `DATABASE_URL` it starts (or
 //!   reuses) a private Postgres first and points the tests at it.
-//! * `cargo xtask bench [ARGS]` runs the benchmarks that print numbers.
+//! * `cargo xtask bench [ARGS]` runs the benchmarks that print numbers;
+//!   `cargo xtask bench fleet` runs the fleet at scale against tg-sim.
 //! * `cargo xtask pg start|stop|status|url|psql [ARGS]` manages that private Postgres.
 //! * `cargo xtask demo [OPTIONS]` runs the whole fleet against the simulated Telegram,
 //!   time compressed, and ends with the README's psql statistics.
@@ -35,12 +36,9 @@ enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
-    /// Run the benchmarks that print numbers (world scale, in-process adapter, tg-sim wire).
-    Bench {
-        /// Extra arguments for every `cargo bench`, e.g. `-- --quick`.
-        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-        args: Vec<String>,
-    },
+    /// Run the benchmarks that print numbers (world scale, in-process adapter, tg-sim
+    /// wire, wake-up latency, views at scale); `bench fleet` runs the fleet at scale.
+    Bench(bench::BenchArgs),
     /// The private Postgres used when DATABASE_URL is unset.
     Pg {
         #[command(subcommand)]
@@ -78,7 +76,7 @@ fn main() -> ExitCode {
         Command::Test { args } => test::run(&args),
         Command::Pg { command } => run_pg(command),
         Command::Demo(args) => demo::run(&args),
-        Command::Bench { args } => bench::run(&args),
+        Command::Bench(args) => bench::run(&args),
         Command::Chaos(args) => chaos::run(&args),
     };
     match result {

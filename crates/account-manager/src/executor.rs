@@ -1,5 +1,6 @@
 //! Works the planned joins on every replica: accounts whose next join is due run
-//! concurrently, one join at a time per account; the loop then sleeps until the
+//! concurrently (at most the service's unit budget at once, read from the store
+//! no more than that many at a time), one join at a time per account; the loop then sleeps until the
 //! earliest next join, a wake-up (a slot was planned, something changed) or
 //! shutdown. Busy accounts (another replica holds the lease) are retried shortly.
 
@@ -28,10 +29,6 @@ struct Working {
 }
 
 impl Working {
-    fn busy(&self, account: AccountId) -> bool {
-        self.accounts.values().any(|working| *working == account)
-    }
-
     fn finished(&mut self, manager: &Manager, id: Id, report: Option<UnitReport>) {
         let Some(account) = self.accounts.remove(&id) else {
             return;
@@ -62,37 +59,46 @@ pub(crate) async fn run_executor(manager: Arc<Manager>, mut rng: StdRng) -> anyh
         accounts: HashMap::new(),
         retry_at: HashMap::new(),
     };
+    let limit = ctx.units.limit();
     while !ctx.shutdown.is_cancelled() {
         manager.assign_if_requested().await;
         let now = ctx.clock.now();
         let mut wake_at = now + RECHECK;
         working.retry_at.retain(|_, at| *at > now);
-        match ctx.store.join_queue().await {
-            Ok(queue) => {
-                for joiner in queue {
-                    if working.busy(joiner.account) {
-                        continue;
+        if let Some(retry) = working.retry_at.values().min() {
+            wake_at = wake_at.min(*retry);
+        }
+        let free = limit.saturating_sub(working.accounts.len());
+        if free > 0 {
+            let skip: Vec<AccountId> = working
+                .accounts
+                .values()
+                .chain(working.retry_at.keys())
+                .copied()
+                .collect();
+            let free = u32::try_from(free).unwrap_or(u32::MAX);
+            match ctx.store.join_queue(now, free, &skip).await {
+                Ok(queue) => {
+                    if let Some(next) = queue.next_due_at {
+                        wake_at = wake_at.min(next);
                     }
-                    let retry = working.retry_at.get(&joiner.account).copied();
-                    let due = joiner.due_at.max(retry).unwrap_or(now);
-                    if due > now {
-                        wake_at = wake_at.min(due);
-                        continue;
+                    for joiner in queue.due {
+                        let account = AccountRef {
+                            id: joiner.account,
+                            label: joiner.label,
+                        };
+                        let pause = manager.rules.pause(&mut rng);
+                        let handle =
+                            working
+                                .units
+                                .spawn(join_once(manager.clone(), account, pause));
+                        working.accounts.insert(handle.id(), joiner.account);
                     }
-                    let account = AccountRef {
-                        id: joiner.account,
-                        label: joiner.label,
-                    };
-                    let pause = manager.rules.pause(&mut rng);
-                    let handle = working
-                        .units
-                        .spawn(join_once(manager.clone(), account, pause));
-                    working.accounts.insert(handle.id(), joiner.account);
                 }
-            }
-            Err(error) => {
-                tracing::warn!(%error, "reading the join plans failed; retrying in a minute");
-                wake_at = now + FAILURE_RETRY;
+                Err(error) => {
+                    tracing::warn!(%error, "reading the join plans failed; retrying in a minute");
+                    wake_at = now + FAILURE_RETRY;
+                }
             }
         }
         tokio::select! {

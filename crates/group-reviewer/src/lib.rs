@@ -27,9 +27,9 @@ pub use summary::{AccountNote, DeferReason, PassedOver, ReviewSummary};
 
 use account::AccountReview;
 use futures_util::future::join_all;
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
-use tgfleet_domain::Clock;
+use tgfleet_domain::{AccountId, Clock};
 use tgfleet_runtime::{CronTicker, ServiceContext};
 use tgfleet_store::ReviewTarget;
 use tgfleet_telegram::AccountRef;
@@ -41,7 +41,8 @@ pub const SCHEDULE_JOB: &str = "group-review";
 pub const SCHEDULE_CATCH_UP: Duration = Duration::from_secs(3600);
 
 /// Reviews every group that has a membership, once, and returns the summary
-/// (also logged, line by line). Accounts are reviewed side by side; a group
+/// (also logged, line by line). Accounts are reviewed side by side, at most the
+/// service's unit budget connected at once (each batch takes a unit); a group
 /// whose account is busy is retried later in the same run (a bounded number of
 /// times), a FloodWait above `joins.flood_wait_short_max_secs` leaves that
 /// account's remaining groups for the next run.
@@ -136,20 +137,19 @@ pub async fn run(ctx: ServiceContext) -> anyhow::Result<()> {
 /// Targets grouped per account, keeping the store's order inside each group.
 fn by_account(targets: Vec<ReviewTarget>) -> Vec<(AccountRef, VecDeque<ReviewTarget>)> {
     let mut grouped: Vec<(AccountRef, VecDeque<ReviewTarget>)> = Vec::new();
+    let mut index: HashMap<AccountId, usize> = HashMap::new();
     for target in targets {
-        match grouped
-            .iter_mut()
-            .find(|(account, _)| account.id == target.account_id)
-        {
-            Some((_, queue)) => queue.push_back(target),
-            None => grouped.push((
+        let place = *index.entry(target.account_id).or_insert_with(|| {
+            grouped.push((
                 AccountRef {
                     id: target.account_id,
                     label: target.account_label.clone(),
                 },
-                VecDeque::from([target]),
-            )),
-        }
+                VecDeque::new(),
+            ));
+            grouped.len() - 1
+        });
+        grouped[place].1.push_back(target);
     }
     grouped
 }

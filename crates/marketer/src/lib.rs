@@ -5,7 +5,9 @@
 //! whose own rules allow a post (windows in its zone, caps, gaps, FloodWait,
 //! cool-down) and that has a ready (campaign, group) runs one unit under its lease:
 //! claim the post on fresh counts, pre-check the rights, send, complete. Accounts
-//! work concurrently, each sequentially. Between passes it sleeps until the earliest
+//! work concurrently (at most the service's unit budget at once), each
+//! sequentially; an account whose targets had nothing ready is not read again
+//! before its wake-up time, a change notification, or the idle bound. Between passes it sleeps until the earliest
 //! time something may become eligible (bounded, one minute by default), or until a
 //! change notification (a campaign created or resumed, a variant added, a join).
 //! Claims a crash left pending are resolved at start, periodically, and by the next
@@ -36,8 +38,6 @@ use tgfleet_telegram::{AccountRef, TgError};
 pub const DEFAULT_MAX_IDLE: Duration = Duration::from_secs(60);
 /// How long a (campaign, group) waits after a transient failure.
 pub const TRANSIENT_RETRY: Duration = Duration::from_secs(300);
-/// Accounts worked at the same time by one replica.
-pub const CONCURRENT_ACCOUNTS: usize = 16;
 /// How long an account waits after its connection failed for a passing reason.
 const CONNECT_RETRY: TimeDelta = TimeDelta::minutes(1);
 /// How soon to look again at an account another replica holds.
@@ -109,6 +109,10 @@ pub struct Marketer {
     rng: Mutex<ChaCha8Rng>,
     media: content::MediaFiles,
     connect_retry: Mutex<HashMap<AccountId, DateTime<Utc>>>,
+    /// Accounts whose targets had nothing ready, and when to read them again: a
+    /// pass reads an account's targets only when something may have changed (its
+    /// wake-up time came, or a change notification cleared this).
+    nothing_ready_until: Mutex<HashMap<AccountId, DateTime<Utc>>>,
 }
 
 impl Marketer {
@@ -150,6 +154,7 @@ impl Marketer {
             rng: Mutex::new(rng),
             media: content::MediaFiles::default(),
             connect_retry: Mutex::new(HashMap::new()),
+            nothing_ready_until: Mutex::new(HashMap::new()),
             ctx,
         }
     }
@@ -170,7 +175,7 @@ impl Marketer {
             TimeDelta::seconds(i64::try_from(self.ctx.settings.leases.ttl_secs).unwrap_or(120));
         let mut next_sweep = self.now() + ttl;
         while !self.ctx.shutdown.is_cancelled() {
-            let report = match self.pass().await {
+            let report = match self.pass_remembering(true).await {
                 Ok(report) => report,
                 Err(error) => {
                     tracing::error!(%error, "Posting pass failed; trying again shortly");
@@ -202,7 +207,10 @@ impl Marketer {
                 () = self.ctx.shutdown.cancelled() => break,
                 () = self.ctx.clock.sleep_until(wake) => {}
                 change = next_change(&mut listener) => match change {
-                    Ok(table) => tracing::debug!(%table, "Woken by a change"),
+                    Ok(table) => {
+                        tracing::debug!(%table, "Woken by a change");
+                        self.nothing_ready_until.lock().unwrap_or_else(PoisonError::into_inner).clear();
+                    }
                     Err(error) => {
                         tracing::warn!(%error, "Lost the change notifications; polling until they return");
                         listener = None;
@@ -240,7 +248,15 @@ impl Marketer {
     }
 
     /// One pass over the accounts: each that may post runs one unit, concurrently.
+    /// Every account's targets are read afresh.
     pub async fn pass(&self) -> Result<PassReport, StoreError> {
+        self.pass_remembering(false).await
+    }
+
+    /// A pass of the service loop: with `remember`, an account whose targets had
+    /// nothing ready is not read again before its wake-up time, a change
+    /// notification or the idle bound.
+    async fn pass_remembering(&self, remember: bool) -> Result<PassReport, StoreError> {
         let now = self.now();
         let active = self.ctx.store.active_campaigns(now).await?;
         let usable = self.media.usable(&active).await;
@@ -252,10 +268,10 @@ impl Marketer {
         let accounts = self.ctx.store.posting_accounts(now).await?;
         let units: Vec<_> = accounts
             .iter()
-            .map(|account| self.work_account(account, &campaigns, &usable))
+            .map(|account| self.work_account(account, &campaigns, &usable, remember))
             .collect();
         let steps: Vec<Result<Step, StoreError>> = futures_util::stream::iter(units)
-            .buffer_unordered(CONCURRENT_ACCOUNTS)
+            .buffer_unordered(self.ctx.units.limit())
             .collect()
             .await;
         for step in steps {
@@ -282,6 +298,7 @@ impl Marketer {
         account: &PostingAccount,
         campaigns: &plan::Campaigns,
         usable: &HashSet<tgfleet_domain::VariantId>,
+        remember: bool,
     ) -> Result<Step, StoreError> {
         let now = self.now();
         if let Some(retry) = self.connect_retry_at(account.id).filter(|at| *at > now) {
@@ -292,6 +309,10 @@ impl Marketer {
             Verdict::Ready(()) => {}
             verdict => return Ok(Step::Wait(verdict.wake_at(now))),
         }
+        if remember && let Some(until) = self.nothing_ready(account.id).filter(|until| *until > now)
+        {
+            return Ok(Step::Wait(Some(until)));
+        }
         let since = now - campaigns.longest_interval();
         let (targets, content) = self
             .ctx
@@ -300,7 +321,18 @@ impl Marketer {
             .await?;
         let (candidates, wake) = plan::candidates(targets, &content, campaigns, &self.rules, now);
         if candidates.is_empty() {
-            return Ok(Step::Wait(wake));
+            if !remember {
+                return Ok(Step::Wait(wake));
+            }
+            // A join or a review may open a target without a notification: look
+            // again within the idle bound at the latest.
+            let idle = now + TimeDelta::from_std(self.max_idle).unwrap_or(TimeDelta::minutes(1));
+            let until = wake.map_or(idle, |wake| wake.min(idle));
+            self.nothing_ready_until
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .insert(account.id, until);
+            return Ok(Step::Wait(Some(until)));
         }
         let account_ref = AccountRef {
             id: account.id,
@@ -358,6 +390,14 @@ impl Marketer {
             .unwrap_or_else(PoisonError::into_inner)
             .insert(account.id, retry);
         Ok(())
+    }
+
+    fn nothing_ready(&self, account: AccountId) -> Option<DateTime<Utc>> {
+        self.nothing_ready_until
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&account)
+            .copied()
     }
 
     fn connect_retry_at(&self, account: AccountId) -> Option<DateTime<Utc>> {

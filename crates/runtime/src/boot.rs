@@ -91,7 +91,8 @@ async fn boot_settings(
                         settings.telemetry.health_address
                     )
                 })?;
-            let health = Arc::new(FleetHealth::new(store.clone(), clock.clone()));
+            // A connection of its own: /health answers at once however busy the pool is.
+            let health = Arc::new(FleetHealth::new(store.dedicated(1), clock.clone()));
             let bound = serve_telemetry(addr, health, shutdown.clone())
                 .await
                 .with_context(|| format!("telemetry: cannot listen on {addr}"))?;

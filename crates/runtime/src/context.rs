@@ -1,6 +1,6 @@
 //! What every service runs with, and how it records Telegram outcomes.
 
-use crate::{AccountRunner, ServiceClock, Shutdown};
+use crate::{AccountRunner, ServiceClock, Shutdown, UnitBudget};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -27,10 +27,13 @@ pub struct ServiceContext {
     pub settings: Arc<Settings>,
     /// Cancelled when the process should stop.
     pub shutdown: Shutdown,
+    /// How many units of account work this service runs at once ([`UnitBudget`]).
+    pub units: UnitBudget,
 }
 
 impl ServiceContext {
-    /// A context with a fresh, unique holder name for `service`.
+    /// A context with a fresh, unique holder name for `service`, alone on its pool
+    /// ([`UnitBudget::sized_to_pool`] of `database.max_connections`).
     pub fn new(
         service: Service,
         store: Store,
@@ -39,6 +42,7 @@ impl ServiceContext {
         settings: Arc<Settings>,
         shutdown: Shutdown,
     ) -> Self {
+        let units = UnitBudget::sized_to_pool(settings.database.max_connections, 1);
         Self {
             service,
             holder: holder_name(service),
@@ -47,6 +51,7 @@ impl ServiceContext {
             clock,
             settings,
             shutdown,
+            units,
         }
     }
 
@@ -71,6 +76,12 @@ impl ServiceContext {
         Ok(Some(status))
     }
 
+    /// The same context with another unit budget (services sharing one pool).
+    pub fn with_units(mut self, units: UnitBudget) -> Self {
+        self.units = units;
+        self
+    }
+
     /// Runs account work under leases held by this instance.
     pub fn runner(&self) -> AccountRunner {
         AccountRunner::new(
@@ -80,6 +91,7 @@ impl ServiceContext {
             self.holder.clone(),
             Duration::from_secs(self.settings.leases.ttl_secs),
         )
+        .with_units(self.units.clone())
     }
 
     /// The event describing one Telegram call's outcome (`ok` or the error's outcome word).

@@ -11,6 +11,7 @@ pub mod health;
 pub mod peers;
 pub mod shutdown;
 pub mod telemetry;
+pub mod units;
 pub mod work;
 
 pub use boot::{Boot, Telemetry, boot, boot_as, exit_code, service_context, start};
@@ -20,4 +21,5 @@ pub use context::{ServiceContext, holder_name};
 pub use cron::CronTicker;
 pub use health::FleetHealth;
 pub use shutdown::{Shutdown, shutdown_on_signals};
+pub use units::UnitBudget;
 pub use work::{AccountRunner, AccountSession, Leased, WorkError};

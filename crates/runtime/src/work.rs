@@ -2,7 +2,7 @@
 //! run one bounded unit of work while a renewal loop keeps the lease, close the
 //! connection, release the lease. Losing the lease cancels the work.
 
-use crate::ServiceClock;
+use crate::{ServiceClock, UnitBudget};
 use std::sync::Arc;
 use std::time::Duration;
 use tgfleet_domain::Clock;
@@ -39,7 +39,8 @@ pub enum WorkError {
     Connect(TgError),
 }
 
-/// Runs units of account work under leases, for one service instance.
+/// Runs units of account work under leases, for one service instance; with a
+/// [`UnitBudget`], no more than its limit at once.
 #[derive(Clone, Debug)]
 pub struct AccountRunner {
     store: Store,
@@ -47,6 +48,7 @@ pub struct AccountRunner {
     clock: ServiceClock,
     holder: String,
     ttl: Duration,
+    units: Option<UnitBudget>,
 }
 
 impl AccountRunner {
@@ -64,7 +66,16 @@ impl AccountRunner {
             clock,
             holder: holder.into(),
             ttl,
+            units: None,
         }
+    }
+
+    /// Runs every unit under a permit of `units` (taken before the lease, given
+    /// back after the release), so at most `units.limit()` accounts are leased and
+    /// connected at once by this runner and its clones.
+    pub fn with_units(mut self, units: UnitBudget) -> Self {
+        self.units = Some(units);
+        self
     }
 
     /// The lease holder name of this runner.
@@ -82,6 +93,10 @@ impl AccountRunner {
         account: &AccountRef,
         work: impl AsyncFnOnce(AccountSession<'_>) -> T,
     ) -> Result<Leased<T>, WorkError> {
+        let _unit = match &self.units {
+            Some(units) => Some(units.acquire().await),
+            None => None,
+        };
         let now = self.clock.now();
         let Some(lease) = self
             .store

@@ -65,6 +65,17 @@ impl Store {
         Ok(Self::from_pool(pool))
     }
 
+    /// A store over a pool of its own of at most `max_connections` to the same
+    /// database, opened lazily: work that must answer quickly whatever the main
+    /// pool is doing (`/health`). Runs no query and takes no lock.
+    pub fn dedicated(&self, max_connections: u32) -> Self {
+        let pool = PgPoolOptions::new()
+            .max_connections(max_connections)
+            .acquire_timeout(DEFAULT_CONNECT_TIMEOUT)
+            .connect_lazy_with((*self.pool.connect_options()).clone());
+        Self::from_pool(pool)
+    }
+
     /// [`Store::connect`], then fails with [`StoreError::MigrationsPending`] (listing
     /// them) unless the schema is up to date. Services start with this; only
     /// `tgfleet migrate` changes the schema. Reads `_sqlx_migrations` without locking.

@@ -7,7 +7,10 @@
 
 mod accounts;
 mod activity;
+#[cfg(feature = "fixtures")]
+pub mod bench_data;
 mod campaigns;
+mod conflict;
 mod connect;
 mod cron;
 mod error;
@@ -39,8 +42,8 @@ pub use error::StoreError;
 pub use events::{NewEvent, record_event};
 pub use groups::{Group, GroupFilter, ImportReport, ImportedGroup};
 pub use joins::{
-    AssignmentReport, ChatFacts, JoinEvent, JoinMembership, JoinRecord, NextJoin, QueuedJoiner,
-    SlotPlan,
+    AssignmentReport, ChatFacts, JoinEvent, JoinMembership, JoinQueue, JoinRecord, NextJoin,
+    QueuedJoiner, SlotPlan,
 };
 pub use leases::{Lease, check_lease};
 pub use notify::{CHANGES_CHANNEL, ChangeListener};
@@ -61,12 +64,22 @@ pub use stats::{Overview, PostsPerDay};
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: sqlx::PgPool,
+    conflicts: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Store {
     /// Wraps an existing pool (e.g. the one `#[sqlx::test]` hands a test).
     pub fn from_pool(pool: sqlx::PgPool) -> Self {
-        Self { pool }
+        Self {
+            pool,
+            conflicts: std::sync::Arc::default(),
+        }
+    }
+
+    /// Transactions of this store (and its clones) that Postgres aborted on a
+    /// deadlock or serialization conflict and that were run again.
+    pub fn conflict_aborts(&self) -> u64 {
+        self.conflicts.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The underlying pool, for transactions that span several store functions

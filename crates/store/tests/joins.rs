@@ -328,11 +328,24 @@ async fn a_slot_plans_the_oldest_pending_groups_up_to_the_limit(pool: PgPool) {
         store.account_by_id(a).await.unwrap().unwrap().join_next_at,
         Some(tick)
     );
-    let queue = store.join_queue().await.unwrap();
+    let queue = store.join_queue(tick, 10, &[]).await.unwrap();
     assert_eq!(
-        queue.iter().map(|q| q.account).collect::<Vec<_>>(),
+        queue.due.iter().map(|q| q.account).collect::<Vec<_>>(),
         vec![a, b]
     );
+    assert_eq!(queue.next_due_at, None);
+    // At most `limit` rows, the skipped accounts left out, later ones as a time.
+    let queue = store.join_queue(tick, 1, &[a]).await.unwrap();
+    assert_eq!(
+        queue.due.iter().map(|q| q.account).collect::<Vec<_>>(),
+        vec![b]
+    );
+    let early = store
+        .join_queue(tick - TimeDelta::minutes(1), 10, &[])
+        .await
+        .unwrap();
+    assert!(early.due.is_empty());
+    assert_eq!(early.next_due_at, Some(tick));
 
     let next = store.next_join(a, tick).await.unwrap().unwrap();
     assert_eq!(
@@ -444,7 +457,10 @@ async fn flooded_resting_and_stopped_accounts_sit_a_slot_out(pool: PgPool) {
             .values()
             .all(|plan| plan.planned == 0 && plan.pending == 3)
     );
-    assert!(store.join_queue().await.unwrap().is_empty());
+    assert_eq!(
+        store.join_queue(now, 10, &[]).await.unwrap(),
+        tgfleet_store::JoinQueue::default()
+    );
 
     // Two hours later the flood and the rest are over: both join again.
     let later = now + TimeDelta::hours(2);
@@ -599,4 +615,84 @@ async fn a_join_stores_peer_and_facts_and_a_ban_closes_the_group(pool: PgPool) {
     common::account(&store, "bravo").await;
     let report = store.assign_groups(500).await.unwrap();
     assert!(report.is_empty(), "{report:?}");
+}
+
+/// Join storage that closes groups (touching other accounts' memberships) while
+/// slots are being planned: every join is stored, every plan succeeds, and the
+/// lock order (accounts before memberships, in both) means Postgres never has to
+/// abort one of them to break a deadlock.
+#[sqlx::test(migrations = "../../migrations")]
+async fn planning_and_storing_joins_at_once_never_deadlock_nor_lose_work(pool: PgPool) {
+    let store = Store::from_pool(pool);
+    let labels: Vec<String> = (0..12).map(|i| format!("acc{i:02}")).collect();
+    let label_refs: Vec<&str> = labels.iter().map(String::as_str).collect();
+    let (accounts, groups) = assigned(&store, &label_refs, "lock", 120).await;
+    // Every group of account i is also pending for account i + 1: a ban stored by
+    // one account fails a membership of the next.
+    sqlx::query(
+        "INSERT INTO memberships (account_id, group_id)
+         SELECT a.next_id, m.group_id
+           FROM memberships m
+           JOIN (SELECT id, lead(id, 1, (SELECT min(id) FROM accounts)) OVER (ORDER BY id) AS next_id
+                   FROM accounts) a ON a.id = m.account_id
+         ON CONFLICT DO NOTHING",
+    )
+    .execute(store.pool())
+    .await
+    .unwrap();
+    let tick = nine();
+    store.plan_slot(tick, 5).await.unwrap();
+    let banned = decision(
+        MembershipEffect::Settled(MembershipState::Banned),
+        Some(GroupStatus::Banned),
+        AccountEffect::NextJoinAt(tick),
+    );
+    let mut stored = Vec::new();
+    for round in 0..3 {
+        let now = tick + TimeDelta::seconds(round);
+        let mut work = tokio::task::JoinSet::new();
+        for (index, account) in accounts.iter().enumerate() {
+            let next = store.next_join(*account, now).await.unwrap().unwrap();
+            let held = lease(&store, *account, now).await;
+            let storing = store.clone();
+            work.spawn(async move {
+                let stored = record(&storing, &held, next.group, &banned, now).await;
+                storing
+                    .release_lease(&held, now)
+                    .await
+                    .expect("releasing the lease");
+                stored.map(|()| Some(next.group))
+            });
+            if index % 4 == 0 {
+                let planning = store.clone();
+                work.spawn(async move { planning.plan_slot(tick, 5).await.map(|_| None) });
+            }
+        }
+        while let Some(done) = work.join_next().await {
+            if let Some(group) = done.unwrap().expect("no store call fails") {
+                stored.push(group);
+            }
+        }
+    }
+    assert_eq!(stored.len(), 3 * accounts.len(), "every join was stored");
+    for group in &stored {
+        assert!(groups.contains(group));
+    }
+    let banned_rows: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM memberships WHERE state = 'banned' AND group_id = ANY($1)",
+    )
+    .bind(stored.iter().map(|group| group.0).collect::<Vec<_>>())
+    .fetch_one(store.pool())
+    .await
+    .unwrap();
+    assert_eq!(
+        banned_rows,
+        stored.len() as i64,
+        "each stored ban is on its membership"
+    );
+    assert_eq!(
+        store.conflict_aborts(),
+        0,
+        "no transaction was aborted to break a deadlock"
+    );
 }

@@ -90,9 +90,9 @@ pub fn run(args: &ChaosArgs) -> anyhow::Result<ExitCode> {
         "group-reviewer",
     ];
     if !args.no_build {
-        crate::demo::build_workspace(&root)?;
+        crate::demo::build_binaries(&root, crate::demo::Build::Debug)?;
     }
-    let bins = crate::demo::binaries_with(&binaries)?;
+    let bins = crate::demo::binaries_with(crate::demo::Build::Debug, &binaries)?;
     let dir = args
         .dir
         .clone()
@@ -113,7 +113,7 @@ pub fn run(args: &ChaosArgs) -> anyhow::Result<ExitCode> {
         setup_only: false,
         wall_clock: None,
     };
-    let demo = setup::fresh(&dir, &bins, &database, &demo_args)?;
+    let demo = setup::fresh(&dir, &bins, &database, &demo_args, setup::Profile::DEMO)?;
     let admin = SocketAddr::from(([127, 0, 0, 1], free_port()?));
     let sim = demo.start_sim(Some(admin.port()))?;
     demo.onboard()?;

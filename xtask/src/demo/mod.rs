@@ -8,10 +8,10 @@
 //! (also on Ctrl-C), prints the README's psql statistics and a checklist of what the run
 //! showed. `--resume` keeps the database and the files and goes on from there.
 
-pub(crate) mod child;
+pub mod child;
 mod fleet;
-pub(crate) mod http;
-pub(crate) mod setup;
+pub mod http;
+pub mod setup;
 mod stats;
 
 use crate::pg::{self, PrivatePostgres};
@@ -87,18 +87,18 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
 
     let root = pg::repository_root();
     if !args.no_build {
-        build_workspace(&root)?;
+        build_binaries(&root, Build::Debug)?;
     }
-    let bins = binaries_dir()?;
+    let bins = binaries_dir(Build::Debug)?;
     let dir = args
         .dir
         .clone()
         .unwrap_or_else(|| root.join("target").join("demo"));
-    let database = Database::choose(args)?;
+    let database = Database::choose(args, DEMO_DATABASE)?;
     let demo = if args.resume {
         setup::resume(&dir, &bins, &database, args)?
     } else {
-        setup::fresh(&dir, &bins, &database, args)?
+        setup::fresh(&dir, &bins, &database, args, setup::Profile::DEMO)?
     };
     let sim = demo.start_sim(None)?;
     if args.setup_only {
@@ -137,31 +137,47 @@ fn check_args(args: &DemoArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Builds every binary and test of the workspace, as `cargo xtask test` builds them:
-/// one feature set (the tests' dev-dependencies add features), so neither rebuilds
-/// the other.
-pub(crate) fn build_workspace(root: &std::path::Path) -> anyhow::Result<()> {
+/// Which build of the binaries runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Build {
+    /// `target/debug`, next to xtask's own binary (the demo, the chaos harness).
+    Debug,
+    /// `target/release` (the fleet benchmark).
+    Release,
+}
+
+/// Builds the binaries. The debug build is the workspace's binaries and tests, as
+/// `cargo xtask test` builds them: one feature set (the tests' dev-dependencies add
+/// features), so neither rebuilds the other.
+pub fn build_binaries(root: &std::path::Path, build: Build) -> anyhow::Result<()> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut build = Command::new(cargo);
-    build
-        .args(["build", "--workspace", "--bins", "--tests"])
-        .current_dir(root);
-    eprintln!("xtask: {}", crate::process::describe(&build));
-    crate::process::run(&mut build)
+    let mut command = Command::new(cargo);
+    match build {
+        Build::Debug => command.args(["build", "--workspace", "--bins", "--tests"]),
+        Build::Release => command.args(["build", "--release", "--workspace", "--bins"]),
+    };
+    command.current_dir(root);
+    eprintln!("xtask: {}", crate::process::describe(&command));
+    crate::process::run(&mut command)
 }
 
-/// Where `tgfleet` and `tg-sim` are: next to xtask's own binary (`target/debug`).
-fn binaries_dir() -> anyhow::Result<PathBuf> {
-    binaries_with(&["tgfleet", "tg-sim"])
+/// Where `tgfleet` and `tg-sim` are: next to xtask's own binary (`target/debug`), or
+/// in its sibling `target/release`.
+pub fn binaries_dir(build: Build) -> anyhow::Result<PathBuf> {
+    binaries_with(build, &["tgfleet", "tg-sim"])
 }
 
-/// The directory next to xtask's own binary, holding every one of `binaries`.
-pub(crate) fn binaries_with(binaries: &[&str]) -> anyhow::Result<PathBuf> {
+/// The directory of `build`'s binaries, holding every one of `binaries`.
+pub fn binaries_with(build: Build, binaries: &[&str]) -> anyhow::Result<PathBuf> {
     let exe = std::env::current_exe().context("cannot find xtask's own binary")?;
-    let dir = exe
-        .parent()
-        .context("xtask's binary has no directory")?
-        .to_path_buf();
+    let debug = exe.parent().context("xtask's binary has no directory")?;
+    let dir = match build {
+        Build::Debug => debug.to_path_buf(),
+        Build::Release => debug
+            .parent()
+            .context("xtask's binary is not in a target directory")?
+            .join("release"),
+    };
     for &binary in binaries {
         if !dir.join(binary).is_file() {
             bail!(
@@ -183,7 +199,9 @@ pub struct Database {
 }
 
 impl Database {
-    fn choose(args: &DemoArgs) -> anyhow::Result<Self> {
+    /// The database of `--database-url`, else `private_name` on the private Postgres
+    /// (recreated unless resuming).
+    pub fn choose(args: &DemoArgs, private_name: &str) -> anyhow::Result<Self> {
         match &args.database_url {
             Some(url) if !url.is_empty() => Ok(Self {
                 url: url.clone(),
@@ -191,7 +209,7 @@ impl Database {
             }),
             _ => {
                 let server = PrivatePostgres::locate()?;
-                let url = server.ensure_database(DEMO_DATABASE, !args.resume)?;
+                let url = server.ensure_database(private_name, !args.resume)?;
                 Ok(Self {
                     url,
                     private: Some(server),
@@ -230,6 +248,13 @@ impl Database {
             .args(["--no-psqlrc", "-v", "ON_ERROR_STOP=1", "-X"])
             .arg(&self.url);
         command
+    }
+
+    /// One value (or one `|`-separated row per line) that `sql` selects.
+    pub fn query(&self, sql: &str) -> anyhow::Result<String> {
+        Ok(crate::process::capture(self.psql().args(["-tAc", sql]))?
+            .trim()
+            .to_owned())
     }
 
     /// Empties the database for a fresh run: the private one is recreated; a given one

@@ -48,6 +48,23 @@ const DEMO_PHOTO: &[u8] = b"\xFF\xD8\xFF\xE0 demo villa photo";
 /// When the first review runs, after the start (the fleet has joined groups by then).
 const FIRST_REVIEW_AFTER: TimeDelta = TimeDelta::minutes(45);
 
+/// What the fleet benchmark changes in the demo's world and configuration.
+#[derive(Clone, Copy, Debug)]
+pub struct Profile {
+    /// Joins each account may make per window in the world (`None`: tg-world's own).
+    pub join_budget: Option<(u32, u32)>,
+    /// The fleet's `database.max_connections`.
+    pub max_connections: u32,
+}
+
+impl Profile {
+    /// The demo's: a tight join budget, the default pool.
+    pub const DEMO: Self = Self {
+        join_budget: Some(DEMO_JOIN_BUDGET),
+        max_connections: 10,
+    };
+}
+
 /// What a run needs to start and to resume: the shared clock and the ports.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 struct DemoState {
@@ -71,6 +88,8 @@ pub struct Demo {
     url: String,
     state: DemoState,
     fresh: bool,
+    profile: Profile,
+    accounts: u32,
 }
 
 /// Prepares a fresh run: empties the database and the directory, generates the world
@@ -80,6 +99,7 @@ pub fn fresh(
     bins: &Path,
     database: &Database,
     args: &DemoArgs,
+    profile: Profile,
 ) -> anyhow::Result<Demo> {
     if dir.exists() {
         let empty = std::fs::read_dir(dir)?.next().is_none();
@@ -104,13 +124,15 @@ pub fn fresh(
         scale: args.scale,
         sim_port: free_port()?,
     };
-    generate_world(dir, bins, args, start)?;
+    generate_world(dir, bins, args, start, profile.join_budget)?;
     let demo = Demo {
         dir: dir.to_path_buf(),
         bins: bins.to_path_buf(),
         url: database.url.clone(),
         state,
         fresh: true,
+        profile,
+        accounts: args.accounts,
     };
     demo.write_files(args.health_port, &review_schedule(start, simulated))?;
     println!(
@@ -146,6 +168,8 @@ pub fn resume(
         url: database.url.clone(),
         state,
         fresh: false,
+        profile: Profile::DEMO,
+        accounts: args.accounts,
     };
     demo.write_files(args.health_port, HOURLY)?;
     println!(
@@ -206,7 +230,9 @@ impl Demo {
             .arg(self.dir.join("sessions"))
             .stderr(log);
         let mut sim = Running::spawn("tg-sim", &mut command, false)?;
-        let deadline = Instant::now() + Duration::from_secs(60);
+        // Provisioning takes a moment per account.
+        let wait = Duration::from_secs(60) + Duration::from_millis(100) * self.accounts;
+        let deadline = Instant::now() + wait;
         loop {
             if let Some(status) = sim.exited() {
                 bail!(
@@ -222,7 +248,7 @@ impl Demo {
                     }
                 }
                 Err(_) if Instant::now() > deadline => {
-                    bail!("tg-sim did not start within a minute")
+                    bail!("tg-sim did not start within {} s", wait.as_secs())
                 }
                 Err(_) => {}
             }
@@ -295,7 +321,7 @@ impl Demo {
         write_private(&self.dir.join(STATE_FILE), &state)?;
         write_private(
             &self.dir.join(CONFIG_FILE),
-            &config_toml(&self.state, health_port, review_schedule),
+            &config_toml(&self.state, health_port, review_schedule, self.profile),
         )
     }
 }
@@ -349,6 +375,7 @@ fn generate_world(
     bins: &Path,
     args: &DemoArgs,
     start: DateTime<Utc>,
+    join_budget: Option<(u32, u32)>,
 ) -> anyhow::Result<()> {
     let scenario = dir.join("scenario.toml");
     let output = crate::process::capture(
@@ -370,6 +397,9 @@ fn generate_world(
             .arg(dir.join("groups.txt")),
     )?;
     print!("{output}");
+    let Some((calls, per_secs)) = join_budget else {
+        return Ok(());
+    };
     let text = std::fs::read_to_string(&scenario)?;
     let mut world: toml::Table = text
         .parse()
@@ -380,8 +410,8 @@ fn generate_world(
         .as_table_mut()
         .context("the scenario's limits are not a table")?;
     let mut join = toml::Table::new();
-    join.insert("calls".into(), i64::from(DEMO_JOIN_BUDGET.0).into());
-    join.insert("per_secs".into(), i64::from(DEMO_JOIN_BUDGET.1).into());
+    join.insert("calls".into(), i64::from(calls).into());
+    join.insert("per_secs".into(), i64::from(per_secs).into());
     limits.insert("join".into(), toml::Value::Table(join));
     write_private(&scenario, &toml::to_string(&world)?)
 }
@@ -401,10 +431,18 @@ fn write_mix(dir: &Path, groups: u32) -> anyhow::Result<PathBuf> {
     Ok(path)
 }
 
-fn config_toml(state: &DemoState, health_port: u16, review_schedule: &str) -> String {
+fn config_toml(
+    state: &DemoState,
+    health_port: u16,
+    review_schedule: &str,
+    profile: Profile,
+) -> String {
     format!(
         r#"# Written by `cargo xtask demo`. Demo-only values: the session key seals nothing but
 # simulated sessions, and tg-sim accepts any API id and hash.
+
+[database]
+max_connections = {max_connections}
 
 [telegram]
 api_id = 1
@@ -444,6 +482,7 @@ health_base_port = {health_port}
 "#,
         scale = state.scale,
         origin = state.origin.to_rfc3339(),
+        max_connections = profile.max_connections,
     )
 }
 

@@ -8,7 +8,7 @@ use crate::CliError;
 use clap::ValueEnum;
 use std::path::Path;
 use tgfleet_config::Service;
-use tgfleet_runtime::{ServiceContext, Telemetry, service_context};
+use tgfleet_runtime::{ServiceContext, Telemetry, UnitBudget, service_context};
 use tokio::task::JoinSet;
 
 /// Which services to run.
@@ -68,15 +68,28 @@ pub async fn run(config: Option<&Path>, args: RunArgs) -> Result<(), CliError> {
     let base = service_context(Service::All, config, Telemetry::Serve)
         .await
         .map_err(|error| CliError::Environment(format!("{error:#}")))?;
+    let reviewer_off = !base.settings.reviewer.enabled_schedule;
+    if reviewer_off && chosen.contains(&ServiceName::GroupReviewer) {
+        tracing::info!(
+            "group-reviewer: the built-in schedule is off (reviewer.enabled_schedule); run `group-reviewer --once` from cron"
+        );
+    }
+    let services: Vec<Service> = chosen
+        .into_iter()
+        .map(ServiceName::service)
+        .filter(|service| !(reviewer_off && *service == Service::GroupReviewer))
+        .collect();
+    let max_connections = base.settings.database.max_connections;
+    let share = u32::try_from(services.len()).unwrap_or(u32::MAX);
     let mut running = JoinSet::new();
-    for name in chosen {
-        let service = name.service();
-        if service == Service::GroupReviewer && !base.settings.reviewer.enabled_schedule {
-            tracing::info!(
-                "group-reviewer: the built-in schedule is off (reviewer.enabled_schedule); run `group-reviewer --once` from cron"
-            );
-            continue;
-        }
+    for service in services {
+        let units = UnitBudget::sized_to_pool(max_connections, share);
+        tracing::info!(
+            service = service.name(),
+            "{} works at most {} accounts at once (database.max_connections {max_connections} shared by {share} services)",
+            service.name(),
+            units.limit()
+        );
         let ctx = ServiceContext::new(
             service,
             base.store.clone(),
@@ -84,7 +97,8 @@ pub async fn run(config: Option<&Path>, args: RunArgs) -> Result<(), CliError> {
             base.clock.clone(),
             base.settings.clone(),
             base.shutdown.clone(),
-        );
+        )
+        .with_units(units);
         tracing::info!(service = service.name(), "Starting {}", service.name());
         running.spawn(async move { (service, run_service(ctx).await) });
     }

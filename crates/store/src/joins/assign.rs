@@ -8,7 +8,7 @@ use tgfleet_domain::{AccountId, AccountLoad, GroupId, assign_balanced};
 
 /// Serialises assigners fleet-wide (`pg_advisory_xact_lock`), so balance is
 /// computed from committed counts. The value spells `tgfljoin`.
-const ASSIGNMENT_LOCK: i64 = 0x7467_666c_6a6f_696e;
+pub(super) const ASSIGNMENT_LOCK: i64 = 0x7467_666c_6a6f_696e;
 
 /// What [`Store::assign_groups`] changed.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -44,10 +44,11 @@ impl Store {
     /// deleted, the others become `failed` (history is kept), and the groups lose
     /// their responsible account so this same call reassigns them.
     ///
-    /// Locks, in one transaction: `pg_advisory_xact_lock` (one assigner at a time,
-    /// so balance uses committed counts); the handed-over memberships and their
-    /// groups `FOR UPDATE`; the candidate accounts `FOR SHARE` (their status cannot
-    /// change until commit); the unassigned groups `FOR UPDATE`, re-checked after
+    /// Locks, in one transaction and in the fleet's lock order (advisory lock,
+    /// accounts, memberships, groups): `pg_advisory_xact_lock` (one assigner or
+    /// slot planner at a time, so balance uses committed counts); the candidate
+    /// accounts `FOR SHARE` (their status cannot change until commit); the
+    /// handed-over memberships and their groups `FOR UPDATE`; the unassigned groups `FOR UPDATE`, re-checked after
     /// any wait, so two replicas never assign a group twice. Relies on the primary
     /// key `memberships (account_id, group_id)`: a `failed` or `left` row of the same
     /// pair becomes `pending` again.
@@ -57,7 +58,6 @@ impl Store {
             .bind(ASSIGNMENT_LOCK)
             .execute(&mut *tx)
             .await?;
-        let handed_over = hand_over_pending(&mut tx).await?;
         let accounts: Vec<(i64, String, i64)> = sqlx::query_as(
             "SELECT a.id, a.label,
                     (SELECT count(*) FROM memberships m
@@ -69,6 +69,7 @@ impl Store {
         )
         .fetch_all(&mut *tx)
         .await?;
+        let handed_over = hand_over_pending(&mut tx).await?;
         let groups: Vec<i64> = sqlx::query_scalar(
             "SELECT id FROM groups
               WHERE responsible_account_id IS NULL AND status IN ('new', 'active')

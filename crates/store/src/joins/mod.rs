@@ -13,6 +13,6 @@ mod slots;
 
 pub use assign::AssignmentReport;
 pub use outcome::{ChatFacts, JoinRecord};
-pub use slots::{JoinEvent, JoinMembership, NextJoin, QueuedJoiner, SlotPlan};
+pub use slots::{JoinEvent, JoinMembership, JoinQueue, NextJoin, QueuedJoiner, SlotPlan};
 
 use crate::StoredPeer;

@@ -1,6 +1,7 @@
 //! Writes made on behalf of one join, fenced by the account's lease (invariant 1).
 
 use super::StoredPeer;
+use crate::conflict::ConflictRetry;
 use crate::{Lease, NewEvent, Store, StoreError, check_lease, record_event};
 use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
@@ -91,9 +92,28 @@ impl Store {
     /// of its slot dropped when the decision ends it) and the event.
     ///
     /// Locks: fenced by [`check_lease`] (`FOR SHARE` on the lease row, so no new
-    /// holder can take the account before this commits); then, in this order, the
-    /// membership rows, the group row and the account row (`UPDATE`).
+    /// holder can take the account before this commits); then, in the fleet's lock
+    /// order, the account row (`FOR NO KEY UPDATE`, first, as [`Store::plan_slot`]
+    /// takes accounts before memberships), the membership rows, the group row. A
+    /// transaction Postgres aborts on a conflict is run again, so a join that
+    /// happened is never left unstored for that reason.
     pub async fn record_join(
+        &self,
+        lease: &Lease,
+        record: &JoinRecord<'_>,
+        event: &NewEvent,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut retry = ConflictRetry::new(self, "storing the join");
+        loop {
+            match self.record_join_once(lease, record, event, now).await {
+                Err(error) if retry.again(&error).await => {}
+                outcome => return outcome,
+            }
+        }
+    }
+
+    async fn record_join_once(
         &self,
         lease: &Lease,
         record: &JoinRecord<'_>,
@@ -103,6 +123,10 @@ impl Store {
         let account = lease.account_id.0;
         let mut tx = self.pool.begin().await?;
         check_lease(&mut tx, lease, now).await?;
+        sqlx::query("SELECT 1 FROM accounts WHERE id = $1 FOR NO KEY UPDATE")
+            .bind(account)
+            .execute(&mut *tx)
+            .await?;
         let decision = record.decision;
         let (state, mode) = match decision.membership {
             MembershipEffect::Settled(state) => (state.as_str(), "settled"),

@@ -1,9 +1,12 @@
 //! Join slots: planning a slot's joins per account, and the executor's reads.
 
 use super::StoredPeer;
+use super::assign::ASSIGNMENT_LOCK;
+use crate::conflict::ConflictRetry;
 use crate::error::decode_status;
 use crate::{Store, StoreError};
 use chrono::{DateTime, Utc};
+use std::collections::HashMap;
 use tgfleet_domain::join_policy::{AttemptHistory, JoinerState, SlotEligibility, slot_eligibility};
 use tgfleet_domain::{AccountId, AccountStatus, GroupHandle, GroupId, MembershipState};
 
@@ -31,6 +34,15 @@ pub struct QueuedJoiner {
     pub label: String,
     /// When its next join is due (`None`: now).
     pub due_at: Option<DateTime<Utc>>,
+}
+
+/// What [`Store::join_queue`] found.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct JoinQueue {
+    /// Accounts whose next join is due now, longest due first.
+    pub due: Vec<QueuedJoiner>,
+    /// The earliest time another account's next join falls due.
+    pub next_due_at: Option<DateTime<Utc>>,
 }
 
 /// The next join of an account, read under its lease by [`Store::next_join`].
@@ -120,16 +132,40 @@ impl Store {
     /// a pause or wait runs past it). Joins left planned by an earlier slot are
     /// re-planned; a join in flight (`join_started_at` set) keeps its place.
     /// Notifies `tgfleet_changes` with `join_plans` so every replica's executor wakes.
+    /// A handful of set-based statements, whatever the number of accounts.
     ///
-    /// Locks, in one transaction: the `active` and `resting` accounts `FOR UPDATE`
-    /// (in id order) and the memberships it plans. Callers run it once per tick
-    /// fleet-wide (`cron_ticks`).
+    /// Locks, in one transaction and in the fleet's lock order (advisory lock,
+    /// accounts, memberships, groups): the assignment's advisory lock (planning
+    /// never interleaves with [`Store::assign_groups`]); the `active` and `resting`
+    /// accounts `FOR UPDATE` (in id order); the memberships it plans. A writer that
+    /// holds a membership holds its account first ([`Store::record_join`]), so
+    /// planning and join storage cannot deadlock; a transaction Postgres aborts
+    /// anyway (a conflict) is run again. Callers run it once per tick fleet-wide
+    /// (`cron_ticks`).
     pub async fn plan_slot(
         &self,
         tick: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<SlotPlan>, StoreError> {
+        let mut retry = ConflictRetry::new(self, "planning the slot");
+        loop {
+            match self.plan_slot_once(tick, limit).await {
+                Err(error) if retry.again(&error).await => {}
+                outcome => return outcome,
+            }
+        }
+    }
+
+    async fn plan_slot_once(
+        &self,
+        tick: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<SlotPlan>, StoreError> {
         let mut tx = self.pool.begin().await?;
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(ASSIGNMENT_LOCK)
+            .execute(&mut *tx)
+            .await?;
         let joiners: Vec<JoinerRow> = sqlx::query_as(
             "SELECT id, label, status, joins_stopped_reason IS NOT NULL AS joins_stopped,
                     join_flood_until, rest_until
@@ -140,7 +176,17 @@ impl Store {
         )
         .fetch_all(&mut *tx)
         .await?;
+        let pending: HashMap<i64, i64> = sqlx::query_as(
+            "SELECT m.account_id, count(*) FROM memberships m JOIN groups g ON g.id = m.group_id
+              WHERE m.state = 'pending' AND g.status IN ('new', 'active')
+              GROUP BY m.account_id",
+        )
+        .fetch_all(&mut *tx)
+        .await?
+        .into_iter()
+        .collect();
         let mut plans = Vec::with_capacity(joiners.len());
+        let (mut waking, mut joining) = (Vec::new(), Vec::new());
         for joiner in joiners {
             let state = JoinerState {
                 status: decode_status::<AccountStatus>("accounts.status", &joiner.status)?,
@@ -149,34 +195,33 @@ impl Store {
                 rest_until: joiner.rest_until,
             };
             let eligibility = slot_eligibility(&state, tick);
-            let pending: i64 = sqlx::query_scalar(
-                "SELECT count(*) FROM memberships m JOIN groups g ON g.id = m.group_id
-                  WHERE m.account_id = $1 AND m.state = 'pending' AND g.status IN ('new', 'active')",
-            )
-            .bind(joiner.id)
-            .fetch_one(&mut *tx)
-            .await?;
-            let mut plan = SlotPlan {
+            if let SlotEligibility::Joins { wakes_from_rest } = eligibility {
+                if wakes_from_rest {
+                    waking.push(joiner.id);
+                }
+                joining.push(joiner.id);
+            }
+            plans.push(SlotPlan {
                 account: AccountId(joiner.id),
                 label: joiner.label,
                 eligibility,
-                pending: count(pending),
+                pending: count(pending.get(&joiner.id).copied().unwrap_or(0)),
                 planned: 0,
-            };
-            if let SlotEligibility::Joins { wakes_from_rest } = eligibility {
-                if wakes_from_rest {
-                    sqlx::query(
-                        "UPDATE accounts SET status = 'active', status_reason = NULL, rest_until = NULL,
-                                updated_at = now()
-                          WHERE id = $1",
-                    )
-                    .bind(joiner.id)
-                    .execute(&mut *tx)
-                    .await?;
-                }
-                plan.planned = plan_account(&mut tx, joiner.id, tick, limit).await?;
-            }
-            plans.push(plan);
+            });
+        }
+        if !waking.is_empty() {
+            sqlx::query(
+                "UPDATE accounts SET status = 'active', status_reason = NULL, rest_until = NULL,
+                        updated_at = now()
+                  WHERE id = ANY($1)",
+            )
+            .bind(&waking)
+            .execute(&mut *tx)
+            .await?;
+        }
+        let planned = plan_accounts(&mut tx, &joining, tick, limit).await?;
+        for plan in &mut plans {
+            plan.planned = planned.get(&plan.account.0).copied().unwrap_or(0);
         }
         sqlx::query("SELECT pg_notify('tgfleet_changes', 'join_plans')")
             .execute(&mut *tx)
@@ -186,30 +231,54 @@ impl Store {
     }
 
     /// Accounts that may join (`active`, joins not stopped) and have a planned or
-    /// in-flight join of an open group, with the time their next join is due
-    /// (`GREATEST(join_next_at, join_flood_until)`). Reads without locking.
-    pub async fn join_queue(&self) -> Result<Vec<QueuedJoiner>, StoreError> {
-        let rows: Vec<(i64, String, Option<DateTime<Utc>>)> = sqlx::query_as(
-            "SELECT a.id, a.label, GREATEST(a.join_next_at, a.join_flood_until)
-               FROM accounts a
-              WHERE a.status = 'active' AND a.joins_stopped_reason IS NULL
-                AND EXISTS (
-                    SELECT 1 FROM memberships m JOIN groups g ON g.id = m.group_id
-                     WHERE m.account_id = a.id AND m.state = 'pending'
-                       AND (m.planned_seq IS NOT NULL OR m.join_started_at IS NOT NULL)
-                       AND g.status IN ('new', 'active'))
-              ORDER BY a.id",
+    /// in-flight join of an open group: at most `limit` of those due at `now`
+    /// (`GREATEST(join_next_at, join_flood_until)` unset or passed; longest due
+    /// first, then by id), leaving out `skip` (accounts the caller is working or
+    /// retrying), and the earliest due time after `now` of the others. Reads
+    /// without locking; returns at most `limit` rows however large the fleet.
+    pub async fn join_queue(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+        skip: &[AccountId],
+    ) -> Result<JoinQueue, StoreError> {
+        let skip: Vec<i64> = skip.iter().map(|account| account.0).collect();
+        let rows: Vec<QueueRow> = sqlx::query_as(
+            "WITH queued AS (
+                 SELECT a.id, a.label, GREATEST(a.join_next_at, a.join_flood_until) AS due_at
+                   FROM accounts a
+                  WHERE a.status = 'active' AND a.joins_stopped_reason IS NULL
+                    AND EXISTS (
+                        SELECT 1 FROM memberships m JOIN groups g ON g.id = m.group_id
+                         WHERE m.account_id = a.id AND m.state = 'pending'
+                           AND (m.planned_seq IS NOT NULL OR m.join_started_at IS NOT NULL)
+                           AND g.status IN ('new', 'active'))),
+             due AS (
+                 SELECT id, label, due_at FROM queued
+                  WHERE (due_at IS NULL OR due_at <= $1) AND id <> ALL($2)
+                  ORDER BY due_at NULLS FIRST, id
+                  LIMIT $3)
+             SELECT id, label, due_at FROM due
+             UNION ALL
+             SELECT NULL, NULL, min(due_at) FROM queued WHERE due_at > $1",
         )
+        .bind(now)
+        .bind(&skip)
+        .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(id, label, due_at)| QueuedJoiner {
-                account: AccountId(id),
-                label,
-                due_at,
-            })
-            .collect())
+        let mut queue = JoinQueue::default();
+        for row in rows {
+            match row {
+                (Some(id), Some(label), due_at) => queue.due.push(QueuedJoiner {
+                    account: AccountId(id),
+                    label,
+                    due_at,
+                }),
+                (_, _, later) => queue.next_due_at = later,
+            }
+        }
+        Ok(queue)
     }
 
     /// The account's next join if one is due at `now`: the join in flight first,
@@ -317,6 +386,9 @@ impl Store {
     }
 }
 
+/// A due account (id and label set) or the next due time of the others (both `None`).
+type QueueRow = (Option<i64>, Option<String>, Option<DateTime<Utc>>);
+
 #[derive(sqlx::FromRow)]
 struct NextJoinRow {
     group_id: i64,
@@ -354,50 +426,63 @@ struct EventRow {
     flood_wait_secs: Option<i32>,
 }
 
-/// Re-plans one account's joins for the slot at `tick`; returns how many.
-async fn plan_account(
+/// Re-plans the joins of `accounts` for the slot at `tick`; returns how many per
+/// account (accounts with none are left out).
+async fn plan_accounts(
     conn: &mut sqlx::PgConnection,
-    account: i64,
+    accounts: &[i64],
     tick: DateTime<Utc>,
     limit: u32,
-) -> Result<u32, StoreError> {
+) -> Result<HashMap<i64, u32>, StoreError> {
+    if accounts.is_empty() {
+        return Ok(HashMap::new());
+    }
     sqlx::query(
         "UPDATE memberships SET planned_seq = NULL, updated_at = now()
-          WHERE account_id = $1 AND state = 'pending' AND planned_seq IS NOT NULL
+          WHERE account_id = ANY($1) AND state = 'pending' AND planned_seq IS NOT NULL
             AND join_started_at IS NULL",
     )
-    .bind(account)
+    .bind(accounts)
     .execute(&mut *conn)
     .await?;
-    let planned = sqlx::query(
+    let planned: Vec<(i64, i64)> = sqlx::query_as(
         "WITH chosen AS (
-             SELECT m.group_id, row_number() OVER (ORDER BY m.created_at, m.group_id) AS seq
-               FROM memberships m JOIN groups g ON g.id = m.group_id
-              WHERE m.account_id = $1 AND m.state = 'pending' AND m.join_started_at IS NULL
-                AND g.status IN ('new', 'active')
-              ORDER BY m.created_at, m.group_id
-              LIMIT $3)
-         UPDATE memberships m
-            SET planned_tick = $2, planned_seq = chosen.seq, join_transient_failures = 0,
-                updated_at = now()
-           FROM chosen
-          WHERE m.account_id = $1 AND m.group_id = chosen.group_id",
+             SELECT a.id AS account_id, c.group_id, c.seq
+               FROM unnest($1::bigint[]) AS a(id)
+              CROSS JOIN LATERAL (
+                    SELECT m.group_id, row_number() OVER (ORDER BY m.created_at, m.group_id) AS seq
+                      FROM memberships m JOIN groups g ON g.id = m.group_id
+                     WHERE m.account_id = a.id AND m.state = 'pending' AND m.join_started_at IS NULL
+                       AND g.status IN ('new', 'active')
+                     ORDER BY m.created_at, m.group_id
+                     LIMIT $3) c),
+         updated AS (
+             UPDATE memberships m
+                SET planned_tick = $2, planned_seq = chosen.seq, join_transient_failures = 0,
+                    updated_at = now()
+               FROM chosen
+              WHERE m.account_id = chosen.account_id AND m.group_id = chosen.group_id
+             RETURNING m.account_id)
+         SELECT account_id, count(*) FROM updated GROUP BY account_id",
     )
-    .bind(account)
+    .bind(accounts)
     .bind(tick)
     .bind(i64::from(limit))
-    .execute(&mut *conn)
-    .await?
-    .rows_affected();
-    if planned > 0 {
+    .fetch_all(&mut *conn)
+    .await?;
+    let with_joins: Vec<i64> = planned.iter().map(|(account, _)| *account).collect();
+    if !with_joins.is_empty() {
         sqlx::query(
             "UPDATE accounts SET join_next_at = GREATEST(join_next_at, $2), updated_at = now()
-              WHERE id = $1",
+              WHERE id = ANY($1)",
         )
-        .bind(account)
+        .bind(&with_joins)
         .bind(tick)
         .execute(&mut *conn)
         .await?;
     }
-    Ok(u32::try_from(planned).unwrap_or(u32::MAX))
+    Ok(planned
+        .into_iter()
+        .map(|(account, joins)| (account, count(joins)))
+        .collect())
 }
