@@ -11,6 +11,7 @@ mod bench;
 mod demo;
 mod pg;
 mod process;
+mod python;
 mod test;
 
 use clap::{Parser, Subcommand};

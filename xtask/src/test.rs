@@ -13,6 +13,7 @@ pub fn run(args: &[String]) -> anyhow::Result<ExitCode> {
         }
         _ => PrivatePostgres::locate()?.ensure_running_for_tests()?,
     };
+    crate::python::ensure_venv_support()?;
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let root = crate::pg::repository_root();
     let nextest = Command::new(&cargo)
