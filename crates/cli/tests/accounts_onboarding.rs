@@ -308,3 +308,81 @@ async fn exported_strings_import_again_with_byte_identical_keys(pool: PgPool) {
         "--out or --stdout is required: {nowhere:?}"
     );
 }
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn a_tdata_folder_imports_every_account_and_a_wrong_passcode_writes_nothing(pool: PgPool) {
+    use tgfleet_adapter_grammers::import::fixtures::{TdataFixtureAccount, tdata_folder};
+    let url = database_url(&pool);
+    let store = Store::from_pool(pool);
+    let dir = tempfile::tempdir().unwrap();
+    let tdata = dir.path().join("tdata");
+    let accounts: Vec<TdataFixtureAccount> = (1..=3)
+        .map(|n| TdataFixtureAccount {
+            dc_id: 2,
+            user_id: 6_600_000_000 + u64::from(n),
+            auth_key: key(n),
+        })
+        .collect();
+    tdata_folder(&tdata, "open sesame", &accounts);
+    let passcode = dir.path().join("passcode.txt");
+
+    std::fs::write(&passcode, "wrong guess\n").unwrap();
+    let args = |passcode: &Path| {
+        vec![
+            "--label".to_owned(),
+            "desk".to_owned(),
+            "--passcode-file".to_owned(),
+            path(passcode).to_owned(),
+            path(&tdata).to_owned(),
+        ]
+    };
+    let wrong_args = args(&passcode);
+    let wrong_args: Vec<&str> = wrong_args.iter().map(String::as_str).collect();
+    let wrong = import(&url, &wrong_args);
+    assert_eq!(wrong.code, 1, "{wrong:?}");
+    assert!(
+        wrong
+            .stderr
+            .contains("the local passcode is wrong; nothing was imported"),
+        "{}",
+        wrong.stderr
+    );
+    assert!(!wrong.stderr.contains("wrong guess") && !wrong.stdout.contains("wrong guess"));
+    assert!(snapshot(&store).await.is_empty(), "nothing written");
+
+    let no_passcode = import(&url, &[path(&tdata)]);
+    assert_eq!(no_passcode.code, 1, "{no_passcode:?}");
+    assert!(
+        no_passcode.stderr.contains("--passcode-file"),
+        "{}",
+        no_passcode.stderr
+    );
+
+    std::fs::write(&passcode, "open sesame\n").unwrap();
+    let right_args = args(&passcode);
+    let right_args: Vec<&str> = right_args.iter().map(String::as_str).collect();
+    let right = import(&url, &right_args);
+    assert_eq!(right.code, 0, "{right:?}");
+    assert!(right.stdout.contains("3 new"), "{}", right.stdout);
+    for n in 1..=3u8 {
+        let account = store
+            .account_by_label(&format!("desk_{n}"))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(account.telegram_user_id, Some(6_600_000_000 + i64::from(n)));
+        let session = store
+            .load_session(account.id, &cipher())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(session.auth_key.expose_secret(), &key(n));
+        assert_eq!(session.source, "tdata");
+    }
+    let list = tgfleet(&url, &["accounts", "list"]);
+    assert!(
+        list.stdout.contains("tdata (Telegram Desktop 4.8.1)") && list.stdout.contains("tdata"),
+        "{}",
+        list.stdout
+    );
+}
