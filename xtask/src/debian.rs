@@ -31,7 +31,8 @@ pub fn install(packages: &[&str]) -> anyhow::Result<()> {
     )
 }
 
-/// Makes `python3 -m venv` work (the Telethon conformance test builds its venv with it):
+/// Makes `python3 -m venv` work (the tests judging tgfleet with real libraries from PyPI —
+/// Telethon, Pyrogram, kurigram, opentele — build their venvs under `target/` with it):
 /// as root, installs Debian's `python3` and `python3-venv` when it does not.
 pub fn ensure_python_venv() -> anyhow::Result<()> {
     let works = Command::new("python3")

@@ -77,8 +77,8 @@ pub fn check_proxy_url(proxy: &SecretString) -> Result<(), String> {
 
 #[async_trait]
 impl Connector for GrammersConnector {
-    /// Loads the session (none: `Unauthorized("no session")`), starts the pool
-    /// through the account's proxy, and opens the connection (a ping) within the
+    /// Loads the session (none: `Unauthorized("no session")`) and its device
+    /// parameters, starts the pool through the account's proxy, and opens the connection (a ping) within the
     /// connect timeout, so that a dead address fails here rather than in the first call.
     async fn connect(&self, account: &AccountRef) -> TgResult<Box<dyn TelegramAccount>> {
         let store_error = |err: tgfleet_store::StoreError| TgError::transient(err.to_string());
@@ -104,9 +104,15 @@ impl Connector for GrammersConnector {
                 TgError::unexpected(format!("account {}: {reason}", account.label))
             })?;
         }
+        let device = self
+            .store
+            .load_device(account.id)
+            .await
+            .map_err(store_error)?;
         let options = PoolOptions {
             proxy_url: row.proxy.as_ref().map(|p| p.expose_secret().to_owned()),
             use_ipv6: session.uses_ipv6(),
+            device,
         };
         let pool = StartedPool::start(
             Arc::new(session),

@@ -10,7 +10,9 @@
 //!   retried and map onto the port through [`map_invocation_error`] and the one RPC
 //!   table (`TgError::from_rpc`).
 //! * [`login`] signs an account in (code, 2FA password); [`import`] reads operators'
-//!   Telethon, Pyrogram and grammers session files and strings.
+//!   Telethon, Pyrogram, kurigram and grammers session files and strings, JSON
+//!   sidecars and Telegram Desktop `tdata`; [`export`] writes Telethon and Pyrogram
+//!   session strings.
 //!
 //! Nothing here logs or prints an auth key, the api_hash, a phone number or a password.
 
@@ -18,6 +20,7 @@ mod account;
 mod connector;
 mod convert;
 mod error;
+pub mod export;
 pub mod import;
 pub mod login;
 mod pool;

@@ -133,6 +133,7 @@ pub async fn log_in(
     let options = PoolOptions {
         proxy_url: account.proxy.as_ref().map(|p| p.expose_secret().to_owned()),
         use_ipv6: session.uses_ipv6(),
+        device: None,
     };
     let pool = StartedPool::start(Arc::new(session), request.api_id, options, &account.label);
     let outcome = Login {

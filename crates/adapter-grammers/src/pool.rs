@@ -7,6 +7,7 @@ use grammers_mtsender::{ConnectionParams, NoRetries, SenderPool, SenderPoolHandl
 use grammers_session::Session;
 use std::any::Any;
 use std::sync::{Arc, OnceLock};
+use tgfleet_store::DeviceParams;
 use tokio::task::JoinHandle;
 
 /// How a pool's connections are made.
@@ -16,6 +17,9 @@ pub(crate) struct PoolOptions {
     pub proxy_url: Option<String>,
     /// Connect over IPv6 (the home address is IPv6).
     pub use_ipv6: bool,
+    /// The device the session was imported from, sent in `initConnection` (its
+    /// `api_id` too) instead of tgfleet's defaults.
+    pub device: Option<DeviceParams>,
 }
 
 /// What became of a pool's runner task.
@@ -49,7 +53,8 @@ impl std::fmt::Debug for StartedPool {
 }
 
 impl StartedPool {
-    /// Starts a pool over `session`. grammers' automatic sleep on FloodWait is off
+    /// Starts a pool over `session`, introducing itself with the imported device's
+    /// parameters where it has them. grammers' automatic sleep on FloodWait is off
     /// (`NoRetries`): waits come back as errors. The updates receiver is dropped at
     /// once, so updates are neither buffered nor caught up. The runner runs in its
     /// own task; a panic in it is logged once (with `label`) and recorded in
@@ -59,15 +64,22 @@ impl StartedPool {
         S: Session + Sized,
         S::Error: std::error::Error + Send + Sync + 'static,
     {
+        let defaults = ConnectionParams::default();
+        let device = options.device.unwrap_or_default();
         let pool = SenderPool::with_configuration(
             session,
-            api_id,
+            device.api_id.unwrap_or(api_id),
             ConnectionParams {
                 retry_policy: Box::new(NoRetries),
                 proxy_url: options.proxy_url,
                 use_ipv6: options.use_ipv6,
-                device_model: "tgfleet".to_owned(),
-                app_version: env!("CARGO_PKG_VERSION").to_owned(),
+                device_model: device.device_model.unwrap_or_else(|| "tgfleet".to_owned()),
+                system_version: device.system_version.unwrap_or(defaults.system_version),
+                app_version: device
+                    .app_version
+                    .unwrap_or_else(|| env!("CARGO_PKG_VERSION").to_owned()),
+                system_lang_code: device.system_lang_code.unwrap_or(defaults.system_lang_code),
+                lang_code: device.lang_code.unwrap_or(defaults.lang_code),
                 ..ConnectionParams::default()
             },
         );

@@ -224,7 +224,19 @@ fn broken_files(dir: &Path) -> Vec<(PathBuf, &'static str)> {
         write(dir, "garbage.txt", "hello, world!"),
         "not urlsafe base64",
     ));
-    files.push((write(dir, "short.txt", "AAAA"), "3 bytes decoded"));
+    files.push((
+        write(dir, "short.txt", "AAAA"),
+        "4 characters of base64 (3 bytes); a Telethon string has 353 or 369 characters",
+    ));
+    let truncated = pyrogram_string(
+        PyrogramLayout::Current,
+        &PyrogramAccount::user(2, 42),
+        &key(1),
+    );
+    files.push((
+        write(dir, "truncated.string", &truncated[..truncated.len() - 3]),
+        "359 characters of base64 (269 bytes)",
+    ));
     files.push((write(dir, "empty.txt", "\n\n"), "empty"));
     let two = format!(
         "{}\n{}\n",
@@ -282,7 +294,7 @@ fn a_folder_scan_reads_sessions_reports_problems_and_skips_other_files() {
     let skipped: Vec<_> = found
         .skipped
         .iter()
-        .map(|p| p.file_name().unwrap().to_str().unwrap())
+        .map(|p| p.file.file_name().unwrap().to_str().unwrap())
         .collect();
     assert_eq!(skipped, [".gitkeep", "README.md"]);
 

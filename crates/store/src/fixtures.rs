@@ -105,3 +105,57 @@ pub async fn seed_membership(store: &Store, seed: &MembershipSeed) -> Result<(),
     }
     Ok(())
 }
+
+/// Every row of `accounts` and `account_sessions` as JSON text, sorted: two equal
+/// snapshots show that nothing was written in between. Takes no explicit lock.
+pub async fn onboarding_snapshot(store: &Store) -> Result<Vec<String>, StoreError> {
+    Ok(sqlx::query_scalar(
+        "SELECT row_to_json(a)::text FROM accounts a
+         UNION ALL SELECT row_to_json(s)::text FROM account_sessions s ORDER BY 1",
+    )
+    .fetch_all(store.pool())
+    .await?)
+}
+
+/// A fresh, migrated database `name` (letters, digits and `_`) on the server of `url`
+/// (dropped first if it exists), for benchmarks; drop it with [`drop_database`].
+/// Takes no lock beyond what `CREATE DATABASE` does.
+pub async fn fresh_database(url: &str, name: &str) -> Result<Store, StoreError> {
+    let admin = admin_store(url, name).await?;
+    drop_named(&admin, name).await?;
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(admin.pool())
+        .await?;
+    let (base, _) = url
+        .split('?')
+        .next()
+        .and_then(|url| url.rsplit_once('/'))
+        .ok_or_else(|| StoreError::invalid("database URL", "has no database name"))?;
+    let store = Store::connect(&format!("{base}/{name}"), 2).await?;
+    crate::MIGRATOR.run(store.pool()).await?;
+    Ok(store)
+}
+
+/// Drops what [`fresh_database`] created (its connections closed first).
+pub async fn drop_database(url: &str, name: &str) -> Result<(), StoreError> {
+    drop_named(&admin_store(url, name).await?, name).await
+}
+
+async fn admin_store(url: &str, name: &str) -> Result<Store, StoreError> {
+    if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+        return Err(StoreError::invalid(
+            "database name",
+            "letters, digits and _ only",
+        ));
+    }
+    Store::connect(url, 1).await
+}
+
+async fn drop_named(admin: &Store, name: &str) -> Result<(), StoreError> {
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+    )))
+    .execute(admin.pool())
+    .await?;
+    Ok(())
+}

@@ -13,6 +13,7 @@ mod campaigns;
 mod conflict;
 mod connect;
 mod cron;
+mod devices;
 mod error;
 mod events;
 #[cfg(feature = "fixtures")]
@@ -38,6 +39,7 @@ pub use campaigns::{
     Variant,
 };
 pub use connect::{DEFAULT_CONNECT_TIMEOUT, MIGRATOR, MigrationStatus};
+pub use devices::{DeviceParams, SessionSummary};
 pub use error::StoreError;
 pub use events::{NewEvent, record_event};
 pub use groups::{Group, GroupFilter, ImportReport, ImportedGroup};
@@ -57,7 +59,7 @@ pub use review::{
     CatalogueFacts, ERROR_FINDING, RecordedReview, ReviewFinding, ReviewHistoryEntry, ReviewRun,
     ReviewRunId, ReviewTarget, ReviewTotals,
 };
-pub use sessions::{AUTH_KEY_BYTES, SessionCipher, StoredSession};
+pub use sessions::{AUTH_KEY_BYTES, SessionCipher, StoredSession, key_fingerprint};
 pub use stats::{Overview, PostsPerDay};
 
 /// A handle on tgfleet's Postgres database (a connection pool). Cheap to clone.

@@ -1,12 +1,13 @@
 //! Bringing accounts into the fleet and checking them: session import, login, whoami.
 
 use crate::accounts::{check_label, check_masked};
+use crate::devices::write_extras;
 use crate::error::decode_status;
 use crate::leases::check_lease;
-use crate::sessions::upsert_session;
-use crate::{Lease, SessionCipher, Store, StoreError, StoredSession};
+use crate::sessions::{key_fingerprint, upsert_session};
+use crate::{DeviceParams, Lease, SessionCipher, Store, StoreError, StoredSession};
 use chrono::{DateTime, Utc};
-use secrecy::ExposeSecret;
+use secrecy::{ExposeSecret, SecretString};
 use sqlx::PgConnection;
 use tgfleet_domain::{AccountId, AccountStatus};
 
@@ -21,6 +22,10 @@ pub struct SessionImport {
     pub phone_masked: Option<String>,
     /// Telegram's user id, when the file recorded it.
     pub telegram_user_id: Option<i64>,
+    /// The device the session was used from (a JSON sidecar, tdata), if known.
+    pub device: Option<DeviceParams>,
+    /// The account's 2FA password, if the import brought one (stored sealed).
+    pub password: Option<SecretString>,
 }
 
 /// What importing one session did.
@@ -66,12 +71,20 @@ impl Store {
     /// Imports sessions in one transaction: for each, the account is created if its
     /// label is new (status `active`), an account without a session gets it, an
     /// identical session changes nothing, and a different one is replaced only when
-    /// `replace` is set (otherwise refused). A refused session writes nothing; any
+    /// `replace` is set (otherwise refused). One auth key and one Telegram user live
+    /// under one label fleet-wide: a session whose key or user another label has is
+    /// refused naming that label, whatever `replace` says, and so is a session of
+    /// another Telegram user than the label's. A refused session writes nothing; any
     /// database error rolls the whole import back. A stored session sealed with
     /// another key is refused, never overwritten silently.
     ///
-    /// Locks: each account row `FOR UPDATE` (found by `UNIQUE (label)`, or inserted)
-    /// and its `account_sessions` row (primary key `account_id`), until the commit.
+    /// Locks: every `account_sessions` row still without a key fingerprint
+    /// `FOR UPDATE` (filled in first); each account row `FOR UPDATE` (found by
+    /// `UNIQUE (label)`, or inserted) and its `account_sessions` row (primary key
+    /// `account_id`), until the commit. Relies on the unique indexes on
+    /// `account_sessions.key_fingerprint` and `accounts.telegram_user_id`: a
+    /// concurrent import of the same key or user fails with a database error
+    /// instead of writing it twice.
     pub async fn import_sessions(
         &self,
         imports: &[SessionImport],
@@ -79,6 +92,7 @@ impl Store {
         replace: bool,
     ) -> Result<Vec<ImportOutcome>, StoreError> {
         let mut tx = self.pool.begin().await?;
+        fill_key_fingerprints(&mut tx, cipher).await?;
         let mut outcomes = Vec::with_capacity(imports.len());
         for import in imports {
             let outcome = match check_import(import) {
@@ -148,7 +162,8 @@ impl Store {
 
     /// Records a successful login: Telegram's user id, `last_activity = now`, and
     /// status `active` (reason cleared) unless the operator suspended the account or
-    /// it is resting — those keep their status.
+    /// it is resting — those keep their status. A user another label already has is
+    /// refused naming that label (`UNIQUE (telegram_user_id)`).
     ///
     /// Locks: a single-row `UPDATE` by primary key.
     pub async fn record_login(
@@ -157,7 +172,7 @@ impl Store {
         telegram_user_id: i64,
         now: DateTime<Utc>,
     ) -> Result<LoginRecorded, StoreError> {
-        let status: Option<String> = sqlx::query_scalar(
+        let status: Result<Option<String>, sqlx::Error> = sqlx::query_scalar(
             "UPDATE accounts
                 SET telegram_user_id = $2,
                     last_activity = $3,
@@ -172,7 +187,24 @@ impl Store {
         .bind(now)
         .bind(&LOGIN_ACTIVATES[..])
         .fetch_optional(&self.pool)
-        .await?;
+        .await;
+        let status = match status {
+            Err(sqlx::Error::Database(db)) if db.is_unique_violation() => {
+                let holder: Option<String> =
+                    sqlx::query_scalar("SELECT label FROM accounts WHERE telegram_user_id = $1")
+                        .bind(telegram_user_id)
+                        .fetch_optional(&self.pool)
+                        .await?;
+                return Err(StoreError::invalid(
+                    format!("account {account}"),
+                    format!(
+                        "Telegram user {telegram_user_id} is already account {}; one user lives under one label",
+                        holder.unwrap_or_default()
+                    ),
+                ));
+            }
+            other => other?,
+        };
         let status = status.ok_or_else(|| StoreError::not_found(format!("account {account}")))?;
         Ok(LoginRecorded {
             status: decode_status("accounts.status", &status)?,
@@ -236,12 +268,76 @@ fn check_import(import: &SessionImport) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Fills in the key fingerprint of sessions written before the column existed
+/// (those sealed with another key stay without one).
+async fn fill_key_fingerprints(
+    conn: &mut PgConnection,
+    cipher: &SessionCipher,
+) -> Result<(), StoreError> {
+    let rows: Vec<(i64, Vec<u8>)> = sqlx::query_as(
+        "SELECT account_id, auth_key_sealed FROM account_sessions
+          WHERE key_fingerprint IS NULL FOR UPDATE",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    for (account, sealed) in rows {
+        let Ok(key) = cipher.open(AccountId(account), &sealed) else {
+            continue;
+        };
+        sqlx::query("UPDATE account_sessions SET key_fingerprint = $2 WHERE account_id = $1")
+            .bind(account)
+            .bind(&key_fingerprint(key.expose_secret())[..])
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// The label that already holds this key or this Telegram user, other than `label`.
+async fn other_holder(
+    conn: &mut PgConnection,
+    import: &SessionImport,
+) -> Result<Option<String>, StoreError> {
+    let fingerprint = key_fingerprint(import.session.auth_key.expose_secret());
+    let by_key: Option<String> = sqlx::query_scalar(
+        "SELECT a.label FROM account_sessions s JOIN accounts a ON a.id = s.account_id
+          WHERE s.key_fingerprint = $1 AND a.label <> $2",
+    )
+    .bind(&fingerprint[..])
+    .bind(&import.label)
+    .fetch_optional(&mut *conn)
+    .await?;
+    if let Some(holder) = by_key {
+        return Ok(Some(format!(
+            "this auth key is already the session of account {holder}; one key lives under one label (--replace does not move it)"
+        )));
+    }
+    let Some(user) = import.telegram_user_id else {
+        return Ok(None);
+    };
+    let by_user: Option<String> = sqlx::query_scalar(
+        "SELECT label FROM accounts WHERE telegram_user_id = $1 AND label <> $2",
+    )
+    .bind(user)
+    .bind(&import.label)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(by_user.map(|holder| {
+        format!(
+            "Telegram user {user} is already account {holder}; one user lives under one label (--replace does not move it)"
+        )
+    }))
+}
+
 async fn import_one(
     conn: &mut PgConnection,
     import: &SessionImport,
     cipher: &SessionCipher,
     replace: bool,
 ) -> Result<ImportOutcome, StoreError> {
+    if let Some(reason) = other_holder(conn, import).await? {
+        return Ok(ImportOutcome::Refused(reason));
+    }
     let inserted: Option<i64> = sqlx::query_scalar(
         "INSERT INTO accounts (label, phone_masked, telegram_user_id)
          VALUES ($1, $2, $3)
@@ -256,14 +352,31 @@ async fn import_one(
     if let Some(id) = inserted {
         let id = AccountId(id);
         upsert_session(&mut *conn, id, &import.session, cipher).await?;
+        write_extras(
+            conn,
+            id,
+            import.device.as_ref(),
+            import.password.as_ref(),
+            cipher,
+        )
+        .await?;
         return Ok(ImportOutcome::Created(id));
     }
-    let (id, status): (i64, String) =
-        sqlx::query_as("SELECT id, status FROM accounts WHERE label = $1 FOR UPDATE")
-            .bind(&import.label)
-            .fetch_one(&mut *conn)
-            .await?;
+    let (id, status, stored_user): (i64, String, Option<i64>) = sqlx::query_as(
+        "SELECT id, status, telegram_user_id FROM accounts WHERE label = $1 FOR UPDATE",
+    )
+    .bind(&import.label)
+    .fetch_one(&mut *conn)
+    .await?;
     let id = AccountId(id);
+    if let (Some(stored), Some(new)) = (stored_user, import.telegram_user_id)
+        && stored != new
+    {
+        return Ok(ImportOutcome::Refused(format!(
+            "account {} is Telegram user {stored}, this session is user {new}; import it under another label",
+            import.label
+        )));
+    }
     let sealed: Option<(i32, String, Vec<u8>)> = sqlx::query_as(
         "SELECT dc_id, server_address, auth_key_sealed FROM account_sessions
           WHERE account_id = $1 FOR UPDATE",
@@ -295,6 +408,14 @@ async fn import_one(
         }
     };
     upsert_session(&mut *conn, id, &import.session, cipher).await?;
+    write_extras(
+        conn,
+        id,
+        import.device.as_ref(),
+        import.password.as_ref(),
+        cipher,
+    )
+    .await?;
     sqlx::query(
         "UPDATE accounts
             SET phone_masked = COALESCE(phone_masked, $2),

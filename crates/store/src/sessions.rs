@@ -2,13 +2,17 @@
 //!
 //! `account_sessions.auth_key_sealed` = 12-byte random nonce ‖ ciphertext ‖ 16-byte
 //! tag. The associated data is the account id (8 bytes, big-endian), so a sealed key
-//! copied onto another account's row does not open.
+//! copied onto another account's row does not open. The 2FA password of an import
+//! (`password_sealed`) is sealed the same way with the account id and `2fa` as
+//! associated data, so it never opens as a key nor a key as it.
+//! `key_fingerprint` is the SHA-256 of the auth key: one key lives under one label.
 
 use crate::{Store, StoreError};
 use base64::Engine as _;
 use chacha20poly1305::aead::{Aead, AeadCore, KeyInit, OsRng, Payload};
 use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
 use secrecy::{ExposeSecret, SecretBox, SecretString};
+use sha2::{Digest, Sha256};
 use std::fmt;
 use tgfleet_domain::AccountId;
 
@@ -52,22 +56,63 @@ impl SessionCipher {
 
     /// Seals an auth key for `account` under a fresh random nonce.
     pub fn seal(&self, account: AccountId, auth_key: &[u8; AUTH_KEY_BYTES]) -> Vec<u8> {
+        self.seal_with(&account.0.to_be_bytes(), auth_key)
+    }
+
+    /// Seals a 2FA password for `account` (associated data: the account id and `2fa`).
+    pub fn seal_password(&self, account: AccountId, password: &SecretString) -> Vec<u8> {
+        self.seal_with(&password_aad(account), password.expose_secret().as_bytes())
+    }
+
+    /// Opens what [`SessionCipher::seal_password`] produced for the same account.
+    pub fn open_password(
+        &self,
+        account: AccountId,
+        sealed: &[u8],
+    ) -> Result<SecretString, StoreError> {
+        let clear = self.open_with(account, &password_aad(account), sealed)?;
+        let text = String::from_utf8(clear.expose_secret().to_vec()).map_err(|_| {
+            StoreError::invalid(format!("2FA password of account {account}"), "is not UTF-8")
+        })?;
+        Ok(SecretString::from(text))
+    }
+
+    fn seal_with(&self, aad: &[u8], msg: &[u8]) -> Vec<u8> {
         let nonce = ChaCha20Poly1305::generate_nonce(&mut OsRng);
-        let aad = account.0.to_be_bytes();
         let ciphertext = self
             .aead
-            .encrypt(
-                &nonce,
-                Payload {
-                    msg: auth_key,
-                    aad: &aad,
-                },
-            )
-            .expect("ChaCha20-Poly1305 encryption of 256 bytes cannot fail");
+            .encrypt(&nonce, Payload { msg, aad })
+            .expect("ChaCha20-Poly1305 encryption of a short message cannot fail");
         let mut sealed = Vec::with_capacity(NONCE_BYTES + ciphertext.len());
         sealed.extend_from_slice(&nonce);
         sealed.extend_from_slice(&ciphertext);
         sealed
+    }
+
+    fn open_with(
+        &self,
+        account: AccountId,
+        aad: &[u8],
+        sealed: &[u8],
+    ) -> Result<SecretBox<[u8]>, StoreError> {
+        if sealed.len() <= NONCE_BYTES {
+            return Err(StoreError::invalid(
+                format!("session of account {account}"),
+                "the stored session is truncated",
+            ));
+        }
+        let (nonce, ciphertext) = sealed.split_at(NONCE_BYTES);
+        let clear = self
+            .aead
+            .decrypt(
+                Nonce::from_slice(nonce),
+                Payload {
+                    msg: ciphertext,
+                    aad,
+                },
+            )
+            .map_err(|_| StoreError::SessionKeyMismatch { account })?;
+        Ok(SecretBox::new(Box::<[u8]>::from(clear)))
     }
 
     /// Opens what [`SessionCipher::seal`] produced for the same account. A wrong key
@@ -77,25 +122,7 @@ impl SessionCipher {
         account: AccountId,
         sealed: &[u8],
     ) -> Result<SecretBox<[u8; AUTH_KEY_BYTES]>, StoreError> {
-        if sealed.len() <= NONCE_BYTES {
-            return Err(StoreError::invalid(
-                format!("session of account {account}"),
-                "the stored session is truncated",
-            ));
-        }
-        let (nonce, ciphertext) = sealed.split_at(NONCE_BYTES);
-        let aad = account.0.to_be_bytes();
-        let clear = self
-            .aead
-            .decrypt(
-                Nonce::from_slice(nonce),
-                Payload {
-                    msg: ciphertext,
-                    aad: &aad,
-                },
-            )
-            .map_err(|_| StoreError::SessionKeyMismatch { account })?;
-        let clear = SecretBox::new(Box::<[u8]>::from(clear));
+        let clear = self.open_with(account, &account.0.to_be_bytes(), sealed)?;
         SecretBox::try_init_with(|| <[u8; AUTH_KEY_BYTES]>::try_from(clear.expose_secret()))
             .map_err(|_| {
                 StoreError::invalid(
@@ -104,6 +131,19 @@ impl SessionCipher {
                 )
             })
     }
+}
+
+fn password_aad(account: AccountId) -> [u8; 11] {
+    let mut aad = [0; 11];
+    aad[..8].copy_from_slice(&account.0.to_be_bytes());
+    aad[8..].copy_from_slice(b"2fa");
+    aad
+}
+
+/// The SHA-256 of an auth key (`account_sessions.key_fingerprint`): finds one key
+/// under two labels without opening sealed keys. Not secret: it reveals nothing of the key.
+pub fn key_fingerprint(auth_key: &[u8; AUTH_KEY_BYTES]) -> [u8; 32] {
+    Sha256::digest(auth_key).into()
 }
 
 /// An account's MTProto session. `Debug` never shows the auth key.
@@ -159,6 +199,12 @@ impl Store {
             {
                 Err(StoreError::not_found(format!("account {account}")))
             }
+            Err(StoreError::Database(sqlx::Error::Database(db))) if db.is_unique_violation() => {
+                Err(StoreError::invalid(
+                    format!("session of account {account}"),
+                    "this auth key is already the session of another account (one key, one label)",
+                ))
+            }
             Err(err) => Err(err),
         }
     }
@@ -189,7 +235,8 @@ impl Store {
     }
 }
 
-/// `INSERT .. ON CONFLICT (account_id) DO UPDATE` of a sealed session, on any executor
+/// `INSERT .. ON CONFLICT (account_id) DO UPDATE` of a sealed session and its key
+/// fingerprint (`UNIQUE`: another account's key fails with a unique violation), on any executor
 /// (the pool, or a transaction of a larger operation).
 pub(crate) async fn upsert_session<'e>(
     executor: impl sqlx::PgExecutor<'e>,
@@ -199,13 +246,15 @@ pub(crate) async fn upsert_session<'e>(
 ) -> Result<(), StoreError> {
     let sealed = cipher.seal(account, session.auth_key.expose_secret());
     sqlx::query(
-        "INSERT INTO account_sessions (account_id, dc_id, server_address, auth_key_sealed, source)
-         VALUES ($1, $2, $3, $4, $5)
+        "INSERT INTO account_sessions
+                (account_id, dc_id, server_address, auth_key_sealed, source, key_fingerprint)
+         VALUES ($1, $2, $3, $4, $5, $6)
          ON CONFLICT (account_id) DO UPDATE
             SET dc_id = EXCLUDED.dc_id,
                 server_address = EXCLUDED.server_address,
                 auth_key_sealed = EXCLUDED.auth_key_sealed,
                 source = EXCLUDED.source,
+                key_fingerprint = EXCLUDED.key_fingerprint,
                 updated_at = now()",
     )
     .bind(account.0)
@@ -213,6 +262,7 @@ pub(crate) async fn upsert_session<'e>(
     .bind(&session.server_address)
     .bind(&sealed)
     .bind(&session.source)
+    .bind(&key_fingerprint(session.auth_key.expose_secret())[..])
     .execute(executor)
     .await?;
     Ok(())

@@ -8,8 +8,8 @@ use sqlx::PgPool;
 use std::time::Duration;
 use tgfleet_domain::{AccountId, AccountStatus};
 use tgfleet_store::{
-    AUTH_KEY_BYTES, ImportOutcome, SessionCipher, SessionImport, Store, StoreError, StoredSession,
-    WhoamiOutcome,
+    AUTH_KEY_BYTES, DeviceParams, ImportOutcome, SessionCipher, SessionImport, Store, StoreError,
+    StoredSession, WhoamiOutcome,
 };
 
 const KEY_A: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
@@ -33,8 +33,15 @@ fn import(label: &str, seed: u8) -> SessionImport {
             source: "telethon-file".to_owned(),
         },
         phone_masked: Some("+62*********12".to_owned()),
-        telegram_user_id: Some(777),
+        telegram_user_id: Some(user_of(label)),
+        device: None,
+        password: None,
     }
+}
+
+/// A Telegram user id per label.
+fn user_of(label: &str) -> i64 {
+    700_000 + label.bytes().map(i64::from).sum::<i64>()
 }
 
 async fn stored_key(store: &Store, id: AccountId) -> [u8; AUTH_KEY_BYTES] {
@@ -68,7 +75,7 @@ async fn importing_creates_then_is_idempotent_and_refuses_a_different_session(po
     let account = store.account_by_id(alpha).await.unwrap().unwrap();
     assert_eq!(account.status, AccountStatus::Active);
     assert_eq!(account.phone_masked.as_deref(), Some("+62*********12"));
-    assert_eq!(account.telegram_user_id, Some(777));
+    assert_eq!(account.telegram_user_id, Some(user_of("alpha")));
     assert_eq!(stored_key(&store, alpha).await, [1; AUTH_KEY_BYTES]);
 
     let again = store
@@ -247,5 +254,168 @@ async fn whoami_records_are_fenced_by_the_lease(pool: PgPool) {
         account.status,
         AccountStatus::Deactivated,
         "nothing written"
+    );
+}
+
+async fn snapshot(store: &Store) -> Vec<String> {
+    tgfleet_store::fixtures::onboarding_snapshot(store)
+        .await
+        .unwrap()
+}
+
+fn refused(outcomes: &[ImportOutcome]) -> &str {
+    match outcomes {
+        [ImportOutcome::Refused(reason)] => reason,
+        other => panic!("expected one refusal, got {other:?}"),
+    }
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn one_key_and_one_user_live_under_one_label(pool: PgPool) {
+    let store = Store::from_pool(pool);
+    let key = cipher(KEY_A);
+    store
+        .import_sessions(&[import("alpha", 1)], &key, false)
+        .await
+        .unwrap();
+    let before = snapshot(&store).await;
+
+    for replace in [false, true] {
+        let mut same_key = import("beta", 1);
+        same_key.telegram_user_id = None;
+        let outcome = store
+            .import_sessions(&[same_key], &key, replace)
+            .await
+            .unwrap();
+        let reason = refused(&outcome);
+        assert!(
+            reason.contains("auth key") && reason.contains("account alpha"),
+            "{reason}"
+        );
+
+        let mut same_user = import("gamma", 3);
+        same_user.telegram_user_id = Some(user_of("alpha"));
+        let outcome = store
+            .import_sessions(&[same_user], &key, replace)
+            .await
+            .unwrap();
+        let reason = refused(&outcome);
+        assert!(
+            reason.contains(&format!("Telegram user {}", user_of("alpha")))
+                && reason.contains("account alpha"),
+            "{reason}"
+        );
+    }
+    let mut other_user = import("alpha", 4);
+    other_user.telegram_user_id = Some(1);
+    let outcome = store
+        .import_sessions(&[other_user], &key, true)
+        .await
+        .unwrap();
+    assert!(refused(&outcome).contains("another label"), "{outcome:?}");
+    assert_eq!(snapshot(&store).await, before, "a refusal writes nothing");
+
+    let batch = store
+        .import_sessions(&[import("delta", 7), import("epsilon", 7)], &key, false)
+        .await
+        .unwrap();
+    assert!(matches!(batch[0], ImportOutcome::Created(_)), "{batch:?}");
+    assert!(refused(&batch[1..]).contains("account delta"), "{batch:?}");
+    assert!(store.account_by_label("epsilon").await.unwrap().is_none());
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn the_database_refuses_a_second_label_for_a_key_or_a_user(pool: PgPool) {
+    let store = Store::from_pool(pool);
+    let key = cipher(KEY_A);
+    let created = store
+        .import_sessions(&[import("alpha", 1)], &key, false)
+        .await
+        .unwrap();
+    let [ImportOutcome::Created(alpha)] = created[..] else {
+        panic!("{created:?}");
+    };
+    let beta = common::account(&store, "beta").await;
+    let same_key = store
+        .save_session(beta, &import("beta", 1).session, &key)
+        .await
+        .unwrap_err();
+    assert!(
+        same_key.to_string().contains("another account"),
+        "{same_key}"
+    );
+    let same_user = sqlx::query("UPDATE accounts SET telegram_user_id = $1 WHERE id = $2")
+        .bind(user_of("alpha"))
+        .bind(beta.0)
+        .execute(store.pool())
+        .await
+        .unwrap_err();
+    assert!(
+        same_user.to_string().contains("telegram_user_id"),
+        "{same_user}"
+    );
+    let login = store
+        .record_login(beta, user_of("alpha"), t0())
+        .await
+        .unwrap_err();
+    assert!(login.to_string().contains("account alpha"), "{login}");
+
+    sqlx::query("UPDATE account_sessions SET key_fingerprint = NULL WHERE account_id = $1")
+        .bind(alpha.0)
+        .execute(store.pool())
+        .await
+        .unwrap();
+    let mut copy = import("gamma", 1);
+    copy.telegram_user_id = None;
+    let outcome = store.import_sessions(&[copy], &key, false).await.unwrap();
+    assert!(
+        refused(&outcome).contains("account alpha"),
+        "an old row's fingerprint is filled in before the check: {outcome:?}"
+    );
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn device_parameters_and_the_sealed_password_are_stored_with_the_session(pool: PgPool) {
+    let store = Store::from_pool(pool);
+    let key = cipher(KEY_A);
+    let device = DeviceParams {
+        api_id: Some(2040),
+        device_model: Some("Desktop".to_owned()),
+        system_version: Some("Windows 10".to_owned()),
+        app_version: Some("5.6.3 x64".to_owned()),
+        system_lang_code: Some("en-US".to_owned()),
+        lang_code: Some("en".to_owned()),
+        source: "json sidecar alpha.json".to_owned(),
+    };
+    let mut with_extras = import("alpha", 1);
+    with_extras.device = Some(device.clone());
+    with_extras.password = Some(SecretString::from("hunter2-secret"));
+    let created = store
+        .import_sessions(&[with_extras, import("beta", 2)], &key, false)
+        .await
+        .unwrap();
+    let [ImportOutcome::Created(alpha), ImportOutcome::Created(beta)] = created[..] else {
+        panic!("{created:?}");
+    };
+    assert_eq!(store.load_device(alpha).await.unwrap(), Some(device));
+    assert_eq!(store.load_device(beta).await.unwrap(), None);
+    let password = store.load_password(alpha, &key).await.unwrap().unwrap();
+    assert_eq!(password.expose_secret(), "hunter2-secret");
+    assert!(store.load_password(beta, &key).await.unwrap().is_none());
+    assert!(
+        !snapshot(&store).await.concat().contains("hunter2"),
+        "the password is sealed at rest"
+    );
+    assert!(store.load_password(alpha, &cipher(KEY_B)).await.is_err());
+    let summaries = store.session_summaries().await.unwrap();
+    assert_eq!(summaries.len(), 2);
+    assert_eq!(
+        summaries[0].device_source.as_deref(),
+        Some("json sidecar alpha.json")
+    );
+    assert!(summaries[0].has_password && !summaries[1].has_password);
+    assert_eq!(
+        (summaries[1].dc_id, summaries[1].source.as_str()),
+        (4, "telethon-file")
     );
 }

@@ -484,7 +484,7 @@ impl Connection {
                 tl::functions::InitConnection::<Query>::CONSTRUCTOR_ID => {
                     let init = tl::functions::InitConnection::<Query>::deserialize(&mut cursor)
                         .map_err(fetch_error)?;
-                    self.client = Some(Arc::new(ClientInfo {
+                    let client = Arc::new(ClientInfo {
                         api_id: init.api_id,
                         layer: self.layer,
                         device_model: init.device_model,
@@ -492,7 +492,9 @@ impl Connection {
                         app_version: init.app_version,
                         system_lang_code: init.system_lang_code,
                         lang_code: init.lang_code,
-                    }));
+                    });
+                    self.shared.record_client(Arc::clone(&client));
+                    self.client = Some(client);
                 }
                 tl::functions::InvokeWithoutUpdates::<Query>::CONSTRUCTOR_ID => {}
                 tl::functions::InvokeAfterMsg::<Query>::CONSTRUCTOR_ID => {

@@ -5,7 +5,7 @@ use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::ops::{Deref, RangeInclusive};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use serde::Serialize;
@@ -14,7 +14,7 @@ use tokio::sync::watch;
 use tokio::task::{JoinHandle, JoinSet};
 use tracing::{debug, info, warn};
 
-use crate::backend::Backend;
+use crate::backend::{Backend, ClientInfo};
 use crate::connection;
 use crate::crypto::{AuthKey, AuthKeyId, random_i64};
 use crate::faults::Faults;
@@ -74,6 +74,9 @@ pub(crate) struct Counters {
     pub calls_failed: AtomicU64,
 }
 
+/// How many `initConnection` records [`ServerHandle::client_infos`] keeps.
+pub const CLIENT_INFOS_KEPT: usize = 1024;
+
 /// State shared by the accept loop, every connection and every handle.
 pub(crate) struct Shared {
     pub backend: Box<dyn Backend>,
@@ -83,11 +86,26 @@ pub(crate) struct Shared {
     pub faults: Faults,
     pub salts: SaltSchedule,
     pub counters: Counters,
+    /// What each connection's client sent in `initConnection`, oldest first (the
+    /// last [`CLIENT_INFOS_KEPT`]).
+    pub client_infos: Mutex<Vec<Arc<ClientInfo>>>,
     pub shutdown: watch::Sender<bool>,
     next_connection_id: AtomicU64,
 }
 
 impl Shared {
+    /// Records what a connection's client sent in `initConnection`.
+    pub fn record_client(&self, client: Arc<ClientInfo>) {
+        let mut infos = self
+            .client_infos
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if infos.len() == CLIENT_INFOS_KEPT {
+            infos.remove(0);
+        }
+        infos.push(client);
+    }
+
     /// The key with this id, from the registry or else the backend.
     pub fn find_key(&self, id: AuthKeyId) -> Option<AuthKey> {
         let registered = self
@@ -145,6 +163,16 @@ impl ServerHandle {
     /// The fault switches.
     pub fn faults(&self) -> &Faults {
         &self.shared.faults
+    }
+
+    /// What clients sent in `initConnection`, one entry per connection that sent
+    /// it, oldest first (device model, system and app versions, language codes).
+    pub fn client_infos(&self) -> Vec<Arc<ClientInfo>> {
+        self.shared
+            .client_infos
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 
     /// Counters since start.
@@ -209,6 +237,7 @@ impl SimServer {
             faults: Faults::default(),
             salts: SaltSchedule::new(random_i64() as u64),
             counters: Counters::default(),
+            client_infos: Mutex::new(Vec::new()),
             shutdown: watch::Sender::new(false),
             next_connection_id: AtomicU64::new(1),
         });

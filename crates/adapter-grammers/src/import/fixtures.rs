@@ -1,9 +1,11 @@
 //! Session files and strings as Telethon, Pyrogram and grammers write them, built
 //! byte by byte and with their own SQLite schemas, for tests (feature `fixtures`).
 
+use crate::export::PyrogramFields;
 use base64::Engine as _;
-use base64::engine::general_purpose::{URL_SAFE, URL_SAFE_NO_PAD};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rusqlite::{Connection, params};
+use secrecy::ExposeSecret;
 use std::net::{IpAddr, SocketAddr, SocketAddrV4};
 use std::path::Path;
 
@@ -35,16 +37,11 @@ pub fn telethon_file(path: &Path, dc_id: i32, address: SocketAddr, auth_key: &[u
     .expect("Telethon session row");
 }
 
-/// Telethon's `StringSession`: `1` + urlsafe base64 (padded) of `>B4sH256s` or `>B16sH256s`.
+/// Telethon's `StringSession` (see [`crate::export::telethon_string`]).
 pub fn telethon_string(dc_id: u8, address: SocketAddr, auth_key: &[u8; 256]) -> String {
-    let mut bytes = vec![dc_id];
-    match address.ip() {
-        IpAddr::V4(ip) => bytes.extend_from_slice(&ip.octets()),
-        IpAddr::V6(ip) => bytes.extend_from_slice(&ip.octets()),
-    }
-    bytes.extend_from_slice(&address.port().to_be_bytes());
-    bytes.extend_from_slice(auth_key);
-    format!("1{}", URL_SAFE.encode(bytes))
+    crate::export::telethon_string(dc_id, address, auth_key)
+        .expose_secret()
+        .to_owned()
 }
 
 /// What a Pyrogram fixture records besides the key.
@@ -123,17 +120,24 @@ pub fn pyrogram_string(
     account: &PyrogramAccount,
     auth_key: &[u8; 256],
 ) -> String {
-    let mut bytes = vec![account.dc_id];
     if layout == PyrogramLayout::Current {
-        bytes.extend_from_slice(&12345u32.to_be_bytes());
+        let fields = PyrogramFields {
+            dc_id: account.dc_id,
+            api_id: 12345,
+            user_id: account.user_id,
+            test_mode: account.test_mode,
+            is_bot: account.is_bot,
+        };
+        return crate::export::pyrogram_string(&fields, auth_key)
+            .expose_secret()
+            .to_owned();
     }
+    let mut bytes = vec![account.dc_id];
     bytes.push(u8::from(account.test_mode));
     bytes.extend_from_slice(auth_key);
     match layout {
-        PyrogramLayout::Current | PyrogramLayout::Old64 => {
-            bytes.extend_from_slice(&(account.user_id as u64).to_be_bytes());
-        }
-        PyrogramLayout::Old32 => bytes.extend_from_slice(&(account.user_id as u32).to_be_bytes()),
+        PyrogramLayout::Old64 => bytes.extend_from_slice(&(account.user_id as u64).to_be_bytes()),
+        _ => bytes.extend_from_slice(&(account.user_id as u32).to_be_bytes()),
     }
     bytes.push(u8::from(account.is_bot));
     URL_SAFE_NO_PAD.encode(bytes)
@@ -226,4 +230,94 @@ pub fn grammers_binary(dcs: &[GrammersDc], user: Option<(i64, i32, bool)>) -> Ve
         u32_le(&mut bytes, if bot { 0x9972_75b5 } else { 0xbc79_9737 });
     }
     bytes
+}
+
+/// An account of a [`tdata_folder`] fixture.
+#[derive(Clone, Copy, Debug)]
+pub struct TdataFixtureAccount {
+    /// Main data centre.
+    pub dc_id: i32,
+    /// Telegram's user id.
+    pub user_id: u64,
+    /// The main DC's auth key.
+    pub auth_key: [u8; 256],
+}
+
+/// A Telegram Desktop `tdata` folder written with the primitives tgfleet reads it
+/// with (see [`crate::import::tdata`]): `key_datas`, and per account its map and
+/// MTProto authorization (64-bit ids), version 4.8.1.
+pub fn tdata_folder(dir: &Path, passcode: &str, accounts: &[TdataFixtureAccount]) {
+    use crate::import::tdata::{
+        MTP_AUTHORIZATION, WIDE_IDS_TAG, file_part, passcode_key, tdf_checksum,
+    };
+    const VERSION: u32 = 4_008_001;
+    let local_key: [u8; 256] = std::array::from_fn(|i| (i as u8).wrapping_mul(7) ^ 0x5a);
+    let salt = [0x33u8; 32];
+    let write = |dir: &Path, name: &str, parts: &[Vec<u8>]| {
+        std::fs::create_dir_all(dir).expect("tdata fixture folder");
+        let mut data = Vec::new();
+        for part in parts {
+            data.extend_from_slice(&(part.len() as u32).to_be_bytes());
+            data.extend_from_slice(part);
+        }
+        let mut file = b"TDF$".to_vec();
+        file.extend_from_slice(&VERSION.to_le_bytes());
+        file.extend_from_slice(&data);
+        file.extend_from_slice(&tdf_checksum(&data, VERSION));
+        std::fs::write(dir.join(format!("{name}s")), file).expect("tdata fixture file");
+    };
+    let passcode_key = passcode_key(&salt, passcode.as_bytes());
+    let mut info = (accounts.len() as i32).to_be_bytes().to_vec();
+    for index in 0..accounts.len() as i32 {
+        info.extend_from_slice(&index.to_be_bytes());
+    }
+    write(
+        dir,
+        "key_data",
+        &[
+            salt.to_vec(),
+            encrypt_local(&local_key, passcode_key.expose_secret()),
+            encrypt_local(&info, &local_key),
+        ],
+    );
+    for (index, account) in accounts.iter().enumerate() {
+        let part = file_part(index as i32);
+        write(
+            &dir.join(&part),
+            "map",
+            &[Vec::new(), Vec::new(), encrypt_local(&[0; 8], &local_key)],
+        );
+        let mut auth = WIDE_IDS_TAG.to_be_bytes().to_vec();
+        auth.extend_from_slice(&account.user_id.to_be_bytes());
+        auth.extend_from_slice(&account.dc_id.to_be_bytes());
+        auth.extend_from_slice(&1i32.to_be_bytes());
+        auth.extend_from_slice(&account.dc_id.to_be_bytes());
+        auth.extend_from_slice(&account.auth_key);
+        auth.extend_from_slice(&0i32.to_be_bytes());
+        let mut block = MTP_AUTHORIZATION.to_be_bytes().to_vec();
+        block.extend_from_slice(&(auth.len() as u32).to_be_bytes());
+        block.extend_from_slice(&auth);
+        write(dir, &part, &[encrypt_local(&block, &local_key)]);
+    }
+}
+
+/// Telegram Desktop's `PrepareEncrypted`: length-prefixed, padded to 16 bytes, the
+/// SHA-1's first 16 bytes as message key, AES-256-IGE.
+fn encrypt_local(data: &[u8], key: &[u8; 256]) -> Vec<u8> {
+    use aes::Aes256;
+    use ige::cipher::block_padding::NoPadding;
+    use ige::cipher::{BlockModeEncrypt, KeyIvInit};
+    use sha1::{Digest, Sha1};
+    let mut plain = ((data.len() + 4) as u32).to_le_bytes().to_vec();
+    plain.extend_from_slice(data);
+    plain.resize(plain.len().next_multiple_of(16), 0);
+    let msg_key: [u8; 16] = Sha1::digest(&plain)[..16].try_into().expect("16 bytes");
+    let (aes_key, iv) = crate::import::tdata::aes_key_iv(key, &msg_key);
+    let len = plain.len();
+    ige::Encryptor::<Aes256>::new(&aes_key.into(), &iv.into())
+        .encrypt_padded::<NoPadding>(&mut plain, len)
+        .expect("whole blocks");
+    let mut encrypted = msg_key.to_vec();
+    encrypted.extend_from_slice(&plain);
+    encrypted
 }

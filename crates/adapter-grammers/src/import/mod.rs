@@ -6,27 +6,35 @@
 //! | Telethon file     | SQLite, `sessions(dc_id, server_address, port, auth_key, takeout_id)`   |
 //! | Telethon string   | `1` + urlsafe base64 of `>B4sH256s` (IPv4) or `>B16sH256s` (IPv6)       |
 //! | Pyrogram file     | SQLite, `sessions(dc_id, [api_id,] test_mode, auth_key, date, user_id, is_bot)` |
+//! | kurigram file     | Pyrogram's, plus `server_address` and `port` (kurigram 2.2, schema 7)   |
 //! | Pyrogram string   | urlsafe base64 of `>BI?256sQ?` (2.x), `>B?256sQ?` or `>B?256sI?` (older) |
 //! | grammers file     | SQLite (grammers 0.8+), `dc_home(dc_id)`, `dc_option(dc_id, ipv4, ipv6, auth_key)` |
 //! | grammers binary   | grammers-session 0.4 – 0.7's TL-serialized `session` (see `grammers_binary`) |
+//! | tdata             | Telegram Desktop's folder, every account in it (see [`tdata`])          |
 //!
 //! Pyrogram keeps no server address: Telegram's known address of the DC is used
-//! (grammers' table). Test-server and bot sessions are refused. The label of an
-//! imported account is the file's stem. SQLite files are opened read-only; the
-//! queries here read operators' files, not tgfleet's database.
+//! (grammers' table). Test-server and bot sessions are refused (Telethon records
+//! neither flag: see `sqlite`). The label of an imported account is the file's stem.
+//! A `<stem>.json` sidecar and a folder's `2fa.txt` add the device parameters and
+//! the 2FA password (`sidecar`). SQLite files are opened read-only; the queries here
+//! read operators' files, not tgfleet's database.
 
 #[cfg(feature = "fixtures")]
 pub mod fixtures;
 mod grammers_binary;
+mod sidecar;
 mod sqlite;
 mod strings;
+pub mod tdata;
 
 use grammers_session::SessionData;
-use secrecy::{ExposeSecret, SecretBox};
+use secrecy::{ExposeSecret, SecretBox, SecretString};
+use std::collections::HashSet;
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
-use tgfleet_store::{AUTH_KEY_BYTES, StoredSession};
+use tgfleet_domain::mask_phone;
+use tgfleet_store::{AUTH_KEY_BYTES, DeviceParams, SessionImport, StoredSession};
 
 /// Which kind of file or string a session came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -37,12 +45,16 @@ pub enum SessionFormat {
     TelethonString,
     /// Pyrogram's `.session` SQLite file.
     PyrogramFile,
+    /// kurigram's `.session` SQLite file (Pyrogram's with the server address).
+    KurigramFile,
     /// Pyrogram's session string.
     PyrogramString,
     /// grammers' SQLite session file.
     GrammersFile,
     /// grammers' older binary session file.
     GrammersBinary,
+    /// An account of Telegram Desktop's `tdata` folder.
+    Tdata,
 }
 
 impl SessionFormat {
@@ -52,8 +64,10 @@ impl SessionFormat {
             Self::TelethonFile => "telethon-file",
             Self::TelethonString => "telethon-string",
             Self::PyrogramFile => "pyrogram-file",
+            Self::KurigramFile => "kurigram-file",
             Self::PyrogramString => "pyrogram-string",
             Self::GrammersFile | Self::GrammersBinary => "grammers",
+            Self::Tdata => "tdata",
         }
     }
 }
@@ -64,9 +78,11 @@ impl fmt::Display for SessionFormat {
             Self::TelethonFile => "Telethon file",
             Self::TelethonString => "Telethon string",
             Self::PyrogramFile => "Pyrogram file",
+            Self::KurigramFile => "kurigram file",
             Self::PyrogramString => "Pyrogram string",
             Self::GrammersFile => "grammers file",
             Self::GrammersBinary => "grammers binary file",
+            Self::Tdata => "tdata",
         })
     }
 }
@@ -89,6 +105,10 @@ pub struct ParsedSession {
     pub user_id: Option<i64>,
     /// The account's phone, masked, when the file records it.
     pub phone_masked: Option<String>,
+    /// The device parameters of a JSON sidecar, if there was one.
+    pub device: Option<DeviceParams>,
+    /// The 2FA password of a sidecar or `2fa.txt`, if there was one.
+    pub password: Option<SecretString>,
 }
 
 impl fmt::Debug for ParsedSession {
@@ -102,6 +122,8 @@ impl fmt::Debug for ParsedSession {
             .field("auth_key", &"[REDACTED]")
             .field("user_id", &self.user_id)
             .field("phone_masked", &self.phone_masked)
+            .field("device", &self.device)
+            .field("password", &self.password.as_ref().map(|_| "[REDACTED]"))
             .finish()
     }
 }
@@ -114,6 +136,18 @@ impl ParsedSession {
             server_address: self.server_address.to_string(),
             auth_key: SecretBox::new(Box::new(*self.auth_key.expose_secret())),
             source: self.format.source().to_owned(),
+        }
+    }
+
+    /// The session as the store imports it.
+    pub fn to_import(&self) -> SessionImport {
+        SessionImport {
+            label: self.label.clone(),
+            session: self.to_stored(),
+            phone_masked: self.phone_masked.clone(),
+            telegram_user_id: self.user_id,
+            device: self.device.clone(),
+            password: self.password.clone(),
         }
     }
 }
@@ -138,10 +172,11 @@ impl fmt::Display for ImportProblem {
 pub struct Scan {
     /// Sessions read successfully, ordered by file name.
     pub sessions: Vec<ParsedSession>,
-    /// Files that are sessions of no known format, or broken.
+    /// Files that are sessions of no known format, or broken, and entries that look
+    /// like session files but cannot be read (dangling symlinks, loops, folders).
     pub problems: Vec<ImportProblem>,
-    /// Files in a folder that are not session files at all (by extension).
-    pub skipped: Vec<PathBuf>,
+    /// Entries of a folder that are not session files at all, with the reason.
+    pub skipped: Vec<ImportProblem>,
 }
 
 /// Extensions read when scanning a folder; a single file is read whatever its name.
@@ -149,44 +184,220 @@ pub const SESSION_EXTENSIONS: [&str; 6] = ["session", "sqlite", "db", "bin", "tx
 
 /// Reads one file, or every session file of a folder (not recursing).
 pub fn scan(path: &Path) -> Result<Scan, ImportProblem> {
+    scan_with_progress(path, |_, _| {})
+}
+
+/// [`scan`], calling `progress(done, total)` after each session file of a folder.
+pub fn scan_with_progress(
+    path: &Path,
+    mut progress: impl FnMut(usize, usize),
+) -> Result<Scan, ImportProblem> {
     let problem = |reason: String| ImportProblem {
         file: path.to_owned(),
         reason,
     };
-    let metadata = std::fs::metadata(path).map_err(|err| problem(io_reason(&err)))?;
+    let metadata = std::fs::metadata(path).map_err(|err| problem(unreadable(path, &err)))?;
     let mut scan = Scan::default();
     if !metadata.is_dir() {
-        match read_file(path) {
+        let two_fa = path.parent().map(|dir| dir.join(sidecar::TWO_FA_FILE));
+        match read_with_sidecars(path, two_fa.as_deref().filter(|file| file.is_file())) {
             Ok(session) => scan.sessions.push(session),
             Err(reason) => scan.problems.push(problem(reason)),
         }
         return Ok(scan);
     }
-    let mut files: Vec<PathBuf> = std::fs::read_dir(path)
-        .map_err(|err| problem(io_reason(&err)))?
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
+        .map_err(|err| problem(unreadable(path, &err)))?
         .filter_map(Result::ok)
         .map(|entry| entry.path())
-        .filter(|file| file.is_file())
         .collect();
-    files.sort();
-    for file in files {
-        let hidden = file
-            .file_name()
-            .and_then(|name| name.to_str())
-            .is_some_and(|name| name.starts_with('.'));
-        let extension = file
-            .extension()
-            .and_then(|extension| extension.to_str())
-            .map(str::to_ascii_lowercase)
-            .unwrap_or_default();
-        if hidden || !SESSION_EXTENSIONS.contains(&extension.as_str()) {
-            scan.skipped.push(file);
+    entries.sort();
+    let stems: HashSet<String> = entries
+        .iter()
+        .filter(|entry| is_session_name(entry))
+        .filter_map(|entry| entry.file_stem()?.to_str().map(str::to_owned))
+        .collect();
+    let two_fa = path.join(sidecar::TWO_FA_FILE);
+    let two_fa = two_fa.is_file().then_some(two_fa);
+    let mut files = Vec::new();
+    for entry in entries {
+        let name = file_name(&entry);
+        let skip = |reason: &str| ImportProblem {
+            file: entry.clone(),
+            reason: reason.to_owned(),
+        };
+        if name.starts_with('.') {
+            scan.skipped.push(skip("a hidden file"));
             continue;
         }
-        match read_file(&file) {
+        let target = match std::fs::metadata(&entry) {
+            Ok(target) => target,
+            Err(err) => {
+                let reason = unreadable(&entry, &err);
+                scan.problems.push(ImportProblem {
+                    file: entry,
+                    reason,
+                });
+                continue;
+            }
+        };
+        let sidecar = Some(&entry) == two_fa.as_ref()
+            || (has_extension(&entry, "json")
+                && entry
+                    .file_stem()
+                    .and_then(|stem| stem.to_str())
+                    .is_some_and(|stem| stems.contains(stem)));
+        if target.is_dir() {
+            if is_session_name(&entry) {
+                scan.problems.push(skip(
+                    "a folder, not a session file (folders are not searched)",
+                ));
+            } else {
+                scan.skipped
+                    .push(skip("a folder (folders are not searched)"));
+            }
+        } else if is_session_name(&entry) {
+            files.push(entry);
+        } else if !sidecar {
+            scan.skipped.push(skip("not a session file"));
+        }
+    }
+    let total = files.len();
+    for (done, file) in files.into_iter().enumerate() {
+        match read_with_sidecars(&file, two_fa.as_deref()) {
             Ok(session) => scan.sessions.push(session),
             Err(reason) => scan.problems.push(ImportProblem { file, reason }),
         }
+        progress(done + 1, total);
+    }
+    Ok(scan)
+}
+
+fn has_extension(file: &Path, wanted: &str) -> bool {
+    file.extension()
+        .and_then(|extension| extension.to_str())
+        .is_some_and(|extension| extension.eq_ignore_ascii_case(wanted))
+}
+
+fn is_session_name(file: &Path) -> bool {
+    file_name(file) != sidecar::TWO_FA_FILE
+        && SESSION_EXTENSIONS
+            .iter()
+            .any(|extension| has_extension(file, extension))
+}
+
+/// Why an entry cannot be read; for a symlink, whether it dangles or loops.
+fn unreadable(entry: &Path, err: &std::io::Error) -> String {
+    let is_link = std::fs::symlink_metadata(entry).is_ok_and(|meta| meta.file_type().is_symlink());
+    if !is_link {
+        return io_reason(err);
+    }
+    let mut seen = HashSet::new();
+    let mut current = entry.to_path_buf();
+    loop {
+        if !seen.insert(current.clone()) {
+            return "a symlink loop (it leads back to itself)".to_owned();
+        }
+        let Ok(next) = std::fs::read_link(&current) else {
+            break;
+        };
+        let next = match current.parent() {
+            Some(dir) if next.is_relative() => dir.join(next),
+            _ => next,
+        };
+        if std::fs::symlink_metadata(&next).is_err() {
+            return format!(
+                "a dangling symlink (its target {} does not exist)",
+                next.display()
+            );
+        }
+        current = next;
+    }
+    format!("a symlink that cannot be followed: {}", io_reason(err))
+}
+
+/// Reads a session file and its sidecars: `<stem>.json` beside it, and `two_fa`
+/// (a folder's `2fa.txt`) when the JSON holds no password.
+fn read_with_sidecars(file: &Path, two_fa: Option<&Path>) -> Result<ParsedSession, String> {
+    let mut session = read_file(file)?;
+    let json = file.with_extension("json");
+    if json.is_file() {
+        let extra = sidecar::read(&json)?;
+        session.device = extra.device;
+        session.password = extra.password;
+        session.user_id = session.user_id.or(extra.user_id);
+        session.phone_masked = session
+            .phone_masked
+            .or_else(|| extra.phone.map(|phone| mask_phone(&phone)));
+    }
+    if session.password.is_none()
+        && let Some(two_fa) = two_fa
+    {
+        session.password = sidecar::read_two_fa(two_fa)?;
+    }
+    Ok(session)
+}
+
+/// Every account of the `tdata` folder `dir`, opened with `passcode` (empty: none).
+/// Labels: `PREFIX_N` with `label_prefix`, else the folder's name (its parent's when
+/// it is called `tdata`), with `_N` when it holds several accounts (N from 1).
+/// Each account gets Telegram Desktop's `api_id` and version as device parameters.
+pub fn scan_tdata(
+    dir: &Path,
+    passcode: &SecretString,
+    label_prefix: Option<&str>,
+) -> Result<Scan, tdata::TdataError> {
+    let found = tdata::read(dir, passcode)?;
+    let base = match label_prefix {
+        Some(prefix) => prefix.to_owned(),
+        None => {
+            let named = if file_name(dir).eq_ignore_ascii_case("tdata") {
+                dir.canonicalize()
+                    .ok()
+                    .and_then(|dir| dir.parent().map(Path::to_path_buf))
+            } else {
+                Some(dir.to_path_buf())
+            };
+            named.map_or_else(|| "tdata".to_owned(), |dir| file_name(&dir))
+        }
+    };
+    let several = label_prefix.is_some() || found.accounts.len() + found.problems.len() > 1;
+    let mut scan = Scan::default();
+    for (position, account) in found.accounts.into_iter().enumerate() {
+        let label = if several {
+            format!("{base}_{}", position + 1)
+        } else {
+            base.clone()
+        };
+        let file = dir.join(format!("{}s", tdata::file_part(account.index)));
+        let checked = label_of(Path::new(&format!("{label}.tdata")))
+            .and_then(|label| Ok((label, known_dc_address(account.dc_id)?)));
+        match checked {
+            Ok((label, server_address)) => scan.sessions.push(ParsedSession {
+                file,
+                label,
+                format: SessionFormat::Tdata,
+                dc_id: account.dc_id,
+                server_address,
+                auth_key: account.auth_key,
+                user_id: Some(account.user_id),
+                phone_masked: None,
+                device: Some(DeviceParams {
+                    api_id: Some(tdata::TDESKTOP_API_ID),
+                    app_version: Some(found.app_version.clone()),
+                    source: format!("tdata (Telegram Desktop {})", found.app_version),
+                    ..DeviceParams::default()
+                }),
+                password: None,
+            }),
+            Err(reason) => scan.problems.push(ImportProblem { file, reason }),
+        }
+    }
+    for reason in found.problems {
+        scan.problems.push(ImportProblem {
+            file: dir.to_path_buf(),
+            reason,
+        });
     }
     Ok(scan)
 }
@@ -225,6 +436,8 @@ pub fn read_file(file: &Path) -> Result<ParsedSession, String> {
         auth_key: found.auth_key,
         user_id: found.user_id,
         phone_masked: found.phone_masked,
+        device: None,
+        password: None,
     })
 }
 
@@ -249,6 +462,14 @@ fn label_of(file: &Path) -> Result<String, String> {
 
 fn io_reason(err: &std::io::Error) -> String {
     format!("cannot read: {}", err.kind())
+}
+
+/// The last component of a path, for messages.
+pub(crate) fn file_name(path: &Path) -> String {
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |name| name.to_string_lossy().into_owned(),
+    )
 }
 
 /// A 256-byte auth key, or why not.

@@ -1,4 +1,7 @@
-//! SQLite session files: Telethon, Pyrogram and grammers, told apart by their tables.
+//! SQLite session files: Telethon, Pyrogram (and kurigram) and grammers, told apart
+//! by their tables and columns. Pyrogram's `sessions` has `test_mode` and `user_id`;
+//! kurigram's also has Telethon's `server_address` and `port`, so the Pyrogram
+//! columns are looked for first.
 
 use super::{Found, SessionFormat, auth_key, dc_id, known_dc_address, socket_address};
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
@@ -24,11 +27,12 @@ pub(crate) fn read(file: &Path) -> Result<Found, String> {
     if has("sessions") {
         let columns = columns(&connection, "sessions")?;
         let has_column = |name: &str| columns.iter().any(|column| column == name);
-        if has_column("server_address") && has_column("port") {
-            return telethon(&connection);
-        }
+        let has_address = has_column("server_address") && has_column("port");
         if has_column("test_mode") && has_column("user_id") {
-            return pyrogram(&connection, has("peers"));
+            return pyrogram(&connection, has("peers"), has_address);
+        }
+        if has_address {
+            return telethon(&connection, has("entities"));
         }
     }
     Err(format!(
@@ -92,7 +96,7 @@ fn single_row<T>(
     }
 }
 
-fn telethon(connection: &Connection) -> Result<Found, String> {
+fn telethon(connection: &Connection, has_entities: bool) -> Result<Found, String> {
     let (dc, address, port, key) = single_row(
         connection,
         "SELECT dc_id, server_address, port, auth_key FROM sessions",
@@ -109,20 +113,100 @@ fn telethon(connection: &Connection) -> Result<Found, String> {
     let ip: IpAddr = address
         .parse()
         .map_err(|_| "the server address is not an IP address".to_owned())?;
+    refuse_test_address(ip)?;
+    let self_user = if has_entities {
+        telethon_self(connection)?
+    } else {
+        None
+    };
+    if let Some(user) = &self_user
+        && user.phone.is_none()
+        && user
+            .username
+            .as_deref()
+            .is_some_and(|name| name.to_ascii_lowercase().ends_with("bot"))
+    {
+        refuse_test_or_bot(false, true)?;
+    }
     Ok(Found {
         format: SessionFormat::TelethonFile,
         dc_id: dc_id(dc)?,
         server_address: socket_address(ip, port.unwrap_or(443))?,
         auth_key: auth_key(&key.unwrap_or_default())?,
-        user_id: None,
-        phone_masked: None,
+        user_id: self_user.as_ref().map(|user| user.id),
+        phone_masked: self_user
+            .and_then(|user| user.phone)
+            .map(|phone| mask_phone(&phone)),
     })
 }
 
-fn pyrogram(connection: &Connection, has_peers: bool) -> Result<Found, String> {
-    let (dc, test_mode, key, user_id, is_bot) = single_row(
+/// Telethon's own user: since 1.25 Telethon saves an `entities` row with `id = 0`
+/// whose `hash` is the signed-in user's id (`_save_states_and_entities`), and the
+/// user's own row (`id` = that id) with the phone. Telethon records no bot flag: a
+/// self row without a phone whose username ends in `bot` (Telegram's rule for bot
+/// usernames) is a bot.
+struct TelethonSelf {
+    id: i64,
+    phone: Option<String>,
+    username: Option<String>,
+}
+
+fn telethon_self(connection: &Connection) -> Result<Option<TelethonSelf>, String> {
+    let id: Option<i64> = connection
+        .query_row("SELECT hash FROM entities WHERE id = 0", [], |row| {
+            row.get(0)
+        })
+        .optional()
+        .map_err(|err| query_error(&err))?;
+    let Some(id) = id.filter(|id| *id > 0) else {
+        return Ok(None);
+    };
+    let row: Option<(Option<String>, Option<String>)> = connection
+        .query_row(
+            "SELECT CAST(phone AS TEXT), username FROM entities WHERE id = ?1",
+            [id],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .optional()
+        .map_err(|err| query_error(&err))?;
+    let (phone, username) = row.unwrap_or_default();
+    Ok(Some(TelethonSelf {
+        id,
+        phone: phone.filter(|phone| !phone.is_empty()),
+        username,
+    }))
+}
+
+/// Telegram's test data centres (Pyrogram's `DataCenter.TEST` and `TEST_IPV6`,
+/// `pyrogram/session/internals/data_center.py`).
+const TEST_SERVERS: [&str; 6] = [
+    "149.154.175.10",
+    "149.154.167.40",
+    "149.154.175.117",
+    "2001:b28:f23d:f001::e",
+    "2001:67c:4e8:f002::e",
+    "2001:b28:f23d:f003::e",
+];
+
+/// Telethon keeps no test flag: a session on a test data centre's address is one.
+pub(crate) fn refuse_test_address(ip: IpAddr) -> Result<(), String> {
+    let test = TEST_SERVERS
+        .iter()
+        .any(|server| server.parse::<IpAddr>().is_ok_and(|server| server == ip));
+    refuse_test_or_bot(test, false)
+}
+
+fn pyrogram(connection: &Connection, has_peers: bool, kurigram: bool) -> Result<Found, String> {
+    let address_columns = if kurigram {
+        "server_address, port"
+    } else {
+        "NULL, NULL"
+    };
+    let (dc, test_mode, key, user_id, is_bot, address, port) = single_row(
         connection,
-        "SELECT dc_id, test_mode, auth_key, user_id, is_bot FROM sessions",
+        &format!(
+            "SELECT dc_id, test_mode, auth_key, user_id, is_bot, {address_columns} FROM sessions"
+        ),
         |row| {
             Ok((
                 row.get::<_, i64>(0)?,
@@ -130,6 +214,8 @@ fn pyrogram(connection: &Connection, has_peers: bool) -> Result<Found, String> {
                 row.get::<_, Option<Vec<u8>>>(2)?,
                 row.get::<_, Option<i64>>(3)?,
                 row.get::<_, Option<bool>>(4)?,
+                row.get::<_, Option<String>>(5)?,
+                row.get::<_, Option<i64>>(6)?,
             ))
         },
     )?;
@@ -147,17 +233,30 @@ fn pyrogram(connection: &Connection, has_peers: bool) -> Result<Found, String> {
             .flatten(),
         _ => None,
     };
+    let server_address = match address {
+        Some(address) => {
+            let ip: IpAddr = address
+                .parse()
+                .map_err(|_| "the server address is not an IP address".to_owned())?;
+            socket_address(ip, port.unwrap_or(443))?
+        }
+        None => known_dc_address(dc)?,
+    };
     Ok(Found {
-        format: SessionFormat::PyrogramFile,
+        format: if kurigram {
+            SessionFormat::KurigramFile
+        } else {
+            SessionFormat::PyrogramFile
+        },
         dc_id: dc,
-        server_address: known_dc_address(dc)?,
+        server_address,
         auth_key: auth_key(&key.unwrap_or_default())?,
         user_id: user_id.filter(|id| *id > 0),
         phone_masked: phone.filter(|p| !p.is_empty()).map(|p| mask_phone(&p)),
     })
 }
 
-/// Pyrogram sessions of Telegram's test servers or of bots are not fleet accounts.
+/// Sessions of Telegram's test servers or of bots are not fleet accounts.
 pub(crate) fn refuse_test_or_bot(test_mode: bool, is_bot: bool) -> Result<(), String> {
     if test_mode {
         return Err(

@@ -1,6 +1,6 @@
 //! Session strings: Telethon's `StringSession` and Pyrogram's session strings.
 
-use super::sqlite::refuse_test_or_bot;
+use super::sqlite::{refuse_test_address, refuse_test_or_bot};
 use super::{Found, SessionFormat, auth_key, dc_id, known_dc_address, socket_address};
 use base64::Engine as _;
 use base64::engine::DecodePaddingMode;
@@ -41,23 +41,51 @@ pub(crate) fn read(text: &str) -> Result<Found, String> {
             ));
         }
     };
+    if !string
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'='))
+    {
+        return Err(
+            "not a session string: not urlsafe base64 text (Telethon strings start with 1)"
+                .to_owned(),
+        );
+    }
     if let Some(rest) = string.strip_prefix('1')
         && let Ok(bytes) = URL_SAFE_ANY_PADDING.decode(rest)
         && matches!(bytes.len(), TELETHON_V4 | TELETHON_V6)
     {
         return telethon(&bytes);
     }
-    let bytes = URL_SAFE_ANY_PADDING.decode(string).map_err(|_| {
-        "not a session string: not urlsafe base64 (Telethon strings start with 1)".to_owned()
-    })?;
-    match bytes.len() {
-        PYROGRAM => pyrogram(&bytes, Layout::Current),
-        PYROGRAM_OLD_64 => pyrogram(&bytes, Layout::Old64),
-        PYROGRAM_OLD => pyrogram(&bytes, Layout::Old32),
-        n => Err(format!(
-            "not a session string of a known format ({n} bytes decoded; Telethon has {TELETHON_V4} or {TELETHON_V6}, Pyrogram {PYROGRAM}, {PYROGRAM_OLD_64} or {PYROGRAM_OLD})"
-        )),
+    match URL_SAFE_ANY_PADDING.decode(string) {
+        Ok(bytes) if bytes.len() == PYROGRAM => pyrogram(&bytes, Layout::Current),
+        Ok(bytes) if bytes.len() == PYROGRAM_OLD_64 => pyrogram(&bytes, Layout::Old64),
+        Ok(bytes) if bytes.len() == PYROGRAM_OLD => pyrogram(&bytes, Layout::Old32),
+        _ => Err(wrong_length(string)),
     }
+}
+
+/// Characters of unpadded base64 for `bytes` bytes.
+const fn chars(bytes: usize) -> usize {
+    (bytes * 4).div_ceil(3)
+}
+
+/// Why base64 text of no session string's length is none: the length found and the
+/// lengths each format has.
+fn wrong_length(string: &str) -> String {
+    let data = string.trim_end_matches('=').len();
+    let telethon = |bytes: usize| 1 + chars(bytes).next_multiple_of(4);
+    format!(
+        "not a session string of a known format: {} characters of base64 ({} bytes); \
+         a Telethon string has {} or {} characters ({TELETHON_V4} or {TELETHON_V6} bytes after its leading 1), \
+         a Pyrogram or kurigram string {} ({PYROGRAM} bytes), an older Pyrogram string {} or {} ({PYROGRAM_OLD_64} or {PYROGRAM_OLD} bytes)",
+        string.len(),
+        data * 3 / 4,
+        telethon(TELETHON_V4),
+        telethon(TELETHON_V6),
+        chars(PYROGRAM),
+        chars(PYROGRAM_OLD_64),
+        chars(PYROGRAM_OLD),
+    )
 }
 
 /// Reads big-endian fields in order.
@@ -99,6 +127,7 @@ fn telethon(bytes: &[u8]) -> Result<Found, String> {
         ))
     };
     let port = fields.u16();
+    refuse_test_address(ip)?;
     Ok(Found {
         format: SessionFormat::TelethonString,
         dc_id: dc_id(i64::from(dc))?,

@@ -1,6 +1,7 @@
 //! Wire tests: the production adapter through the real grammers client against tg-sim
 //! serving a simulated world, with sessions in a fresh Postgres database per test.
 
+mod device;
 mod port;
 mod proxy;
 mod resilience;

@@ -1,20 +1,46 @@
-//! `tgfleet accounts import PATH [--replace]`
+//! `tgfleet accounts import PATH [--replace] [--label PREFIX] [--passcode-file FILE]`
 
 use crate::output::{print, print_line};
 use crate::table::{Align, Table};
 use crate::{CliError, Context};
+use indicatif::{ProgressBar, ProgressStyle};
+use secrecy::{ExposeSecret, SecretString};
 use std::collections::HashMap;
-use std::path::Path;
-use tgfleet_adapter_grammers::import::{ImportProblem, ParsedSession, SESSION_EXTENSIONS, scan};
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use tgfleet_adapter_grammers::import::tdata::{TdataError, is_tdata};
+use tgfleet_adapter_grammers::import::{
+    ImportProblem, ParsedSession, SESSION_EXTENSIONS, Scan, scan_tdata, scan_with_progress,
+};
 use tgfleet_runtime::session_cipher;
 use tgfleet_store::{ImportOutcome, SessionImport};
 
-/// Imports the session file at `path`, or every session file of the folder, in one
-/// transaction. Bad files are reported by name with the reason and write nothing;
-/// the valid ones are imported. Exit code 1 when any file was not imported.
-pub async fn run(context: &Context, path: &Path, replace: bool) -> Result<(), CliError> {
+/// A folder import draws a progress bar when it holds more session files than this.
+pub const PROGRESS_ABOVE: usize = 50;
+
+/// How `accounts import` reads its path.
+#[derive(Debug, Default)]
+pub struct ImportOptions {
+    /// Overwrite an account's different stored session.
+    pub replace: bool,
+    /// Label prefix of a tdata folder's accounts.
+    pub label: Option<String>,
+    /// A file whose first line is the tdata's local passcode.
+    pub passcode_file: Option<PathBuf>,
+}
+
+/// Imports the session file at `path`, every session file of the folder, or every
+/// account of a `tdata` folder, in one transaction. Bad files are reported by name
+/// with the reason and write nothing; the valid ones are imported. Exit code 1 when
+/// any file was not imported.
+pub async fn run(context: &Context, path: &Path, options: &ImportOptions) -> Result<(), CliError> {
+    let replace = options.replace;
     let cipher = session_cipher(&context.settings)?;
-    let found = scan(path).map_err(|problem| CliError::Failed(problem.to_string()))?;
+    let found = if path.is_dir() && is_tdata(path) {
+        read_tdata(path, options)?
+    } else {
+        scan_folder(path)?
+    };
     let (sessions, mut problems) = without_duplicate_labels(found.sessions);
     problems.extend(found.problems);
     problems.sort_by(|a, b| a.file.cmp(&b.file));
@@ -26,15 +52,7 @@ pub async fn run(context: &Context, path: &Path, replace: bool) -> Result<(), Cl
         )));
     }
     let store = context.store().await?;
-    let imports: Vec<SessionImport> = sessions
-        .iter()
-        .map(|session| SessionImport {
-            label: session.label.clone(),
-            session: session.to_stored(),
-            phone_masked: session.phone_masked.clone(),
-            telegram_user_id: session.user_id,
-        })
-        .collect();
+    let imports: Vec<SessionImport> = sessions.iter().map(ParsedSession::to_import).collect();
     let outcomes = store.import_sessions(&imports, &cipher, replace).await?;
 
     let mut table = Table::new(&[
@@ -64,8 +82,9 @@ pub async fn run(context: &Context, path: &Path, replace: bool) -> Result<(), Cl
     }
     for skipped in &found.skipped {
         print_line(&format!(
-            "skipped: {} (not a session file)",
-            file_name(skipped)
+            "skipped: {} ({})",
+            file_name(&skipped.file),
+            skipped.reason
         ));
     }
     let not_imported = problems.len() + counts.refused;
@@ -118,6 +137,58 @@ impl Counts {
                 format!("not imported: {reason}")
             }
         }
+    }
+}
+
+/// Reads a file or folder, with a progress bar above [`PROGRESS_ABOVE`] files.
+fn scan_folder(path: &Path) -> Result<Scan, CliError> {
+    let mut bar: Option<ProgressBar> = None;
+    let found = scan_with_progress(path, |done, total| {
+        if total <= PROGRESS_ABOVE {
+            return;
+        }
+        let bar = bar.get_or_insert_with(|| {
+            let bar = ProgressBar::new(total as u64);
+            bar.set_style(
+                ProgressStyle::with_template("{bar:40} {pos}/{len} session files read ({eta})")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            );
+            bar
+        });
+        bar.set_position(done as u64);
+    });
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    found.map_err(|problem| CliError::Failed(problem.to_string()))
+}
+
+/// Reads a tdata folder: without a passcode first, then with the one of
+/// `--passcode-file` or asked without echo on a terminal.
+fn read_tdata(path: &Path, options: &ImportOptions) -> Result<Scan, CliError> {
+    let failed = |err: TdataError| {
+        CliError::Failed(format!("{}: {err}; nothing was imported", path.display()))
+    };
+    let passcode = match &options.passcode_file {
+        Some(file) => {
+            let text = std::fs::read_to_string(file)
+                .map_err(|err| CliError::Failed(format!("{}: {err}", file.display())))?;
+            SecretString::from(text.lines().next().unwrap_or_default().to_owned())
+        }
+        None => SecretString::from(String::new()),
+    };
+    match scan_tdata(path, &passcode, options.label.as_deref()) {
+        Err(TdataError::PasscodeRequired) if std::io::stdin().is_terminal() => {
+            let asked =
+                rpassword::prompt_password(format!("Local passcode of {}: ", path.display()))
+                    .map_err(|err| CliError::Failed(format!("reading the passcode: {err}")))?;
+            let asked = SecretString::from(asked);
+            if asked.expose_secret().is_empty() {
+                return Err(failed(TdataError::PasscodeRequired));
+            }
+            scan_tdata(path, &asked, options.label.as_deref()).map_err(failed)
+        }
+        other => other.map_err(failed),
     }
 }
 

@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod accounts_check;
+pub mod accounts_export;
 pub mod accounts_import;
 pub mod accounts_login;
 pub mod campaigns;

@@ -1,0 +1,155 @@
+//! What an imported session brought besides its key: the device it was used from
+//! (sent in `initConnection`), the sealed 2FA password, and the per-account session
+//! facts `accounts list` shows.
+
+use crate::{SessionCipher, Store, StoreError};
+use secrecy::SecretString;
+use tgfleet_domain::AccountId;
+
+/// The device an account's session was used from: sent in `initConnection` instead
+/// of tgfleet's defaults. A field left `None` keeps tgfleet's default.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DeviceParams {
+    /// The application id the session was created with (`api_id`).
+    pub api_id: Option<i32>,
+    /// `device_model`.
+    pub device_model: Option<String>,
+    /// `system_version`.
+    pub system_version: Option<String>,
+    /// `app_version`.
+    pub app_version: Option<String>,
+    /// `system_lang_code`.
+    pub system_lang_code: Option<String>,
+    /// `lang_code`.
+    pub lang_code: Option<String>,
+    /// Where the parameters came from, e.g. `json sidecar alice.json` or `tdata`.
+    pub source: String,
+}
+
+/// The session facts of one account, for listings (nothing secret).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionSummary {
+    /// The account.
+    pub account_id: AccountId,
+    /// Where the session came from (`account_sessions.source`).
+    pub source: String,
+    /// The home data centre.
+    pub dc_id: i32,
+    /// Where the device parameters came from; `None`: tgfleet's defaults.
+    pub device_source: Option<String>,
+    /// Whether a 2FA password is stored (sealed).
+    pub has_password: bool,
+}
+
+/// `account_sessions`' device columns, `device_source` NULL meaning none.
+#[derive(sqlx::FromRow)]
+struct DeviceRow {
+    device_api_id: Option<i32>,
+    device_model: Option<String>,
+    device_system_version: Option<String>,
+    device_app_version: Option<String>,
+    device_system_lang_code: Option<String>,
+    device_lang_code: Option<String>,
+    device_source: Option<String>,
+}
+
+impl Store {
+    /// The session facts of every account that has a session. Reads without locking.
+    pub async fn session_summaries(&self) -> Result<Vec<SessionSummary>, StoreError> {
+        let rows: Vec<(i64, String, i32, Option<String>, bool)> = sqlx::query_as(
+            "SELECT account_id, source, dc_id, device_source, password_sealed IS NOT NULL
+               FROM account_sessions ORDER BY account_id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(account_id, source, dc_id, device_source, has_password)| SessionSummary {
+                    account_id: AccountId(account_id),
+                    source,
+                    dc_id,
+                    device_source,
+                    has_password,
+                },
+            )
+            .collect())
+    }
+
+    /// The device parameters stored with `account`'s session; `None` when it has no
+    /// session or the session came without them. Reads without locking.
+    pub async fn load_device(
+        &self,
+        account: AccountId,
+    ) -> Result<Option<DeviceParams>, StoreError> {
+        let row: Option<DeviceRow> = sqlx::query_as(
+            "SELECT device_api_id, device_model, device_system_version, device_app_version,
+                    device_system_lang_code, device_lang_code, device_source
+               FROM account_sessions WHERE account_id = $1",
+        )
+        .bind(account.0)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.and_then(|row| {
+            row.device_source.map(|source| DeviceParams {
+                api_id: row.device_api_id,
+                device_model: row.device_model,
+                system_version: row.device_system_version,
+                app_version: row.device_app_version,
+                system_lang_code: row.device_system_lang_code,
+                lang_code: row.device_lang_code,
+                source,
+            })
+        }))
+    }
+
+    /// The 2FA password stored with `account`'s session, opened with `cipher`.
+    /// Reads without locking.
+    pub async fn load_password(
+        &self,
+        account: AccountId,
+        cipher: &SessionCipher,
+    ) -> Result<Option<SecretString>, StoreError> {
+        let sealed: Option<Option<Vec<u8>>> = sqlx::query_scalar(
+            "SELECT password_sealed FROM account_sessions WHERE account_id = $1",
+        )
+        .bind(account.0)
+        .fetch_optional(&self.pool)
+        .await?;
+        sealed
+            .flatten()
+            .map(|sealed| cipher.open_password(account, &sealed))
+            .transpose()
+    }
+}
+
+/// Writes the device parameters and sealed password of an import onto the account's
+/// session row (written just before, in the same transaction); `None` clears them.
+pub(crate) async fn write_extras(
+    conn: &mut sqlx::PgConnection,
+    account: AccountId,
+    device: Option<&DeviceParams>,
+    password: Option<&SecretString>,
+    cipher: &SessionCipher,
+) -> Result<(), StoreError> {
+    let sealed = password.map(|password| cipher.seal_password(account, password));
+    sqlx::query(
+        "UPDATE account_sessions
+            SET device_api_id = $2, device_model = $3, device_system_version = $4,
+                device_app_version = $5, device_system_lang_code = $6, device_lang_code = $7,
+                device_source = $8, password_sealed = $9
+          WHERE account_id = $1",
+    )
+    .bind(account.0)
+    .bind(device.and_then(|d| d.api_id))
+    .bind(device.and_then(|d| d.device_model.as_deref()))
+    .bind(device.and_then(|d| d.system_version.as_deref()))
+    .bind(device.and_then(|d| d.app_version.as_deref()))
+    .bind(device.and_then(|d| d.system_lang_code.as_deref()))
+    .bind(device.and_then(|d| d.lang_code.as_deref()))
+    .bind(device.map(|d| d.source.as_str()))
+    .bind(sealed)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
