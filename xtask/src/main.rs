@@ -1,7 +1,9 @@
-//! Project commands: `cargo xtask test | demo | pg`.
+//! Project commands: `cargo xtask test | tidy | demo | pg | bench`.
 //!
 //! * `cargo xtask test [ARGS]` runs every test. Without `DATABASE_URL` it starts (or
 //!   reuses) a private Postgres first and points the tests at it.
+//! * `cargo xtask tidy` checks the house rules (dependencies, SQL only in the store, a
+//!   pure domain, docs on every file, …): see [`tidy`].
 //! * `cargo xtask bench [ARGS]` runs the benchmarks that print numbers.
 //! * `cargo xtask pg start|stop|status|url|psql [ARGS]` manages that private Postgres.
 //! * `cargo xtask demo [OPTIONS]` runs the whole fleet against the simulated Telegram,
@@ -12,6 +14,7 @@ mod demo;
 mod pg;
 mod process;
 mod test;
+mod tidy;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -31,6 +34,9 @@ enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
+    /// Check the house rules: dependency rules, SQL only in the store, a pure domain,
+    /// a `//!` doc on every file, reasons for dead code, nothing outside the repository.
+    Tidy,
     /// Run the benchmarks that print numbers (world scale, in-process adapter, tg-sim wire).
     Bench {
         /// Extra arguments for every `cargo bench`, e.g. `-- --quick`.
@@ -72,6 +78,7 @@ fn main() -> ExitCode {
         Command::Pg { command } => run_pg(command),
         Command::Demo(args) => demo::run(&args),
         Command::Bench { args } => bench::run(&args),
+        Command::Tidy => tidy::run(),
     };
     match result {
         Ok(code) => code,

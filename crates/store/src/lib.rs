@@ -27,6 +27,8 @@ mod posts;
 mod review;
 mod sessions;
 mod stats;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use accounts::{Account, NewAccount, StatusChange};
 pub use activity::ActivityPeer;
@@ -42,7 +44,11 @@ pub use joins::{
     AssignmentReport, ChatFacts, JoinEvent, JoinMembership, JoinRecord, NextJoin, QueuedJoiner,
     SlotPlan,
 };
-pub use leases::{Lease, check_lease};
+pub use leases::Lease;
+#[cfg(feature = "testing")]
+pub use leases::check_lease;
+#[cfg(not(feature = "testing"))]
+pub(crate) use leases::check_lease;
 pub use notify::{CHANGES_CHANNEL, ChangeListener};
 pub use onboarding::{ImportOutcome, LoginRecorded, SessionImport, WhoamiOutcome};
 pub use peers::StoredPeer;
@@ -67,11 +73,5 @@ impl Store {
     /// Wraps an existing pool (e.g. the one `#[sqlx::test]` hands a test).
     pub fn from_pool(pool: sqlx::PgPool) -> Self {
         Self { pool }
-    }
-
-    /// The underlying pool, for transactions that span several store functions
-    /// (see [`check_lease`] and [`record_event`]).
-    pub fn pool(&self) -> &sqlx::PgPool {
-        &self.pool
     }
 }

@@ -1,4 +1,4 @@
-//! The port's error taxonomy (DESIGN.md) and the one table mapping RPC errors onto it.
+//! The port's error taxonomy (docs/design.md) and the one table mapping RPC errors onto it.
 
 use std::time::Duration;
 

@@ -2,11 +2,11 @@
 
 use crate::output::{print, print_line};
 use crate::table::{Align, Table};
+use crate::wiring::session_cipher;
 use crate::{CliError, Context};
 use std::collections::HashMap;
 use std::path::Path;
 use tgfleet_adapter_grammers::import::{ImportProblem, ParsedSession, SESSION_EXTENSIONS, scan};
-use tgfleet_runtime::session_cipher;
 use tgfleet_store::{ImportOutcome, SessionImport};
 
 /// Imports the session file at `path`, or every session file of the folder, in one

@@ -1,9 +1,10 @@
 //! The `marketer` binary: posts campaigns after a write-permission pre-check. See
-//! [`tgfleet_marketer`].
+//! [`tgfleet_marketer`]; production wiring from [`tgfleet_cli::wiring`].
 
 use clap::Parser;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use tgfleet_cli::commands::run::run_service;
 use tgfleet_config::Service;
 use tgfleet_runtime::Telemetry;
 
@@ -19,12 +20,15 @@ struct Args {
 #[tokio::main]
 async fn main() -> ExitCode {
     let args = Args::parse();
-    let ctx =
-        match tgfleet_runtime::start(Service::Marketer, args.config.as_deref(), Telemetry::Serve)
-            .await
-        {
-            Ok(ctx) => ctx,
-            Err(code) => return code,
-        };
-    tgfleet_runtime::exit_code(Service::Marketer, tgfleet_marketer::run(ctx).await)
+    let ctx = match tgfleet_cli::wiring::start(
+        Service::Marketer,
+        args.config.as_deref(),
+        Telemetry::Serve,
+    )
+    .await
+    {
+        Ok(ctx) => ctx,
+        Err(code) => return code,
+    };
+    tgfleet_runtime::exit_code(Service::Marketer, run_service(ctx).await)
 }

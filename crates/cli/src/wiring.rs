@@ -1,10 +1,19 @@
-//! The production connector, built from the settings: grammers over the sessions in
-//! Postgres, every connect and call bounded by the configured timeouts.
+//! Production wiring: the grammers connector built from the settings (sessions in
+//! Postgres, every connect and call bounded by the configured timeouts), and the
+//! service contexts that `tgfleet run` and the service binaries start with.
+//!
+//! It lives in the CLI, the one crate that knows every service and adapter, so that
+//! the runtime and the services never depend on an adapter: they receive a
+//! `dyn Connector`.
 
+use anyhow::Context as _;
+use std::path::Path;
+use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 use tgfleet_adapter_grammers::{GrammersConfig, GrammersConnector};
-use tgfleet_config::{ConfigError, Settings};
+use tgfleet_config::{ConfigError, Service, Settings};
+use tgfleet_runtime::{ServiceContext, Telemetry, boot_settings};
 use tgfleet_store::{SessionCipher, Store};
 use tgfleet_telegram::{Connector, TimedConnector};
 
@@ -59,4 +68,41 @@ pub fn production_connector(
     store: Store,
 ) -> Result<Arc<dyn Connector>, ConfigError> {
     Ok(ProductionTelegram::from_settings(settings)?.connector(store))
+}
+
+/// Boots `service` and builds its context with the production Telegram connector
+/// (every error names what to fix). The Telegram settings are checked before the
+/// telemetry port is bound.
+pub async fn service_context(
+    service: Service,
+    config: Option<&Path>,
+    telemetry: Telemetry,
+) -> anyhow::Result<ServiceContext> {
+    let settings = Settings::load(config).context("configuration")?;
+    let telegram = ProductionTelegram::from_settings(&settings).context("configuration")?;
+    let booted = boot_settings(service, settings, telemetry).await?;
+    Ok(ServiceContext::new(
+        service,
+        booted.store.clone(),
+        telegram.connector(booted.store),
+        booted.clock,
+        booted.settings,
+        booted.shutdown,
+    ))
+}
+
+/// [`service_context`] for a service binary's `main`: on failure prints one line and
+/// returns exit code 2 (the environment is not ready: configuration, database,
+/// migrations, session key).
+pub async fn start(
+    service: Service,
+    config: Option<&Path>,
+    telemetry: Telemetry,
+) -> Result<ServiceContext, ExitCode> {
+    service_context(service, config, telemetry)
+        .await
+        .map_err(|error| {
+            eprintln!("{}: {error:#}", service.name());
+            ExitCode::from(2)
+        })
 }

@@ -1,9 +1,10 @@
 //! The `account-manager` binary: joins assigned groups in timed slots. See
-//! [`tgfleet_account_manager`].
+//! [`tgfleet_account_manager`]; production wiring from [`tgfleet_cli::wiring`].
 
 use clap::Parser;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use tgfleet_cli::commands::run::run_service;
 use tgfleet_config::Service;
 use tgfleet_runtime::Telemetry;
 
@@ -19,7 +20,7 @@ struct Args {
 #[tokio::main]
 async fn main() -> ExitCode {
     let args = Args::parse();
-    let ctx = match tgfleet_runtime::start(
+    let ctx = match tgfleet_cli::wiring::start(
         Service::AccountManager,
         args.config.as_deref(),
         Telemetry::Serve,
@@ -29,8 +30,5 @@ async fn main() -> ExitCode {
         Ok(ctx) => ctx,
         Err(code) => return code,
     };
-    tgfleet_runtime::exit_code(
-        Service::AccountManager,
-        tgfleet_account_manager::run(ctx).await,
-    )
+    tgfleet_runtime::exit_code(Service::AccountManager, run_service(ctx).await)
 }
