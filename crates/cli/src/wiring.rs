@@ -7,13 +7,14 @@
 //! `dyn Connector`.
 
 use anyhow::Context as _;
-use std::path::Path;
+use clap::{CommandFactory as _, FromArgMatches as _, Parser};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 use tgfleet_adapter_grammers::{GrammersConfig, GrammersConnector};
 use tgfleet_config::{ConfigError, Service, Settings};
-use tgfleet_runtime::{ServiceContext, Telemetry, boot_settings};
+use tgfleet_runtime::{ServiceContext, Telemetry, boot_settings, exit_code};
 use tgfleet_store::{SessionCipher, Store};
 use tgfleet_telegram::{Connector, TimedConnector};
 
@@ -105,4 +106,30 @@ pub async fn start(
             eprintln!("{}: {error:#}", service.name());
             ExitCode::from(2)
         })
+}
+
+/// The command line of a long-running service binary.
+#[derive(Debug, Parser)]
+#[command(version)]
+pub struct ServiceArgs {
+    /// Configuration file (TOML); environment variables override it.
+    #[arg(long, env = "TGFLEET_CONFIG")]
+    pub config: Option<PathBuf>,
+}
+
+/// The `main` of a long-running service binary (`about` is its `--help` line): parses
+/// the command line, starts `service` with the production wiring and runs it until
+/// shutdown. Exit codes: 0 stopped cleanly, 1 the service failed, 2 the environment
+/// is not ready.
+pub async fn service_main(service: Service, about: &'static str) -> ExitCode {
+    let matches = ServiceArgs::command()
+        .name(service.name())
+        .about(about)
+        .get_matches();
+    let args = ServiceArgs::from_arg_matches(&matches).unwrap_or_else(|error| error.exit());
+    let ctx = match start(service, args.config.as_deref(), Telemetry::Serve).await {
+        Ok(ctx) => ctx,
+        Err(code) => return code,
+    };
+    exit_code(service, crate::commands::run::run_service(ctx).await)
 }

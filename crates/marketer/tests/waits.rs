@@ -6,12 +6,38 @@ mod common;
 use chrono::TimeDelta;
 use common::*;
 use sqlx::PgPool;
+use std::sync::Arc;
 use std::time::Duration;
 use tg_world::{GroupMix, Profile};
 use tgfleet_config::Service;
 use tgfleet_domain::{Clock as _, PostState};
 use tgfleet_telegram::{OutgoingMessage, TextFormat, TgError};
-use tgfleet_testkit::{Fault, FaultAction, Faulty};
+use tgfleet_testkit::{Fault, FaultAction, Faulty, TestFleet};
+
+/// Two accounts joined to four open groups, a connector injecting `faults`, and the
+/// daily "villas" campaign.
+async fn villas_with_faults(
+    pool: PgPool,
+    seed: u64,
+    faults: Vec<Fault>,
+) -> (TestFleet, Vec<Joined>, Arc<Faulty>) {
+    let fleet = fleet(
+        pool,
+        spec(seed, 2, GroupMix::default().with(Profile::Open, 4)),
+        OPEN_LIMITS,
+    )
+    .await;
+    let joined = join_groups(&fleet, &["acc0001", "acc0002"], &[]).await;
+    let faulty = Faulty::with_faults(fleet.connector.clone(), faults);
+    text_campaign(
+        &fleet,
+        "villas",
+        Duration::from_secs(86_400),
+        "Villa for rent",
+    )
+    .await;
+    (fleet, joined, faulty)
+}
 
 const OPEN_LIMITS: &str = "[posting]\nwindows = \"0-24\"\nper_day = 500\nper_hour = 100\nmin_gap_account_secs = 0\nmin_gap_chat_secs = 0";
 
@@ -163,15 +189,9 @@ async fn peer_floods_and_long_flood_waits_in_a_row_start_a_cool_down(pool: PgPoo
 #[sqlx::test(migrations = "../../migrations")]
 async fn flood_waits_hold_the_account_and_transient_errors_retry(pool: PgPool) {
     let (logs, _guard) = Logs::capture();
-    let fleet = fleet(
+    let (fleet, joined, faulty) = villas_with_faults(
         pool,
-        spec(23, 2, GroupMix::default().with(Profile::Open, 4)),
-        OPEN_LIMITS,
-    )
-    .await;
-    let joined = join_groups(&fleet, &["acc0001", "acc0002"], &[]).await;
-    let faulty = Faulty::with_faults(
-        fleet.connector.clone(),
+        23,
         vec![
             Fault::send(
                 "acc0001",
@@ -186,12 +206,6 @@ async fn flood_waits_hold_the_account_and_transient_errors_retry(pool: PgPool) {
                 1,
             ),
         ],
-    );
-    text_campaign(
-        &fleet,
-        "villas",
-        Duration::from_secs(86_400),
-        "Villa for rent",
     )
     .await;
     let start = fleet.clock.now();
@@ -239,29 +253,9 @@ async fn flood_waits_hold_the_account_and_transient_errors_retry(pool: PgPool) {
 #[sqlx::test(migrations = "../../migrations")]
 async fn a_panicking_unit_is_logged_in_its_span_and_the_replica_goes_on(pool: PgPool) {
     let (logs, _guard) = Logs::capture();
-    let fleet = fleet(
-        pool,
-        spec(24, 2, GroupMix::default().with(Profile::Open, 4)),
-        OPEN_LIMITS,
-    )
-    .await;
-    let joined = join_groups(&fleet, &["acc0001", "acc0002"], &[]).await;
-    let faulty = Faulty::with_faults(
-        fleet.connector.clone(),
-        vec![Fault::send(
-            "acc0001",
-            None,
-            FaultAction::Panic("a bug in the send path".into()),
-            1,
-        )],
-    );
-    text_campaign(
-        &fleet,
-        "villas",
-        Duration::from_secs(86_400),
-        "Villa for rent",
-    )
-    .await;
+    let panic = FaultAction::Panic("a bug in the send path".into());
+    let (fleet, joined, faulty) =
+        villas_with_faults(pool, 24, vec![Fault::send("acc0001", None, panic, 1)]).await;
 
     // `stop` fails the test if the replica ended with an error or a panic.
     run_replicas(

@@ -22,16 +22,17 @@ impl Store {
         self.pool.close().await;
     }
 
-    /// For tests: the states of every membership of `group`, in id order.
+    /// For tests: the states of every membership of `group`, by account.
     pub async fn membership_states(
         &self,
         group: GroupId,
     ) -> Result<Vec<MembershipState>, StoreError> {
-        let states: Vec<String> =
-            sqlx::query_scalar("SELECT state FROM memberships WHERE group_id = $1 ORDER BY id")
-                .bind(group.0)
-                .fetch_all(&self.pool)
-                .await?;
+        let states: Vec<String> = sqlx::query_scalar(
+            "SELECT state FROM memberships WHERE group_id = $1 ORDER BY account_id",
+        )
+        .bind(group.0)
+        .fetch_all(&self.pool)
+        .await?;
         states
             .iter()
             .map(|state| crate::error::decode_status("memberships.state", state))
