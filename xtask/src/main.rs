@@ -1,7 +1,9 @@
-//! Project commands: `cargo xtask test | demo | chaos | pg | bench`.
+//! Project commands: `cargo xtask test | tidy | demo | chaos | pg | bench`.
 //!
 //! * `cargo xtask test [ARGS]` runs every test. Without `DATABASE_URL` it starts (or
 //!   reuses) a private Postgres first and points the tests at it.
+//! * `cargo xtask tidy` checks the house rules (dependencies, SQL only in the store, a
+//!   pure domain, docs on every file, …): see [`tidy`].
 //! * `cargo xtask bench [ARGS]` runs the benchmarks that print numbers;
 //!   `cargo xtask bench fleet` runs the fleet at scale against tg-sim.
 //! * `cargo xtask pg start|stop|status|url|psql [ARGS]` manages that private Postgres.
@@ -17,6 +19,7 @@ mod demo;
 mod pg;
 mod process;
 mod test;
+mod tidy;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -36,6 +39,9 @@ enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
+    /// Check the house rules: dependency rules, SQL only in the store, a pure domain,
+    /// a `//!` doc on every file, reasons for dead code, nothing outside the repository.
+    Tidy,
     /// Run the benchmarks that print numbers (world scale, in-process adapter, tg-sim
     /// wire, wake-up latency, views at scale); `bench fleet` runs the fleet at scale.
     Bench(bench::BenchArgs),
@@ -78,6 +84,7 @@ fn main() -> ExitCode {
         Command::Demo(args) => demo::run(&args),
         Command::Bench(args) => bench::run(&args),
         Command::Chaos(args) => chaos::run(&args),
+        Command::Tidy => tidy::run(),
     };
     match result {
         Ok(code) => code,

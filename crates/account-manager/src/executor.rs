@@ -34,7 +34,7 @@ impl Working {
             return;
         };
         let now = manager.ctx.clock.now();
-        tracing::debug!(account = %account, ?report, "join unit finished");
+        tracing::debug!(account_id = %account, ?report, "join unit finished");
         match report {
             Some(UnitReport::Worked { hands_over }) => {
                 if hands_over {

@@ -1,5 +1,5 @@
 //! account-manager: joins assigned groups in timed slots with per-slot limits and
-//! random pauses (seed 000, DESIGN.md "Joins").
+//! random pauses (docs/design.md, "Behaviour").
 //!
 //! - **Assignment**: open groups without a responsible account go to the active
 //!   account with the fewest live memberships, under `joins.max_memberships_per_account`;

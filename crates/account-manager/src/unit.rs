@@ -19,6 +19,7 @@ use tgfleet_telegram::{
     About, AccountAnswer, AccountRef, CallAnswer, GroupAnswer, JoinNote, JoinTarget, MemberStatus,
     PeerRef, Resolved, TgError,
 };
+use tracing::Instrument as _;
 
 /// How one unit ended, for the executor.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -71,6 +72,8 @@ pub(crate) async fn join_once(
         }
         Ok(Leased::Busy) => UnitReport::Busy,
         Err(WorkError::Connect(error)) => connect_failed(&manager, &account, error).await,
+        // Logged in the unit's span; the join is checked, not repeated, on the next try.
+        Err(WorkError::Panicked(_)) => UnitReport::Failed,
     }
 }
 
@@ -167,6 +170,13 @@ impl JoinUnit<'_> {
         else {
             return Ok(UnitReport::NothingDue);
         };
+        let span = tracing::info_span!("join", group = %next.handle, group_id = %next.group);
+        self.join(next).instrument(span).await
+    }
+
+    /// Joins (or checks) `next` and settles the answer, in its `join` span.
+    async fn join(&self, next: NextJoin) -> Result<UnitReport, StoreError> {
+        let ctx = &self.manager.ctx;
         let label = &self.account.label;
         if next.in_flight {
             tracing::info!(account = %label, "[{}/{}] {}: a previous run may have sent this join; checking membership instead of joining again", next.seq, next.slot_size, next.handle);

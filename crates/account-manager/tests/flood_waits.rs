@@ -1,4 +1,4 @@
-//! FloodWaits on joins, provoked by the world's join budget (seed 000, section 5):
+//! FloodWaits on joins, provoked by the world's join budget (docs/design.md, "Behaviour"):
 //! up to 10 min they are waited out (a stored next-join time, no lease held) and
 //! the slot goes on; above that the account stops joining until the wait ends;
 //! above 1 h the account rests.

@@ -7,8 +7,8 @@ mod common;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use common::{
-    Faulty, Logs, assert_joined, context_with, count_in, events_of, finish, import_in_order,
-    lines_of, memberships, near, spawn, utc, world_joins, world_memberships,
+    Logs, assert_joined, context_with, count_in, events_of, finish, import_in_order, lines_of,
+    memberships, near, spawn, utc, world_joins, world_memberships,
 };
 use sqlx::PgPool;
 use std::collections::BTreeMap;
@@ -18,6 +18,7 @@ use tgfleet_config::Service;
 use tgfleet_domain::{AccountStatus, Clock as _, GroupId, GroupStatus, MembershipState};
 use tgfleet_store::{GroupFilter, ImportedGroup};
 use tgfleet_telegram::TgError;
+use tgfleet_testkit::Faulty;
 use tgfleet_testkit::TestFleet;
 
 /// 09:00 in Jakarta.
@@ -81,7 +82,7 @@ async fn an_inaccessible_group_and_an_unexpected_error_do_not_stop_the_slot(pool
         &open[4],
     ];
     let groups = import_in_order(&fleet, &order).await;
-    let connector = Faulty::new((*fleet.connector).clone());
+    let connector = Faulty::new(fleet.connector.clone());
     connector.fail_join(
         channel_of(&fleet, &open[2]),
         TgError::from_rpc(400, "CHAT_INVALID_SOMETHING", None),
@@ -203,7 +204,7 @@ async fn a_process_killed_mid_slot_neither_repeats_a_join_nor_loses_the_rest(poo
     let (logs, _guard) = Logs::capture();
     let fleet = start(pool, open_world(2, 20), 5).await;
     fleet.import_groups().await;
-    let connector = Faulty::new((*fleet.connector).clone());
+    let connector = Faulty::new(fleet.connector.clone());
     // acc0001's third join goes through, and the process dies before recording it.
     let hung = connector.hang_after_join("acc0001", 3);
     let doomed = spawn(
@@ -427,7 +428,7 @@ async fn transient_errors_are_retried_a_bounded_number_of_times(pool: PgPool) {
     let fleet = start(pool, open_world(1, 4), 4).await;
     let lines = lines_of(&fleet, Profile::Open);
     let groups = import_in_order(&fleet, &lines).await;
-    let connector = Faulty::new((*fleet.connector).clone());
+    let connector = Faulty::new(fleet.connector.clone());
     // The first group's network fails once, the second's always.
     connector.fail_join_times(
         channel_of(&fleet, &lines[0]),

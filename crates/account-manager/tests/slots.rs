@@ -1,5 +1,5 @@
 //! A slot joins at most `max_groups_per_slot` groups per account, one at a time,
-//! with random pauses in the configured range (seed 000's expected log).
+//! with random pauses in the configured range (the log docs/design.md shows).
 
 mod common;
 

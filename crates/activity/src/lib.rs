@@ -19,7 +19,7 @@ pub use cycle::{
 };
 pub use load::{LoadReport, load_accounts};
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use cycle::{CyclePlan, flood_until, run_cycle};
 use rand::rngs::StdRng;
@@ -28,6 +28,7 @@ use tgfleet_domain::Clock;
 use tgfleet_domain::activity_policy::{
     cycle_gap, inside_windows, local_day_start, next_cycle_at, opening_spread, reactions_left,
 };
+use tgfleet_domain::to_delta;
 use tgfleet_runtime::{Leased, ServiceContext, WorkError};
 use tgfleet_store::{Account, StoreError};
 use tgfleet_telegram::{AccountRef, TgError};
@@ -221,7 +222,9 @@ impl Activity {
                 tracing::warn!(account = %account.label, %error, "cannot connect now; cycle postponed");
                 return Ok(None);
             }
-            Err(WorkError::Store(StoreError::LeaseLost { .. })) => return Ok(None),
+            Err(WorkError::Store(StoreError::LeaseLost { .. }) | WorkError::Panicked(_)) => {
+                return Ok(None);
+            }
             Err(WorkError::Store(error)) => return Err(error),
         };
         self.after_cycle(&reference, &report, now).await?;
@@ -291,8 +294,4 @@ pub(crate) async fn mark_account_lost(
 
 fn wake(pass: &mut Pass, at: DateTime<Utc>) {
     pass.wake_at = Some(pass.wake_at.map_or(at, |current| current.min(at)));
-}
-
-fn to_delta(duration: Duration) -> TimeDelta {
-    TimeDelta::from_std(duration).unwrap_or(TimeDelta::MAX)
 }

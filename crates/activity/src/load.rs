@@ -45,6 +45,7 @@ pub async fn load_accounts(ctx: &ServiceContext) -> Result<LoadReport, StoreErro
             Err(WorkError::Connect(error)) => report
                 .not_loaded
                 .push((label, format!("cannot connect now: {error}"))),
+            Err(WorkError::Panicked(error)) => report.not_loaded.push((label, error)),
             Err(WorkError::Store(error)) => return Err(error),
         }
     }

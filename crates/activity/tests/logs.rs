@@ -1,4 +1,4 @@
-//! activity's greppable log lines (seed 000: `Loaded N accounts`, `Cycle completed`).
+//! activity's greppable log lines (docs/design.md: `Loaded N accounts`, `Cycle completed`).
 //! A binary of its own: log capture is per thread, but tracing's call-site
 //! cache is per process.
 

@@ -13,6 +13,7 @@ mod error;
 pub mod import_file;
 mod output;
 pub mod table;
+pub mod wiring;
 
 use clap::{Parser, Subcommand};
 use std::ffi::OsString;

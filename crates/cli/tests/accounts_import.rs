@@ -199,11 +199,7 @@ async fn a_corrupt_file_is_reported_by_name_and_nothing_is_written(pool: PgPool)
         run.stderr
     );
     assert!(store.list_accounts().await.unwrap().is_empty());
-    let sessions: i64 = sqlx::query_scalar("SELECT count(*) FROM account_sessions")
-        .fetch_one(store.pool())
-        .await
-        .unwrap();
-    assert_eq!(sessions, 0);
+    assert_eq!(store.count_sessions().await.unwrap(), 0);
 }
 
 #[sqlx::test(migrations = "../../migrations")]

@@ -79,7 +79,7 @@ pub struct ScheduleSettings {
     pub time_zone: TimeZone,
 }
 
-/// `[joins]`: account-manager's slots, pauses and FloodWait thresholds (seed 000).
+/// `[joins]`: account-manager's slots, pauses and FloodWait thresholds (docs/design.md).
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct JoinSettings {
@@ -111,7 +111,7 @@ impl JoinSettings {
     }
 }
 
-/// `[posting]`: marketer's windows, caps, gaps and spam-block cool-down (seed 002).
+/// `[posting]`: marketer's windows, caps, gaps and spam-block cool-down (docs/design.md).
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PostingSettings {
@@ -138,7 +138,7 @@ pub struct PostingSettings {
     pub default_repeat_interval_secs: u64,
 }
 
-/// `[activity]`: keep-alive cycles (seed 000).
+/// `[activity]`: keep-alive cycles (docs/design.md).
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ActivitySettings {

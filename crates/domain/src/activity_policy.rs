@@ -3,6 +3,7 @@
 //! which local day a reaction counts against, and how many reactions are left.
 
 use crate::ActivityWindows;
+use crate::clock::to_delta;
 use chrono::{DateTime, LocalResult, NaiveTime, TimeDelta, TimeZone, Timelike, Utc};
 use chrono_tz::Tz;
 use rand::{Rng, RngExt};
@@ -93,10 +94,6 @@ pub fn reactions_left(enabled: bool, per_day: u32, made_today: u32) -> u32 {
     } else {
         0
     }
-}
-
-fn to_delta(duration: Duration) -> TimeDelta {
-    TimeDelta::from_std(duration).unwrap_or(TimeDelta::MAX)
 }
 
 #[cfg(test)]

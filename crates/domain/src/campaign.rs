@@ -140,6 +140,166 @@ impl FromStr for SourcePost {
     }
 }
 
+/// A campaign's name: 1-100 characters, without leading or trailing blanks. Parsed
+/// once where it enters (the CLI, the API), so every `CampaignName` is valid wherever
+/// it goes.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct CampaignName(String);
+
+/// Why a campaign name was refused.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0:?} is not a campaign name: use 1-100 characters")]
+pub struct CampaignNameError(pub String);
+
+impl CampaignName {
+    /// The longest name, in characters.
+    pub const MAX_CHARS: usize = 100;
+
+    /// Trims `input` and checks that 1-100 characters remain.
+    pub fn parse(input: &str) -> Result<Self, CampaignNameError> {
+        let name = input.trim();
+        if name.is_empty() || name.chars().count() > Self::MAX_CHARS {
+            return Err(CampaignNameError(input.to_owned()));
+        }
+        Ok(Self(name.to_owned()))
+    }
+
+    /// The name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl AsRef<str> for CampaignName {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for CampaignName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The text of a variant as Telegram limits it: a message (1-4096 characters, not
+/// blank) or a caption (0-1024 characters).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct VariantText(String);
+
+/// Why a text or caption was refused.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum VariantTextError {
+    /// A message needs some text.
+    #[error("must not be empty")]
+    Empty,
+    /// Longer than Telegram accepts.
+    #[error("{count} characters; Telegram allows at most {limit}")]
+    TooLong {
+        /// The text's length in characters.
+        count: usize,
+        /// Telegram's limit.
+        limit: usize,
+    },
+}
+
+impl VariantText {
+    /// Telegram's limit for a message's text, in characters.
+    pub const MAX_TEXT: usize = 4096;
+    /// Telegram's limit for a caption, in characters.
+    pub const MAX_CAPTION: usize = 1024;
+
+    /// A message's text: not blank, at most [`Self::MAX_TEXT`] characters (kept as written).
+    pub fn message(input: &str) -> Result<Self, VariantTextError> {
+        if input.trim().is_empty() {
+            return Err(VariantTextError::Empty);
+        }
+        Self::within(input, Self::MAX_TEXT)
+    }
+
+    /// A caption: at most [`Self::MAX_CAPTION`] characters, possibly empty.
+    pub fn caption(input: &str) -> Result<Self, VariantTextError> {
+        Self::within(input, Self::MAX_CAPTION)
+    }
+
+    fn within(input: &str, limit: usize) -> Result<Self, VariantTextError> {
+        let count = input.chars().count();
+        if count > limit {
+            return Err(VariantTextError::TooLong { count, limit });
+        }
+        Ok(Self(input.to_owned()))
+    }
+
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// What a variant posts, each kind with exactly what it needs: so a text without
+/// text, a photo without a file or a forward with a caption cannot be built.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum VariantContent {
+    /// A message.
+    Text(VariantText),
+    /// A photo (the file's absolute path) with a caption.
+    Photo {
+        /// The file.
+        path: String,
+        /// The caption (may be empty).
+        caption: VariantText,
+    },
+    /// A document (the file's absolute path) with a caption.
+    Document {
+        /// The file.
+        path: String,
+        /// The caption (may be empty).
+        caption: VariantText,
+    },
+    /// A source channel's post, forwarded.
+    Forward(SourcePost),
+    /// A source channel's post, copied.
+    Copy(SourcePost),
+}
+
+impl VariantContent {
+    /// Its kind.
+    pub fn kind(&self) -> VariantKind {
+        match self {
+            Self::Text(_) => VariantKind::Text,
+            Self::Photo { .. } => VariantKind::Photo,
+            Self::Document { .. } => VariantKind::Document,
+            Self::Forward(_) => VariantKind::Forward,
+            Self::Copy(_) => VariantKind::Copy,
+        }
+    }
+
+    /// The text or caption (empty for forwards and copies).
+    pub fn body(&self) -> &str {
+        match self {
+            Self::Text(text) => text.as_str(),
+            Self::Photo { caption, .. } | Self::Document { caption, .. } => caption.as_str(),
+            Self::Forward(_) | Self::Copy(_) => "",
+        }
+    }
+
+    /// The file, for photos and documents.
+    pub fn media_path(&self) -> Option<&str> {
+        match self {
+            Self::Photo { path, .. } | Self::Document { path, .. } => Some(path),
+            _ => None,
+        }
+    }
+
+    /// The source post, for forwards and copies.
+    pub fn source(&self) -> Option<&SourcePost> {
+        match self {
+            Self::Forward(source) | Self::Copy(source) => Some(source),
+            _ => None,
+        }
+    }
+}
+
 /// What readers of a post see: the input of [`Content::hash`].
 #[derive(Clone, Copy, Debug)]
 pub struct Content<'a> {
@@ -281,6 +441,50 @@ impl RepeatSchedule {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn campaign_names_are_trimmed_and_bounded() {
+        assert_eq!(
+            CampaignName::parse("  Bali villas ").unwrap().as_str(),
+            "Bali villas"
+        );
+        assert!(CampaignName::parse("   ").is_err());
+        assert!(CampaignName::parse(&"n".repeat(100)).is_ok());
+        let error = CampaignName::parse(&"n".repeat(101)).unwrap_err();
+        assert!(error.to_string().contains("1-100 characters"), "{error}");
+    }
+
+    #[test]
+    fn texts_and_captions_keep_telegram_limits() {
+        assert_eq!(VariantText::message(" \n "), Err(VariantTextError::Empty));
+        assert_eq!(
+            VariantText::message(&"a".repeat(4097)),
+            Err(VariantTextError::TooLong {
+                count: 4097,
+                limit: 4096
+            })
+        );
+        assert_eq!(VariantText::message(" Hi ").unwrap().as_str(), " Hi ");
+        assert_eq!(VariantText::caption("").unwrap().as_str(), "");
+        assert!(VariantText::caption(&"a".repeat(1025)).is_err());
+    }
+
+    #[test]
+    fn content_knows_its_kind_body_file_and_source() {
+        let source = SourcePost::parse("@news_channel/7").unwrap();
+        let photo = VariantContent::Photo {
+            path: "/srv/villa.jpg".into(),
+            caption: VariantText::caption("Villa").unwrap(),
+        };
+        assert_eq!(photo.kind(), VariantKind::Photo);
+        assert_eq!(photo.body(), "Villa");
+        assert_eq!(photo.media_path(), Some("/srv/villa.jpg"));
+        assert_eq!(photo.source(), None);
+        let copy = VariantContent::Copy(source.clone());
+        assert_eq!(copy.kind(), VariantKind::Copy);
+        assert_eq!(copy.body(), "");
+        assert_eq!(copy.source(), Some(&source));
+    }
     use proptest::prelude::*;
 
     #[test]

@@ -1,4 +1,4 @@
-//! The account-manager's join rules (seed 000, DESIGN.md "Joins"): which accounts
+//! The account-manager's join rules (docs/design.md, "Behaviour"): which accounts
 //! take part in a slot, how long to pause between two joins, how FloodWaits are
 //! classified, and what every answer to a join attempt does to the membership,
 //! the group and the account.
@@ -59,7 +59,7 @@ impl JoinRules {
     }
 }
 
-/// The three FloodWait rules of seed 000.
+/// The three FloodWait rules of joins (docs/design.md).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FloodWaitClass {
     /// Up to the short threshold (10 min): wait it out, then the next group.

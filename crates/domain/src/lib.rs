@@ -23,8 +23,10 @@ pub mod windows;
 
 pub use account_availability::unavailable_because;
 pub use assignment::{AccountLoad, assign_balanced};
-pub use campaign::{BodyFormat, CampaignStatus, VariantKind};
-pub use clock::{Clock, SystemClock};
+pub use campaign::{
+    BodyFormat, CampaignName, CampaignStatus, VariantContent, VariantKind, VariantText,
+};
+pub use clock::{Clock, SystemClock, to_delta};
 pub use handle::{GroupHandle, HandleError};
 pub use ids::{AccountId, CampaignId, GroupId, PostId, VariantId};
 pub use phone::mask_phone;

@@ -1,6 +1,6 @@
 //! What a post's pre-check and send lead to: the verdict on the account's write
 //! rights in a group, and the consequences of each send outcome for the post, the
-//! account (FloodWait, spam-block strikes and cool-down, seed 002), the membership
+//! account (FloodWait, spam-block strikes and cool-down), the membership
 //! (slow mode) and the group (banned for everyone, invariant 4).
 
 use crate::status::{AccountStatus, PostState};

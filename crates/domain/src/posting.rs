@@ -1,4 +1,4 @@
-//! Posting eligibility (seeds 000 and 002): when an account may post, and which
+//! Posting eligibility (docs/design.md): when an account may post, and which
 //! (campaign, group) pair it may post next.
 //!
 //! Every rule answers a [`Verdict`]: ready now, wait until a time (a lower bound: the

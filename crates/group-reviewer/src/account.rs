@@ -10,12 +10,13 @@ use crate::summary::{DeferReason, PassedOver, ReviewSummary};
 use chrono::{DateTime, TimeDelta, Utc};
 use std::collections::VecDeque;
 use std::time::Duration;
-use tgfleet_domain::{AccountStatus, Clock, ReviewVerdict};
+use tgfleet_domain::{AccountStatus, Clock, ReviewVerdict, to_delta};
 use tgfleet_runtime::{AccountSession, Leased, ServiceContext, WorkError};
 use tgfleet_store::{
     CatalogueFacts, ERROR_FINDING, Lease, ReviewFinding, ReviewRunId, ReviewTarget, StoreError,
 };
 use tgfleet_telegram::{AccountRef, TgError};
+use tracing::Instrument as _;
 
 /// How long to wait before asking again for an account another service holds.
 pub const BUSY_RETRY_AFTER: Duration = Duration::from_secs(20);
@@ -126,6 +127,9 @@ impl<'a> AccountReview<'a> {
                     break;
                 }
                 Err(WorkError::Connect(error)) => Some(DeferReason::Unreachable(error.to_string())),
+                Err(error @ WorkError::Panicked(_)) => {
+                    Some(DeferReason::Unreachable(error.to_string()))
+                }
             };
             match retry {
                 None => retries = 0,
@@ -160,9 +164,12 @@ impl<'a> AccountReview<'a> {
             left -= cost;
             let now = self.ctx.clock.now();
             let mut calls = Vec::new();
+            let span =
+                tracing::info_span!("check", group = %target.handle, group_id = %target.group_id);
             let outcome = check_group(session.telegram, &target, now, &mut |action, result| {
                 calls.push((action, result.clone()));
             })
+            .instrument(span)
             .await;
             for (action, result) in &calls {
                 self.ctx
@@ -304,8 +311,4 @@ impl<'a> AccountReview<'a> {
             () = self.ctx.clock.sleep_until(deadline) => {}
         }
     }
-}
-
-fn to_delta(duration: Duration) -> TimeDelta {
-    TimeDelta::from_std(duration).unwrap_or(TimeDelta::MAX)
 }

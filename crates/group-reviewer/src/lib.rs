@@ -1,7 +1,7 @@
 //! group-reviewer: audits every group that has a membership, through its
 //! responsible account — is the account still a member, may it post, is it
 //! banned, is the group gone — updates the catalogue (group status, `can_post`,
-//! memberships), keeps every finding in `review_findings`, and prints seed 000's
+//! memberships), keeps every finding in `review_findings`, and prints the operators'
 //! summary (`Checked groups: N`, `members: N`, `can post: N`, `marked banned: N`,
 //! `marked inaccessible: N`).
 //!

@@ -129,7 +129,7 @@ impl ReviewSummary {
         self.notes.extend(other.notes);
     }
 
-    /// The summary's lines, as printed (seed 000's five lines first).
+    /// The summary's lines, as printed (the five lines operators grep first).
     pub fn lines(&self) -> Vec<String> {
         let t = &self.totals;
         let mut lines = vec![

@@ -1,4 +1,4 @@
-//! The reviewer's greppable log lines (seed 000: `Checked groups: N`, …).
+//! The reviewer's greppable log lines (docs/design.md: `Checked groups: N`, …).
 //! A binary of its own: log capture is per thread, but tracing's call-site
 //! cache is per process.
 

@@ -37,7 +37,7 @@ async fn reviewer_and_marketer_never_hold_one_account_at_once(pool: PgPool) {
         .store
         .create_campaign(
             &NewCampaign {
-                name: "coconuts".into(),
+                name: tgfleet_domain::CampaignName::parse("coconuts").unwrap(),
                 target: CampaignTarget::All,
                 repeat_interval: Duration::from_secs(86_400),
                 starts_at: None,
@@ -60,11 +60,10 @@ async fn reviewer_and_marketer_never_hold_one_account_at_once(pool: PgPool) {
         .add_variant(
             "coconuts",
             &NewVariant {
-                kind: VariantKind::Text,
+                content: tgfleet_domain::VariantContent::Text(
+                    tgfleet_domain::VariantText::message(BODY).unwrap(),
+                ),
                 format: BodyFormat::Plain,
-                body: BODY.into(),
-                media_path: None,
-                source: None,
                 content_hash,
             },
         )

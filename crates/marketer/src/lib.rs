@@ -1,5 +1,5 @@
 //! marketer: posts campaign messages after a write-permission pre-check, within
-//! windows, caps and gaps (DESIGN.md "Posting", seeds 000, 002 and 003).
+//! windows, caps and gaps (docs/design.md, "Behaviour").
 //!
 //! [`run`] is the service. It loops over passes ([`Marketer::pass`]): every account
 //! whose own rules allow a post (windows in its zone, caps, gaps, FloodWait,
@@ -108,6 +108,13 @@ pub struct Marketer {
     max_idle: Duration,
     rng: Mutex<ChaCha8Rng>,
     media: content::MediaFiles,
+    /// When each account whose connection failed for a passing reason (network,
+    /// timeout, a FloodWait on connecting) may be tried again. Kept in memory only, as
+    /// the one exception to "plans live in Postgres": nothing was sent, no lease is
+    /// held meanwhile, and losing it (a restart, another replica) costs at most one
+    /// early connect attempt per account and process, which fails the same way and
+    /// sets the back-off again. Posting plans (posts, retries, flood-untils,
+    /// cool-downs) are all stored.
     connect_retry: Mutex<HashMap<AccountId, DateTime<Utc>>>,
     /// Accounts whose targets had nothing ready, and when to read them again: a
     /// pass reads an account's targets only when something may have changed (its
@@ -240,7 +247,7 @@ impl Marketer {
         let ttl = Duration::from_secs(self.ctx.settings.leases.ttl_secs);
         let swept = self.ctx.store.sweep_stale_pending(self.now(), ttl).await?;
         for (post, account) in &swept {
-            tracing::warn!(post = %post, %account,
+            tracing::warn!(post_id = %post, %account,
                 "Post {post} of {account} was left pending by a crash: outcome unknown, not resent this round");
             count_post(PostState::Unknown);
         }
@@ -356,6 +363,8 @@ impl Marketer {
                 self.connect_failed(account, &error).await?;
                 Ok(Step::Wait(self.connect_retry_at(account.id)))
             }
+            // Logged in the unit's span; the account is tried again next pass.
+            Err(WorkError::Panicked(_)) => Ok(Step::Worked(Vec::new())),
         }
     }
 
@@ -438,7 +447,12 @@ mod tests {
 
     fn assert_send<T: Send>(_: T) {}
 
-    #[allow(dead_code, clippy::diverging_sub_expression, unreachable_code)]
+    #[allow(
+        dead_code,
+        clippy::diverging_sub_expression,
+        unreachable_code,
+        reason = "compiled, never run: it proves the service future is Send"
+    )]
     fn the_service_future_is_send(ctx: ServiceContext) {
         assert_send(run(ctx));
     }

@@ -16,6 +16,7 @@ use tgfleet_store::{
     Variant,
 };
 use tgfleet_telegram::{About, PeerRef, Resolved, TelegramAccount, TgError, TgResult};
+use tracing::Instrument as _;
 
 /// At most this many candidates are tried in one unit (pre-check failures move on).
 const CANDIDATES_PER_UNIT: usize = 5;
@@ -61,7 +62,7 @@ impl Marketer {
             .abandon_pending_of(lease, self.ctx.clock.now())
             .await?;
         for post in abandoned {
-            tracing::warn!(account = %account.label, post = %post,
+            tracing::warn!(post_id = %post,
                 "Post {post} of {} was left pending by a crash: outcome unknown, not resent this round",
                 account.label);
             report.outcomes.push(PostOutcome::Unknown);
@@ -104,7 +105,16 @@ impl Marketer {
                 variant,
                 strikes,
             };
-            let (outcome, next) = self.attempt(session.telegram, lease, &attempt).await?;
+            let span = tracing::info_span!(
+                "post",
+                campaign = %attempt.campaign.name,
+                group = %candidate.target.handle,
+                post_id = %attempt.post.id,
+            );
+            let (outcome, next) = self
+                .attempt(session.telegram, lease, &attempt)
+                .instrument(span)
+                .await?;
             report.outcomes.push(outcome);
             if matches!(next, Next::Stop) {
                 break;

@@ -9,7 +9,9 @@ use sqlx::PgPool;
 use std::time::Duration;
 use tg_world::{GroupMix, Profile, SentKind};
 use tgfleet_domain::{AccountStatus, Clock as _, ContentKind, GroupStatus, PostState, VariantKind};
+use tgfleet_config::Service;
 use tgfleet_telegram::TgError;
+use tgfleet_testkit::{Fault, FaultAction, Faulty};
 
 /// A fleet of one account, `acc0001`, joined to `groups` open groups.
 async fn one_account(
@@ -230,21 +232,16 @@ async fn a_send_without_an_answer_is_unknown_and_a_retry_never_posts_twice(pool:
     let (_logs, _guard) = Logs::capture();
     let (fleet, joined) = one_account(pool, 34, 2, OPEN_LIMITS).await;
     let (timed_out, reset) = (joined[0].clone(), joined[1].clone());
-    let fault = |group: &Joined, action| Fault {
-        account: "acc0001".into(),
-        channel_id: Some(group.channel_id),
-        action,
-        remaining: 1,
-    };
-    let faulty = Faulty::new(
-        &fleet,
+    let fault = |group: &Joined, action| Fault::send("acc0001", Some(group.channel_id), action, 1);
+    let faulty = Faulty::with_faults(
+        fleet.connector.clone(),
         vec![
             // The request reached Telegram; no answer came back within the timeout.
-            fault(&timed_out, FaultAction::HangAfterSend),
+            fault(&timed_out, FaultAction::HangAfter),
             // The request reached Telegram; the connection died before the answer.
             fault(
                 &reset,
-                FaultAction::FailAfterSend(TgError::transient("connection reset")),
+                FaultAction::FailAfter(TgError::transient("connection reset")),
             ),
         ],
     );
@@ -252,7 +249,7 @@ async fn a_send_without_an_answer_is_unknown_and_a_retry_never_posts_twice(pool:
 
     run_replicas(
         &fleet,
-        vec![spawn_replica(faulty.context(&fleet), 8)],
+        vec![spawn_replica(faulty.context(&fleet, Service::Marketer), 8)],
         Duration::from_secs(3 * 3600),
     )
     .await;
@@ -364,11 +361,11 @@ async fn a_dead_key_is_marked_once_and_never_reconnected(pool: PgPool) {
         world.revoke_auth_key(key, fleet.clock.now());
     }
     villa_campaign(&fleet).await;
-    let faulty = Faulty::new(&fleet, Vec::new());
+    let faulty = Faulty::new(fleet.connector.clone());
 
     run_replicas(
         &fleet,
-        vec![spawn_replica(faulty.context(&fleet), 10)],
+        vec![spawn_replica(faulty.context(&fleet, Service::Marketer), 10)],
         Duration::from_secs(6 * 3600),
     )
     .await;

@@ -8,9 +8,11 @@ use sqlx::PgPool;
 use std::collections::BTreeMap;
 use std::time::Duration;
 use tg_world::{GroupMix, Profile, SentKind};
+use tgfleet_config::Service;
 use tgfleet_domain::{ContentKind, GroupId, GroupStatus, MembershipState, PostState, VariantKind};
 use tgfleet_store::{GroupFilter, PostFilter};
 use tgfleet_telegram::TgError;
+use tgfleet_testkit::{Fault, FaultAction, Faulty};
 
 const OPEN_LIMITS: &str = "[posting]\nwindows = \"0-24\"\nper_day = 200\nper_hour = 60\nmin_gap_account_secs = 0\nmin_gap_chat_secs = 0";
 
@@ -168,13 +170,8 @@ async fn a_failed_precheck_sends_nothing_and_marks_the_group(pool: PgPool) {
             |p| p.group_id == left.id && p.error_code.as_deref() == Some("PRECHECK_NOT_MEMBER")
         )
     );
-    let membership_states =
-        sqlx::query_scalar::<_, String>("SELECT state FROM memberships WHERE group_id = $1")
-            .bind(left.id.0)
-            .fetch_all(fleet.store.pool())
-            .await
-            .unwrap();
-    assert_eq!(membership_states, [MembershipState::Left.as_str()]);
+    let membership_states = fleet.store.membership_states(left.id).await.unwrap();
+    assert_eq!(membership_states, [MembershipState::Left]);
     // ...and every skip is logged as a failed pre-check; nothing was written forbidden.
     assert_eq!(logs.lines_with("Pre-check failed").len(), skipped.len());
     assert!(logs.lines_with("Write forbidden").is_empty());
@@ -197,14 +194,16 @@ async fn a_ban_at_send_time_closes_the_group_for_every_account(pool: PgPool) {
     // (USER_KICKED: an answer about the group's moderation).
     let faults = ["acc0001", "acc0002", "acc0003"]
         .iter()
-        .map(|label| Fault {
-            account: (*label).to_owned(),
-            channel_id: Some(forbidden.channel_id),
-            action: FaultAction::Fail(TgError::from_rpc(400, "USER_KICKED", None)),
-            remaining: u32::MAX,
+        .map(|label| {
+            Fault::send(
+                label,
+                Some(forbidden.channel_id),
+                FaultAction::Fail(TgError::from_rpc(400, "USER_KICKED", None)),
+                u32::MAX,
+            )
         })
         .collect();
-    let faulty = Faulty::new(&fleet, faults);
+    let faulty = Faulty::with_faults(fleet.connector.clone(), faults);
     for name in ["one", "two", "three"] {
         text_campaign(
             &fleet,
@@ -217,7 +216,7 @@ async fn a_ban_at_send_time_closes_the_group_for_every_account(pool: PgPool) {
 
     run_replicas(
         &fleet,
-        vec![spawn_replica(faulty.context(&fleet), 9)],
+        vec![spawn_replica(faulty.context(&fleet, Service::Marketer), 9)],
         Duration::from_secs(6 * 3600),
     )
     .await;

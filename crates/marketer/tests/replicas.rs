@@ -9,7 +9,9 @@ use sqlx::PgPool;
 use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
 use tg_world::{GroupMix, Profile};
-use tgfleet_domain::PostState;
+use tgfleet_config::Service;
+use tgfleet_domain::{MembershipState, PostState};
+use tgfleet_testkit::{Fault, FaultAction, Faulty};
 
 #[sqlx::test(migrations = "../../migrations")]
 async fn three_replicas_over_a_thousand_pairs_never_post_twice(pool: PgPool) {
@@ -27,8 +29,9 @@ async fn three_replicas_over_a_thousand_pairs_never_post_twice(pool: PgPool) {
     })
     .await;
     assert_eq!(joined.len(), 200);
-    let pairs: i64 = sqlx::query_scalar("SELECT count(*) FROM memberships WHERE state = 'joined'")
-        .fetch_one(fleet.store.pool())
+    let pairs = fleet
+        .store
+        .count_memberships(MembershipState::Joined)
         .await
         .unwrap();
     assert_eq!(pairs, 1_000);
@@ -113,20 +116,15 @@ async fn a_replica_killed_between_claim_and_send_loses_nothing_and_repeats_nothi
 
     // Replica A: acc0001's first send never happens (killed before it), acc0002's
     // first send reaches the group but the replica dies before recording it.
-    let hang = |account: &str, action: FaultAction| Fault {
-        account: account.to_owned(),
-        channel_id: None,
-        action,
-        remaining: 1,
-    };
-    let faulty = Faulty::new(
-        &fleet,
+    let hang = |account: &str, action: FaultAction| Fault::send(account, None, action, 1);
+    let faulty = Faulty::with_faults(
+        fleet.connector.clone(),
         vec![
-            hang("acc0001", FaultAction::HangBeforeSend),
-            hang("acc0002", FaultAction::HangAfterSend),
+            hang("acc0001", FaultAction::HangBefore),
+            hang("acc0002", FaultAction::HangAfter),
         ],
     );
-    let a = spawn_replica(faulty.context(&fleet), 1);
+    let a = spawn_replica(faulty.context(&fleet, Service::Marketer), 1);
     while !faulty.remaining().is_empty() {
         run_for(&fleet, Duration::from_secs(1)).await;
     }

@@ -6,10 +6,38 @@ mod common;
 use chrono::TimeDelta;
 use common::*;
 use sqlx::PgPool;
+use std::sync::Arc;
 use std::time::Duration;
 use tg_world::{GroupMix, Profile};
+use tgfleet_config::Service;
 use tgfleet_domain::{Clock as _, PostState};
 use tgfleet_telegram::{OutgoingMessage, TextFormat, TgError};
+use tgfleet_testkit::{Fault, FaultAction, Faulty, TestFleet};
+
+/// Two accounts joined to four open groups, a connector injecting `faults`, and the
+/// daily "villas" campaign.
+async fn villas_with_faults(
+    pool: PgPool,
+    seed: u64,
+    faults: Vec<Fault>,
+) -> (TestFleet, Vec<Joined>, Arc<Faulty>) {
+    let fleet = fleet(
+        pool,
+        spec(seed, 2, GroupMix::default().with(Profile::Open, 4)),
+        OPEN_LIMITS,
+    )
+    .await;
+    let joined = join_groups(&fleet, &["acc0001", "acc0002"], &[]).await;
+    let faulty = Faulty::with_faults(fleet.connector.clone(), faults);
+    text_campaign(
+        &fleet,
+        "villas",
+        Duration::from_secs(86_400),
+        "Villa for rent",
+    )
+    .await;
+    (fleet, joined, faulty)
+}
 
 const OPEN_LIMITS: &str = "[posting]\nwindows = \"0-24\"\nper_day = 500\nper_hour = 100\nmin_gap_account_secs = 0\nmin_gap_chat_secs = 0";
 
@@ -94,15 +122,10 @@ async fn peer_floods_and_long_flood_waits_in_a_row_start_a_cool_down(pool: PgPoo
     )
     .await;
     join_groups(&fleet, &["acc0001"], &[]).await;
-    let strike = |action: FaultAction| Fault {
-        account: "acc0001".into(),
-        channel_id: None,
-        action,
-        remaining: 1,
-    };
+    let strike = |action: FaultAction| Fault::send("acc0001", None, action, 1);
     // Telegram answers: PeerFlood, a long FloodWait (1 h), PeerFlood.
-    let faulty = Faulty::new(
-        &fleet,
+    let faulty = Faulty::with_faults(
+        fleet.connector.clone(),
         vec![
             strike(FaultAction::Fail(TgError::from_rpc(
                 400,
@@ -128,7 +151,7 @@ async fn peer_floods_and_long_flood_waits_in_a_row_start_a_cool_down(pool: PgPoo
 
     run_replicas(
         &fleet,
-        vec![spawn_replica(faulty.context(&fleet), 3)],
+        vec![spawn_replica(faulty.context(&fleet, Service::Marketer), 3)],
         Duration::from_secs(6 * 3600),
     )
     .await;
@@ -174,42 +197,30 @@ async fn peer_floods_and_long_flood_waits_in_a_row_start_a_cool_down(pool: PgPoo
 #[sqlx::test(migrations = "../../migrations")]
 async fn flood_waits_hold_the_account_and_transient_errors_retry(pool: PgPool) {
     let (logs, _guard) = Logs::capture();
-    let fleet = fleet(
+    let (fleet, joined, faulty) = villas_with_faults(
         pool,
-        spec(23, 2, GroupMix::default().with(Profile::Open, 4)),
-        OPEN_LIMITS,
-    )
-    .await;
-    let joined = join_groups(&fleet, &["acc0001", "acc0002"], &[]).await;
-    let faulty = Faulty::new(
-        &fleet,
+        23,
         vec![
-            Fault {
-                account: "acc0001".into(),
-                channel_id: None,
-                action: FaultAction::Fail(TgError::flood_wait(900)),
-                remaining: 1,
-            },
-            Fault {
-                account: "acc0002".into(),
-                channel_id: None,
-                action: FaultAction::Fail(TgError::transient("connection reset")),
-                remaining: 1,
-            },
+            Fault::send(
+                "acc0001",
+                None,
+                FaultAction::Fail(TgError::flood_wait(900)),
+                1,
+            ),
+            Fault::send(
+                "acc0002",
+                None,
+                FaultAction::Fail(TgError::transient("connection reset")),
+                1,
+            ),
         ],
-    );
-    text_campaign(
-        &fleet,
-        "villas",
-        Duration::from_secs(86_400),
-        "Villa for rent",
     )
     .await;
     let start = fleet.clock.now();
 
     run_replicas(
         &fleet,
-        vec![spawn_replica(faulty.context(&fleet), 4)],
+        vec![spawn_replica(faulty.context(&fleet, Service::Marketer), 4)],
         Duration::from_secs(3600),
     )
     .await;
@@ -244,5 +255,47 @@ async fn flood_waits_hold_the_account_and_transient_errors_retry(pool: PgPool) {
     assert_eq!(posts.iter().filter(|p| p.attempts == 2).count(), 2);
     assert!(!logs.lines_with("FloodWait posting as acc0001").is_empty());
     assert!(!logs.lines_with("TRANSIENT").is_empty());
+    resume_time();
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn a_panicking_unit_is_logged_in_its_span_and_the_replica_goes_on(pool: PgPool) {
+    let (logs, _guard) = Logs::capture();
+    let panic = FaultAction::Panic("a bug in the send path".into());
+    let (fleet, joined, faulty) =
+        villas_with_faults(pool, 24, vec![Fault::send("acc0001", None, panic, 1)]).await;
+
+    // `stop` fails the test if the replica ended with an error or a panic.
+    run_replicas(
+        &fleet,
+        vec![spawn_replica(faulty.context(&fleet, Service::Marketer), 5)],
+        Duration::from_secs(3600),
+    )
+    .await;
+
+    assert!(faulty.remaining().is_empty(), "the panic happened");
+    let panicked = logs.lines_with("panicked");
+    assert_eq!(panicked.len(), 1, "{}", logs.text());
+    assert!(
+        panicked[0].contains("unit{account=acc0001") && panicked[0].contains("lease="),
+        "logged in the unit's span: {}",
+        panicked[0]
+    );
+    assert!(panicked[0].contains("a bug in the send path"));
+    // The claimed post may have gone out before the panic: unknown, never resent this
+    // round; every other group got its post, from both accounts.
+    let posts = posts(&fleet.store).await;
+    assert_eq!(
+        posts
+            .iter()
+            .filter(|p| p.state == PostState::Unknown)
+            .count(),
+        1
+    );
+    assert_eq!(
+        posts.iter().filter(|p| p.state == PostState::Sent).count(),
+        joined.len() - 1
+    );
+    assert_eq!(sent(&fleet).len(), joined.len() - 1);
     resume_time();
 }

@@ -1,10 +1,9 @@
 //! Start-up shared by every long-running binary: settings, logging, the store,
 //! `/health` and `/metrics`, and the shutdown signal. `main.rs` files stay thin.
 
-use crate::connector::ProductionTelegram;
 use crate::health::{FleetHealth, spawn_account_gauges};
 use crate::telemetry::{LogFormat, init_logging, serve_telemetry};
-use crate::{ServiceClock, ServiceContext, Shutdown, shutdown_on_signals};
+use crate::{ServiceClock, Shutdown, shutdown_on_signals};
 use anyhow::Context as _;
 use secrecy::ExposeSecret as _;
 use std::net::SocketAddr;
@@ -59,8 +58,9 @@ pub async fn boot_as(
     boot_settings(service, settings, telemetry).await
 }
 
-/// [`boot_as`] with settings already loaded.
-async fn boot_settings(
+/// [`boot_as`] with settings already loaded (the CLI's production wiring loads them
+/// first, to check the Telegram settings before binding the telemetry port).
+pub async fn boot_settings(
     service: Service,
     settings: Settings,
     telemetry: Telemetry,
@@ -138,40 +138,4 @@ pub fn exit_code(service: Service, result: anyhow::Result<()>) -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-/// Boots `service` and builds its context with the production Telegram connector
-/// (every error names what to fix).
-pub async fn service_context(
-    service: Service,
-    config: Option<&Path>,
-    telemetry: Telemetry,
-) -> anyhow::Result<ServiceContext> {
-    let settings = Settings::load(config).context("configuration")?;
-    let telegram = ProductionTelegram::from_settings(&settings).context("configuration")?;
-    let booted = boot_settings(service, settings, telemetry).await?;
-    Ok(ServiceContext::new(
-        service,
-        booted.store.clone(),
-        telegram.connector(booted.store),
-        booted.clock,
-        booted.settings,
-        booted.shutdown,
-    ))
-}
-
-/// [`service_context`] for a binary's `main`: on failure prints one line and returns
-/// exit code 2 (the environment is not ready: configuration, database, migrations,
-/// session key).
-pub async fn start(
-    service: Service,
-    config: Option<&Path>,
-    telemetry: Telemetry,
-) -> Result<ServiceContext, ExitCode> {
-    service_context(service, config, telemetry)
-        .await
-        .map_err(|error| {
-            eprintln!("{}: {error:#}", service.name());
-            ExitCode::from(2)
-        })
 }

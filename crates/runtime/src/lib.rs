@@ -4,7 +4,6 @@
 
 pub mod boot;
 pub mod clock;
-pub mod connector;
 pub mod context;
 pub mod cron;
 pub mod health;
@@ -14,9 +13,8 @@ pub mod telemetry;
 pub mod units;
 pub mod work;
 
-pub use boot::{Boot, Telemetry, boot, boot_as, exit_code, service_context, start};
+pub use boot::{Boot, Telemetry, boot, boot_as, boot_settings, exit_code};
 pub use clock::ServiceClock;
-pub use connector::{ProductionTelegram, production_connector, session_cipher};
 pub use context::{ServiceContext, holder_name};
 pub use cron::CronTicker;
 pub use health::FleetHealth;

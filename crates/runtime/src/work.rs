@@ -1,13 +1,22 @@
 //! Account work under a lease (invariant 1): acquire the account's lease, connect,
 //! run one bounded unit of work while a renewal loop keeps the lease, close the
 //! connection, release the lease. Losing the lease cancels the work.
+//!
+//! Each unit runs in a `unit` tracing span (`account`, `account_id`, `holder`, `lease`:
+//! see docs/LOGGING.md), and a unit that panics is caught: the panic is logged in that
+//! span, the connection closed, the lease released, and the caller gets
+//! [`WorkError::Panicked`] instead of losing its task (and its service).
 
 use crate::{ServiceClock, UnitBudget};
+use futures_util::FutureExt as _;
+use std::any::Any;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Duration;
 use tgfleet_domain::Clock;
 use tgfleet_store::{Lease, Store, StoreError};
 use tgfleet_telegram::{AccountRef, Connector, TelegramAccount, TgError};
+use tracing::Instrument as _;
 
 /// What a unit of work receives: the connected account and the lease it runs under
 /// (for fenced writes).
@@ -37,6 +46,10 @@ pub enum WorkError {
     /// Connecting the account failed (Unauthorized, Deactivated, Transient, …).
     #[error("connecting failed: {0}")]
     Connect(TgError),
+    /// The unit of work panicked (a bug): it was logged in the unit's span, the
+    /// connection closed and the lease released; the service goes on.
+    #[error("the unit of work panicked: {0}")]
+    Panicked(String),
 }
 
 /// Runs units of account work under leases, for one service instance; with a
@@ -93,6 +106,21 @@ impl AccountRunner {
         account: &AccountRef,
         work: impl AsyncFnOnce(AccountSession<'_>) -> T,
     ) -> Result<Leased<T>, WorkError> {
+        let span = tracing::info_span!(
+            "unit",
+            account = %account.label,
+            account_id = %account.id,
+            holder = %self.holder,
+            lease = tracing::field::Empty,
+        );
+        self.leased(account, work).instrument(span).await
+    }
+
+    async fn leased<T>(
+        &self,
+        account: &AccountRef,
+        work: impl AsyncFnOnce(AccountSession<'_>) -> T,
+    ) -> Result<Leased<T>, WorkError> {
         let _unit = match &self.units {
             Some(units) => Some(units.acquire().await),
             None => None,
@@ -107,9 +135,10 @@ impl AccountRunner {
             return Ok(Leased::Busy);
         };
         metrics::counter!("tgfleet_lease_holds_total").increment(1);
+        tracing::Span::current().record("lease", lease.token);
         let outcome = self.connected(account, &lease, work).await;
         if let Err(error) = self.store.release_lease(&lease, self.clock.now()).await {
-            tracing::warn!(account = %account.label, %error, "releasing the lease failed; it expires by itself");
+            tracing::warn!(%error, "releasing the lease failed; it expires by itself");
         }
         outcome.map(Leased::Done)
     }
@@ -132,7 +161,15 @@ impl AccountRunner {
         let result = tokio::select! {
             biased;
             lost = self.keep_renewed(lease) => Err(WorkError::Store(lost)),
-            value = work(session) => Ok(value),
+            value = AssertUnwindSafe(work(session)).catch_unwind() => value.map_err(|panic| {
+                let message = panic_message(panic.as_ref());
+                tracing::error!(
+                    panic = %message,
+                    "A unit of work for {} panicked ({message}); its connection is closed and its lease released",
+                    account.label
+                );
+                WorkError::Panicked(message)
+            }),
         };
         telegram.close().await;
         result
@@ -150,10 +187,19 @@ impl AccountRunner {
             {
                 Ok(renewed) => current = renewed,
                 Err(error) => {
-                    tracing::error!(account = %lease.account_id, %error, "lost the account lease; stopping its work");
+                    tracing::error!(%error, "lost the account lease; stopping its work");
                     return error;
                 }
             }
         }
     }
+}
+
+/// The text of a panic's payload (`panic!` with a literal or a formatted message).
+fn panic_message(payload: &(dyn Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|text| (*text).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".to_owned())
 }

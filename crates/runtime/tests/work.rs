@@ -151,11 +151,7 @@ async fn long_work_keeps_its_lease_and_a_stolen_lease_cancels_it(pool: PgPool) {
     let account = f.account.id;
     let stolen = a
         .with_account(&f.account, async |_| {
-            sqlx::query("UPDATE account_leases SET holder = 'thief', fencing_token = fencing_token + 1 WHERE account_id = $1")
-                .bind(account.0)
-                .execute(store.pool())
-                .await
-                .unwrap();
+            store.take_over_lease(account, "thief").await.unwrap();
             clock.sleep(Duration::from_secs(3600)).await;
             "finished despite losing the lease"
         })
@@ -178,4 +174,67 @@ async fn a_failed_connect_releases_the_lease(pool: PgPool) {
         "{failed:?}"
     );
     assert_eq!(holder_of(&f.store, f.revoked.id, f.clock.now()).await, None);
+}
+
+/// Log lines written on this thread while the guard lives.
+#[derive(Clone, Default)]
+struct Captured(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn a_panicking_unit_is_caught_logged_in_its_span_and_releases_the_lease(pool: PgPool) {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let f = fixture(pool).await;
+    let a = runner(&f, "marketer#1");
+
+    let panicked = a
+        .with_account(&f.account, async |session| {
+            session.telegram.whoami().await.unwrap();
+            panic!("a bug in the unit");
+        })
+        .await;
+
+    assert!(
+        matches!(&panicked, Err(WorkError::Panicked(message)) if message == "a bug in the unit"),
+        "{panicked:?}"
+    );
+    assert_eq!(holder_of(&f.store, f.account.id, f.clock.now()).await, None);
+    let b = runner(&f, "marketer#2");
+    assert_eq!(
+        b.with_account(&f.account, async |_| "next unit")
+            .await
+            .unwrap(),
+        Leased::Done("next unit"),
+        "the next unit gets the account at once"
+    );
+    let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let line = text
+        .lines()
+        .find(|line| line.contains("panicked"))
+        .unwrap_or_else(|| panic!("no panic logged:\n{text}"));
+    let expected = format!(
+        "unit{{account={} account_id={} holder=marketer#1 lease=",
+        f.account.label, f.account.id
+    );
+    assert!(line.contains(&expected), "{line}");
+    assert!(
+        line.contains("ERROR") && line.contains("a bug in the unit"),
+        "{line}"
+    );
 }

@@ -7,7 +7,8 @@ use sqlx::PgConnection;
 use std::time::Duration;
 use tgfleet_domain::campaign::{MAX_INTERVAL, MIN_INTERVAL, SourcePost};
 use tgfleet_domain::{
-    BodyFormat, CampaignId, CampaignStatus, GroupHandle, VariantId, VariantKind, normalize_tag,
+    BodyFormat, CampaignId, CampaignName, CampaignStatus, GroupHandle, VariantContent, VariantId,
+    VariantKind, normalize_tag,
 };
 
 /// Which groups a campaign posts in.
@@ -22,8 +23,8 @@ pub enum CampaignTarget {
 /// A campaign to create.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NewCampaign {
-    /// Unique, 1-100 characters.
-    pub name: String,
+    /// Unique.
+    pub name: CampaignName,
     /// Where it posts.
     pub target: CampaignTarget,
     /// How often a group may see it (1 minute to 365 days).
@@ -65,16 +66,10 @@ impl Campaign {
 /// A variant to add to a campaign.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NewVariant {
-    /// Text, photo, document, forward or copy.
-    pub kind: VariantKind,
-    /// How `body` is formatted.
+    /// What it posts (a file checked readable by the caller).
+    pub content: VariantContent,
+    /// How the text or caption is formatted.
     pub format: BodyFormat,
-    /// The text, or the caption (may be empty for media; must not be for text).
-    pub body: String,
-    /// The file, for photos and documents (checked readable by the caller).
-    pub media_path: Option<String>,
-    /// The source post, for forwards and copies.
-    pub source: Option<SourcePost>,
     /// [`tgfleet_domain::campaign::Content::hash`] of what readers see.
     pub content_hash: String,
 }
@@ -216,13 +211,6 @@ macro_rules! variant_columns {
 }
 
 fn check_new_campaign(campaign: &NewCampaign) -> Result<(Vec<String>, i32), StoreError> {
-    let name = campaign.name.trim();
-    if name.is_empty() || name.chars().count() > 100 || name != campaign.name {
-        return Err(StoreError::invalid(
-            format!("campaign name {:?}", campaign.name),
-            "use 1-100 characters without leading or trailing blanks",
-        ));
-    }
     let tags = match &campaign.target {
         CampaignTarget::All => Vec::new(),
         CampaignTarget::Tags(tags) if tags.is_empty() => {
@@ -263,28 +251,6 @@ fn check_new_campaign(campaign: &NewCampaign) -> Result<(Vec<String>, i32), Stor
 }
 
 fn check_new_variant(variant: &NewVariant) -> Result<(), StoreError> {
-    let kind = variant.kind;
-    if kind == VariantKind::Text && variant.body.trim().is_empty() {
-        return Err(StoreError::invalid("variant text", "must not be empty"));
-    }
-    if kind.has_media() != variant.media_path.is_some() {
-        return Err(StoreError::invalid(
-            "variant media",
-            "photos and documents need a file; other kinds take none",
-        ));
-    }
-    if kind.is_source_post() != variant.source.is_some() {
-        return Err(StoreError::invalid(
-            "variant source",
-            "forwards and copies need a source post; other kinds take none",
-        ));
-    }
-    if kind.is_source_post() && !variant.body.is_empty() {
-        return Err(StoreError::invalid(
-            "variant text",
-            "forwards and copies carry the source post only",
-        ));
-    }
     if variant.content_hash.len() != 64 {
         return Err(StoreError::invalid(
             "variant content hash",
@@ -312,7 +278,7 @@ impl Store {
              RETURNING ",
             campaign_columns!()
         ))
-        .bind(&campaign.name)
+        .bind(campaign.name.as_str())
         .bind(campaign.target == CampaignTarget::All)
         .bind(&tags)
         .bind(interval)
@@ -324,7 +290,7 @@ impl Store {
         match inserted {
             Ok(row) => row.try_into(),
             Err(sqlx::Error::Database(db)) if db.is_unique_violation() => Err(StoreError::invalid(
-                format!("campaign {:?}", campaign.name),
+                format!("campaign {:?}", campaign.name.as_str()),
                 "already exists",
             )),
             Err(err) => Err(err.into()),
@@ -373,12 +339,12 @@ impl Store {
             variant_columns!()
         ))
         .bind(id)
-        .bind(variant.kind.as_str())
+        .bind(variant.content.kind().as_str())
         .bind(variant.format.as_str())
-        .bind(&variant.body)
-        .bind(&variant.media_path)
-        .bind(variant.source.as_ref().map(|source| source.channel.key()))
-        .bind(variant.source.as_ref().map(|source| source.message_id))
+        .bind(variant.content.body())
+        .bind(variant.content.media_path())
+        .bind(variant.content.source().map(|source| source.channel.key()))
+        .bind(variant.content.source().map(|source| source.message_id))
         .bind(&variant.content_hash)
         .fetch_one(&mut *tx)
         .await?;

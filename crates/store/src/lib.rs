@@ -31,6 +31,8 @@ mod posts;
 mod review;
 mod sessions;
 mod stats;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use accounts::{Account, NewAccount, StatusChange};
 pub use activity::ActivityPeer;
@@ -47,7 +49,11 @@ pub use joins::{
     AssignmentReport, ChatFacts, JoinEvent, JoinMembership, JoinQueue, JoinRecord, NextJoin,
     QueuedJoiner, SlotPlan,
 };
-pub use leases::{Lease, check_lease};
+pub use leases::Lease;
+#[cfg(feature = "testing")]
+pub use leases::check_lease;
+#[cfg(not(feature = "testing"))]
+pub(crate) use leases::check_lease;
 pub use notify::{CHANGES_CHANNEL, ChangeListener};
 pub use onboarding::{ImportOutcome, LoginRecorded, SessionImport, WhoamiOutcome};
 pub use peers::StoredPeer;
@@ -82,11 +88,5 @@ impl Store {
     /// deadlock or serialization conflict and that were run again.
     pub fn conflict_aborts(&self) -> u64 {
         self.conflicts.load(std::sync::atomic::Ordering::Relaxed)
-    }
-
-    /// The underlying pool, for transactions that span several store functions
-    /// (see [`check_lease`] and [`record_event`]).
-    pub fn pool(&self) -> &sqlx::PgPool {
-        &self.pool
     }
 }

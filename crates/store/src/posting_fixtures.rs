@@ -23,7 +23,7 @@ pub async fn open_group(
     .bind(telegram_id)
     .bind(kind)
     .bind(title)
-    .execute(store.pool())
+    .execute(&store.pool)
     .await?;
     Ok(())
 }
@@ -50,7 +50,7 @@ pub async fn join(
     .bind(peer.access_hash)
     .bind(&peer.kind)
     .bind(now)
-    .execute(store.pool())
+    .execute(&store.pool)
     .await?;
     Ok(())
 }
@@ -64,7 +64,7 @@ pub async fn set_account_time_zone(
     sqlx::query("UPDATE accounts SET time_zone = $2, updated_at = now() WHERE id = $1")
         .bind(account.0)
         .bind(zone)
-        .execute(store.pool())
+        .execute(&store.pool)
         .await?;
     Ok(())
 }

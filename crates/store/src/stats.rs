@@ -3,7 +3,7 @@
 use crate::{Store, StoreError};
 use chrono::NaiveDate;
 
-/// A row of the `posts_per_day` view (seed 000's query).
+/// A row of the `posts_per_day` view (the operators' psql query).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct PostsPerDay {
     /// The day, in the database session's time zone.
@@ -20,7 +20,7 @@ pub struct PostsPerDay {
     pub unresolved: i64,
 }
 
-/// The `overview` view (seed 000's overview query).
+/// The `overview` view (the operators' overview query).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct Overview {
     /// Groups with status `active` that can post.

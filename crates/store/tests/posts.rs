@@ -93,7 +93,7 @@ async fn create_campaign(
     store
         .create_campaign(
             &NewCampaign {
-                name: name.to_owned(),
+                name: tgfleet_domain::CampaignName::parse(name).unwrap(),
                 target,
                 repeat_interval: Duration::from_secs(secs),
                 starts_at: None,
@@ -118,11 +118,10 @@ async fn add_text(store: &Store, campaign: &str, body: &str) {
         .add_variant(
             campaign,
             &NewVariant {
-                kind: VariantKind::Text,
+                content: tgfleet_domain::VariantContent::Text(
+                    tgfleet_domain::VariantText::message(body).unwrap(),
+                ),
                 format: BodyFormat::Plain,
-                body: body.to_owned(),
-                media_path: None,
-                source: None,
                 content_hash,
             },
         )

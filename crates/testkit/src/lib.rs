@@ -1,4 +1,4 @@
-//! Fixtures for service tests (DESIGN.md, depth 3): a real Postgres database (the one
+//! Fixtures for service tests (docs/design.md, depth 3): a real Postgres database (the one
 //! `#[sqlx::test]` created), the in-process simulated world, and paused tokio time.
 //!
 //! ```ignore
@@ -14,10 +14,12 @@
 //! }
 //! ```
 
+mod faults;
 mod logs;
 mod memberships;
 mod recording;
 
+pub use faults::{Fault, FaultAction, FaultCall, Faulty};
 pub use logs::CapturedLog;
 pub use memberships::SeededMembership;
 pub use recording::{CallKind, CallLog, CallRecord, Connection, RecordingConnector};

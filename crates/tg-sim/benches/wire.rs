@@ -30,7 +30,10 @@ use tg_sim::{ServerConfig, SimServer};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Command;
 
-#[allow(dead_code)]
+#[allow(
+    dead_code,
+    reason = "the shared client has helpers this binary does not call"
+)]
 #[path = "../tests/common/client.rs"]
 mod client;
 #[path = "../tests/common/requests.rs"]

@@ -89,7 +89,7 @@ pub struct Limits {
     pub join: Budget,
     /// `contacts.resolveUsername`, `messages.checkChatInvite`.
     /// Default 200 per day: community observations of resolveUsername flooding
-    /// after about two hundred calls a day (seed 001's resolve loop).
+    /// after about two hundred calls a day (the resolve loop of docs/design.md).
     pub resolve: Budget,
     /// `messages.sendMessage`, `messages.sendMedia`, `messages.forwardMessages`.
     /// Default 20 per minute: Telegram's Bots FAQ (20 messages per minute in one

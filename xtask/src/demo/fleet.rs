@@ -16,7 +16,7 @@ const PROBE_EVERY: Duration = Duration::from_secs(45);
 /// How long the fleet gets to finish its units of work after SIGTERM.
 const STOP_GRACE: Duration = Duration::from_secs(60);
 
-/// The log words operators grep for (DESIGN.md), counted over the run.
+/// The log words operators grep for (docs/design.md), counted over the run.
 #[derive(Debug, Default)]
 pub struct LogCounts {
     /// `Successfully joined`.

@@ -1,24 +1,20 @@
 //! Shared support for the account-manager service tests: captured logs, a
 //! connector that injects faults over the in-process world, and small helpers.
 
-#![allow(dead_code)]
+#![allow(
+    dead_code,
+    reason = "each test binary uses a different part of these helpers"
+)]
 
-use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use std::collections::HashMap;
 use std::io::Write;
 use std::sync::{Arc, Mutex, PoisonError};
 use tg_world::{MethodClass, Profile};
-use tgfleet_adapter_sim::SimConnector;
 use tgfleet_domain::{AccountId, GroupHandle, GroupId, MembershipState};
 use tgfleet_runtime::ServiceContext;
 use tgfleet_store::{GroupFilter, ImportedGroup, JoinMembership};
-use tgfleet_telegram::{
-    AccountRef, ChatRights, Connector, JoinTarget, Me, MessageRef, OutgoingMessage, PeerRef,
-    Resolved, ResolvedChat, SentMessage, TelegramAccount, TgError, TgResult,
-};
+use tgfleet_telegram::Connector;
 use tgfleet_testkit::TestFleet;
-use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub fn utc(text: &str) -> DateTime<Utc> {
@@ -221,158 +217,6 @@ pub async fn count_in(fleet: &TestFleet, account: AccountId, state: MembershipSt
         .iter()
         .filter(|m| m.state == state)
         .count()
-}
-
-/// A connector over the in-process world that can make chosen joins fail, or hang
-/// right after a join went through (a process killed between the request and its record).
-#[derive(Debug)]
-pub struct Faulty {
-    inner: SimConnector,
-    faults: Arc<Mutex<Faults>>,
-}
-
-#[derive(Debug, Default)]
-struct Faults {
-    /// Joins of these channels (or invite hashes) fail with the error, this many more times.
-    fail_join: HashMap<String, (TgError, u32)>,
-    /// After this account's n-th join call returns, signal and never answer.
-    hang_after: Option<(String, u32, oneshot::Sender<()>)>,
-    joins_by_label: HashMap<String, u32>,
-}
-
-fn target_key(target: &JoinTarget) -> String {
-    match target {
-        JoinTarget::Public(peer) => peer.id.to_string(),
-        JoinTarget::Invite(hash) => format!("+{hash}"),
-    }
-}
-
-impl Faulty {
-    pub fn new(inner: SimConnector) -> Arc<Self> {
-        Arc::new(Self {
-            inner,
-            faults: Arc::default(),
-        })
-    }
-
-    /// Joins of `channel_id` answer `error`, always.
-    pub fn fail_join(&self, channel_id: i64, error: TgError) {
-        self.fail_join_times(channel_id, error, u32::MAX);
-    }
-
-    /// The next `times` joins of `channel_id` answer `error`.
-    pub fn fail_join_times(&self, channel_id: i64, error: TgError, times: u32) {
-        self.faults
-            .lock()
-            .unwrap()
-            .fail_join
-            .insert(channel_id.to_string(), (error, times));
-    }
-
-    /// After `label`'s `nth` join call went through, the call never returns; the
-    /// receiver learns when that happened.
-    pub fn hang_after_join(&self, label: &str, nth: u32) -> oneshot::Receiver<()> {
-        let (signal, hung) = oneshot::channel();
-        self.faults.lock().unwrap().hang_after = Some((label.to_owned(), nth, signal));
-        hung
-    }
-}
-
-#[async_trait]
-impl Connector for Faulty {
-    async fn connect(&self, account: &AccountRef) -> TgResult<Box<dyn TelegramAccount>> {
-        let inner = self.inner.connect(account).await?;
-        Ok(Box::new(FaultyAccount {
-            inner,
-            label: account.label.clone(),
-            faults: Arc::clone(&self.faults),
-        }))
-    }
-}
-
-#[derive(Debug)]
-struct FaultyAccount {
-    inner: Box<dyn TelegramAccount>,
-    label: String,
-    faults: Arc<Mutex<Faults>>,
-}
-
-#[async_trait]
-impl TelegramAccount for FaultyAccount {
-    async fn whoami(&self) -> TgResult<Me> {
-        self.inner.whoami().await
-    }
-    async fn resolve(&self, handle: &GroupHandle) -> TgResult<Resolved> {
-        self.inner.resolve(handle).await
-    }
-    async fn join(&self, target: &JoinTarget) -> TgResult<ResolvedChat> {
-        let injected = {
-            let mut faults = self.faults.lock().unwrap();
-            match faults.fail_join.get_mut(&target_key(target)) {
-                Some((error, times)) if *times > 0 => {
-                    *times -= 1;
-                    Some(error.clone())
-                }
-                _ => None,
-            }
-        };
-        if let Some(error) = injected {
-            return Err(error);
-        }
-        let result = self.inner.join(target).await;
-        let hang = {
-            let mut faults = self.faults.lock().unwrap();
-            let count = {
-                let entry = faults.joins_by_label.entry(self.label.clone()).or_default();
-                *entry += 1;
-                *entry
-            };
-            match faults.hang_after.take() {
-                Some((label, nth, signal)) if label == self.label && nth == count => Some(signal),
-                other => {
-                    faults.hang_after = other;
-                    None
-                }
-            }
-        };
-        if let Some(signal) = hang {
-            let _ = signal.send(());
-            std::future::pending::<()>().await;
-        }
-        result
-    }
-    async fn rights(&self, peer: &PeerRef) -> TgResult<ChatRights> {
-        self.inner.rights(peer).await
-    }
-    async fn send(
-        &self,
-        peer: &PeerRef,
-        message: &OutgoingMessage,
-        random_id: i64,
-    ) -> TgResult<SentMessage> {
-        self.inner.send(peer, message, random_id).await
-    }
-    async fn recent_messages(&self, peer: &PeerRef, limit: u32) -> TgResult<Vec<MessageRef>> {
-        self.inner.recent_messages(peer, limit).await
-    }
-    async fn mark_read(&self, peer: &PeerRef, max_id: i32) -> TgResult<()> {
-        self.inner.mark_read(peer, max_id).await
-    }
-    async fn active_stories(&self, peer: &PeerRef) -> TgResult<Vec<i32>> {
-        self.inner.active_stories(peer).await
-    }
-    async fn view_stories(&self, peer: &PeerRef, max_id: i32) -> TgResult<()> {
-        self.inner.view_stories(peer, max_id).await
-    }
-    async fn react(&self, peer: &PeerRef, message_id: i32, emoji: &str) -> TgResult<()> {
-        self.inner.react(peer, message_id, emoji).await
-    }
-    async fn leave(&self, peer: &PeerRef) -> TgResult<()> {
-        self.inner.leave(peer).await
-    }
-    async fn close(&self) {
-        self.inner.close().await;
-    }
 }
 
 /// A context for `fleet` whose connector is `connector` (a replica seeing faults).

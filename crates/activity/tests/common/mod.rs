@@ -1,6 +1,9 @@
 //! Fixtures shared by the activity service tests.
 
-#![allow(dead_code)]
+#![allow(
+    dead_code,
+    reason = "each test binary uses a different part of these helpers"
+)]
 
 use sqlx::PgPool;
 use std::time::Duration;

@@ -96,7 +96,7 @@ async fn a_stored_peer_is_used_after_a_restart_without_resolving_again(pool: PgP
         let market = resolve_chat(tg.as_ref(), "bali_market").await;
         tg.join(&JoinTarget::Public(market.peer)).await.unwrap();
         tg.close().await;
-        first_process.pool().close().await;
+        first_process.close().await;
         serde_json::to_string(&market.peer).unwrap()
     };
     assert_eq!(sim.resolves_of("ayu"), 1);

@@ -2,12 +2,11 @@
 
 use crate::output::{print, print_line};
 use crate::table::{Align, Table};
+use crate::wiring::production_connector;
 use crate::{CliError, Context};
 use tgfleet_config::Service;
 use tgfleet_domain::{AccountStatus, Clock};
-use tgfleet_runtime::{
-    AccountRunner, Leased, ServiceClock, WorkError, holder_name, production_connector,
-};
+use tgfleet_runtime::{AccountRunner, Leased, ServiceClock, WorkError, holder_name};
 use tgfleet_store::{Account, Store, StoreError, WhoamiOutcome};
 use tgfleet_telegram::{AccountRef, TgError};
 
@@ -142,6 +141,7 @@ async fn check(
             Err(other) => Ok(Checked::Failed(other.to_string())),
         },
         Err(WorkError::Store(error)) => Err(error.into()),
+        Err(error @ WorkError::Panicked(_)) => Ok(Checked::Failed(error.to_string())),
     }
 }
 

@@ -2,6 +2,7 @@
 
 use crate::output::{print, print_line};
 use crate::table::{Align, Table};
+use crate::wiring::session_cipher;
 use crate::{CliError, Context};
 use indicatif::{ProgressBar, ProgressStyle};
 use secrecy::{ExposeSecret, SecretString};
@@ -12,7 +13,6 @@ use tgfleet_adapter_grammers::import::tdata::{TdataError, is_tdata};
 use tgfleet_adapter_grammers::import::{
     ImportProblem, ParsedSession, SESSION_EXTENSIONS, Scan, scan_tdata, scan_with_progress,
 };
-use tgfleet_runtime::session_cipher;
 use tgfleet_store::{ImportOutcome, SessionImport};
 
 /// A folder import draws a progress bar when it holds more session files than this.

@@ -1,6 +1,7 @@
 //! `tgfleet accounts login LABEL --phone PHONE`
 
 use crate::output::print_line;
+use crate::wiring::session_cipher;
 use crate::{CliError, Context};
 use async_trait::async_trait;
 use secrecy::SecretString;
@@ -8,7 +9,6 @@ use std::io::{BufRead, IsTerminal};
 use std::time::Duration;
 use tgfleet_adapter_grammers::login::{LoginPrompts, LoginRequest, log_in};
 use tgfleet_domain::{Clock as _, mask_phone};
-use tgfleet_runtime::session_cipher;
 
 /// Signs `label` in with a login code (and the 2FA password when the account has one),
 /// creating the account if it is new. The phone is only ever shown masked.

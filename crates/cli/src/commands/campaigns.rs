@@ -8,13 +8,11 @@ use clap::{ArgGroup, Args, Subcommand};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use tgfleet_domain::campaign::{Content, SourcePost, format_interval, has_link, parse_interval};
-use tgfleet_domain::{BodyFormat, CampaignStatus, Clock as _, VariantKind, normalize_tag};
+use tgfleet_domain::{
+    BodyFormat, CampaignName, CampaignStatus, Clock as _, VariantContent, VariantText,
+    normalize_tag,
+};
 use tgfleet_store::{CampaignSummary, CampaignTarget, NewCampaign, NewVariant};
-
-/// Telegram's longest message text.
-const MAX_TEXT: usize = 4096;
-/// Telegram's longest media caption.
-const MAX_CAPTION: usize = 1024;
 
 /// `tgfleet campaigns ...`
 #[derive(Debug, Subcommand)]
@@ -132,10 +130,7 @@ fn instant(flag: &str, text: Option<&str>) -> Result<Option<DateTime<Utc>>, CliE
 
 /// Checks every flag before touching the database.
 fn new_campaign(context: &Context, args: &CreateArgs) -> Result<NewCampaign, CliError> {
-    let name = args.name.trim();
-    if name.is_empty() || name.chars().count() > 100 {
-        return Err(bad("NAME", "use 1-100 characters"));
-    }
+    let name = CampaignName::parse(&args.name).map_err(|err| bad("NAME", err))?;
     let target = if args.all {
         CampaignTarget::All
     } else {
@@ -158,7 +153,7 @@ fn new_campaign(context: &Context, args: &CreateArgs) -> Result<NewCampaign, Cli
         return Err(bad("--ends", "must come after --starts"));
     }
     Ok(NewCampaign {
-        name: name.to_owned(),
+        name,
         target,
         repeat_interval,
         starts_at,
@@ -226,17 +221,6 @@ fn media_file(flag: &str, path: &Path) -> Result<(String, Vec<u8>), CliError> {
     Ok((path, bytes))
 }
 
-fn body(flag: &str, text: &str, limit: usize) -> Result<String, CliError> {
-    let count = text.chars().count();
-    if count > limit {
-        return Err(bad(
-            flag,
-            format!("{count} characters; Telegram allows at most {limit}"),
-        ));
-    }
-    Ok(text.to_owned())
-}
-
 /// Checks every flag (and reads the file) before touching the database.
 fn new_variant(args: &AddVariantArgs) -> Result<NewVariant, CliError> {
     let format = match args.format.as_deref() {
@@ -250,59 +234,51 @@ fn new_variant(args: &AddVariantArgs) -> Result<NewVariant, CliError> {
     if args.format.is_some() && args.text.is_none() && args.caption.is_none() {
         return Err(bad("--format", "only with --text or --caption"));
     }
-    let (kind, body, media, source) = if let Some(text) = &args.text {
-        if text.trim().is_empty() {
-            return Err(bad("--text", "must not be empty"));
-        }
-        (
-            VariantKind::Text,
-            body("--text", text, MAX_TEXT)?,
-            None,
-            None,
-        )
-    } else if let Some((flag, kind, path)) = args
+    let (content, media) = if let Some(text) = &args.text {
+        let text = VariantText::message(text).map_err(|err| bad("--text", err))?;
+        (VariantContent::Text(text), None)
+    } else if let Some((flag, path)) = args
         .photo
         .as_ref()
-        .map(|path| ("--photo", VariantKind::Photo, path))
-        .or_else(|| {
-            args.document
-                .as_ref()
-                .map(|path| ("--document", VariantKind::Document, path))
-        })
+        .map(|path| ("--photo", path))
+        .or_else(|| args.document.as_ref().map(|path| ("--document", path)))
     {
-        let caption = body(
-            "--caption",
-            args.caption.as_deref().unwrap_or_default(),
-            MAX_CAPTION,
-        )?;
-        (kind, caption, Some(media_file(flag, path)?), None)
+        let caption = VariantText::caption(args.caption.as_deref().unwrap_or_default())
+            .map_err(|err| bad("--caption", err))?;
+        let (path, bytes) = media_file(flag, path)?;
+        let content = if flag == "--photo" {
+            VariantContent::Photo { path, caption }
+        } else {
+            VariantContent::Document { path, caption }
+        };
+        (content, Some(bytes))
     } else {
-        let (flag, kind, text) = match (&args.forward, &args.copy) {
-            (Some(text), _) => ("--forward", VariantKind::Forward, text),
-            (None, Some(text)) => ("--copy", VariantKind::Copy, text),
+        let content = match (&args.forward, &args.copy) {
+            (Some(text), _) => VariantContent::Forward(
+                SourcePost::parse(text).map_err(|err| bad("--forward", err))?,
+            ),
+            (None, Some(text)) => {
+                VariantContent::Copy(SourcePost::parse(text).map_err(|err| bad("--copy", err))?)
+            }
             (None, None) => {
                 return Err(CliError::Failed(
                     "name the content: --text, --photo, --document, --forward or --copy".into(),
                 ));
             }
         };
-        let post = SourcePost::parse(text).map_err(|err| bad(flag, err))?;
-        (kind, String::new(), None, Some(post))
+        (content, None)
     };
     let content_hash = Content {
-        kind,
+        kind: content.kind(),
         format,
-        body: &body,
-        media: media.as_ref().map(|(_, bytes)| bytes.as_slice()),
-        source: source.as_ref(),
+        body: content.body(),
+        media: media.as_deref(),
+        source: content.source(),
     }
     .hash();
     Ok(NewVariant {
-        kind,
+        content,
         format,
-        body,
-        media_path: media.map(|(path, _)| path),
-        source,
         content_hash,
     })
 }

@@ -5,11 +5,13 @@
 //! others and the command exits 1.
 
 use crate::CliError;
+use crate::wiring::service_context;
 use clap::ValueEnum;
 use std::path::Path;
 use tgfleet_config::Service;
-use tgfleet_runtime::{ServiceContext, Telemetry, UnitBudget, service_context};
+use tgfleet_runtime::{ServiceContext, Telemetry, UnitBudget};
 use tokio::task::JoinSet;
+use tracing::Instrument as _;
 
 /// Which services to run.
 #[derive(Debug, clap::Args)]
@@ -125,12 +127,19 @@ pub async fn run(config: Option<&Path>, args: RunArgs) -> Result<(), CliError> {
     }
 }
 
-async fn run_service(ctx: ServiceContext) -> anyhow::Result<()> {
-    match ctx.service {
-        Service::AccountManager => tgfleet_account_manager::run(ctx).await,
-        Service::Marketer => tgfleet_marketer::run(ctx).await,
-        Service::Activity => tgfleet_activity::run(ctx).await,
-        Service::GroupReviewer => tgfleet_group_reviewer::run(ctx).await,
-        Service::All => Ok(()),
+/// Runs `ctx.service` until shutdown, in a `service` span (docs/LOGGING.md): what
+/// `tgfleet run` does for each service, and what each service binary does.
+pub async fn run_service(ctx: ServiceContext) -> anyhow::Result<()> {
+    let span = tracing::info_span!("service", service = ctx.service.name());
+    async move {
+        match ctx.service {
+            Service::AccountManager => tgfleet_account_manager::run(ctx).await,
+            Service::Marketer => tgfleet_marketer::run(ctx).await,
+            Service::Activity => tgfleet_activity::run(ctx).await,
+            Service::GroupReviewer => tgfleet_group_reviewer::run(ctx).await,
+            Service::All => Ok(()),
+        }
     }
+    .instrument(span)
+    .await
 }

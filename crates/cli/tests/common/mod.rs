@@ -1,6 +1,9 @@
 //! Running the real `tgfleet` binary against a test database.
 
-#![allow(dead_code)]
+#![allow(
+    dead_code,
+    reason = "each test binary uses a different part of these helpers"
+)]
 
 use sqlx::PgPool;
 use std::path::{Path, PathBuf};

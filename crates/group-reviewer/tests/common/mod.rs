@@ -1,6 +1,9 @@
 //! Fixtures shared by the reviewer's service tests.
 
-#![allow(dead_code)]
+#![allow(
+    dead_code,
+    reason = "each test binary uses a different part of these helpers"
+)]
 
 use sqlx::PgPool;
 use std::collections::HashMap;
@@ -10,7 +13,7 @@ use tgfleet_domain::{GroupHandle, GroupId};
 use tgfleet_store::{Group, GroupFilter};
 use tgfleet_testkit::{SeededMembership, TestFleet};
 
-/// Seed 000's catalogue: 144 groups, 5 of which ban the account (an anti-spam
+/// The operators' example catalogue: 144 groups, 5 of which ban the account (an anti-spam
 /// bot kicks new members) and 25 of which are inaccessible.
 pub fn mix_144() -> GroupMix {
     GroupMix::default()

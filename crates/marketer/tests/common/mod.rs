@@ -2,7 +2,10 @@
 //! with paused time, memberships joined through the connector, campaigns, checks
 //! against the world's record of what was actually sent, and log capture.
 
-#![allow(dead_code)]
+#![allow(
+    dead_code,
+    reason = "each test binary uses a different part of these helpers"
+)]
 
 use chrono::{DateTime, TimeDelta, TimeZone as _, Utc};
 use chrono_tz::Tz;
@@ -14,17 +17,16 @@ use std::time::Duration;
 use tg_world::{Budget, GeneratorSpec, GroupMix, Limits, Profile, SentRecord};
 use tgfleet_config::Service;
 use tgfleet_domain::campaign::Content;
-use tgfleet_domain::{AccountId, BodyFormat, GroupHandle, GroupId, VariantKind};
+use tgfleet_domain::{
+    AccountId, BodyFormat, GroupHandle, GroupId, VariantContent, VariantKind, VariantText,
+};
 use tgfleet_marketer::Marketer;
 use tgfleet_store::posting_fixtures::{join, open_group};
 use tgfleet_store::{
     Campaign, CampaignTarget, GroupFilter, NewCampaign, NewVariant, Post, PostFilter, Store,
     StoredPeer,
 };
-use tgfleet_telegram::{
-    AccountRef, ChatRights, Connector, JoinTarget, Me, MessageRef, OutgoingMessage, PeerRef,
-    Resolved, ResolvedChat, SentMessage, TelegramAccount, TgError, TgResult,
-};
+use tgfleet_telegram::{Connector, JoinTarget, PeerRef, Resolved, TelegramAccount};
 use tgfleet_testkit::TestFleet;
 use tokio::task::JoinHandle;
 
@@ -174,7 +176,7 @@ pub async fn campaign(
         .store
         .create_campaign(
             &NewCampaign {
-                name: name.to_owned(),
+                name: tgfleet_domain::CampaignName::parse(name).unwrap(),
                 target,
                 repeat_interval: interval,
                 starts_at: None,
@@ -282,15 +284,27 @@ pub async fn add_variant(
         source: source.as_ref(),
     }
     .hash();
+    let caption = || VariantText::caption(body).unwrap();
+    let path = || media_path.unwrap().to_owned();
+    let content = match kind {
+        VariantKind::Text => VariantContent::Text(VariantText::message(body).unwrap()),
+        VariantKind::Photo => VariantContent::Photo {
+            path: path(),
+            caption: caption(),
+        },
+        VariantKind::Document => VariantContent::Document {
+            path: path(),
+            caption: caption(),
+        },
+        VariantKind::Forward => VariantContent::Forward(source.unwrap()),
+        VariantKind::Copy => VariantContent::Copy(source.unwrap()),
+    };
     store
         .add_variant(
             campaign,
             &NewVariant {
-                kind,
+                content,
                 format: BodyFormat::Plain,
-                body: body.to_owned(),
-                media_path: media_path.map(str::to_owned),
-                source,
                 content_hash,
             },
         )
@@ -495,166 +509,6 @@ impl Write for Logs {
 
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
-    }
-}
-
-/// What a [`Faulty`] connection does instead of (or after) a send.
-#[derive(Clone, Debug)]
-pub enum FaultAction {
-    /// The send fails with this error (nothing reaches the group).
-    Fail(TgError),
-    /// The send never returns and never reaches the group (a crash before the send).
-    HangBeforeSend,
-    /// The message reaches the group, then the call never returns (a crash after it).
-    HangAfterSend,
-    /// The message reaches the group, then the call fails with this error (the
-    /// connection died before the answer came back).
-    FailAfterSend(TgError),
-}
-
-/// A fault for one account's sends (to one chat, or any), `remaining` times.
-#[derive(Clone, Debug)]
-pub struct Fault {
-    pub account: String,
-    pub channel_id: Option<i64>,
-    pub action: FaultAction,
-    pub remaining: u32,
-}
-
-/// The in-process connector with faults injected into sends.
-#[derive(Debug)]
-pub struct Faulty {
-    inner: Arc<tgfleet_adapter_sim::SimConnector>,
-    faults: Arc<Mutex<Vec<Fault>>>,
-    connects: std::sync::atomic::AtomicU32,
-}
-
-impl Faulty {
-    pub fn new(fleet: &TestFleet, faults: Vec<Fault>) -> Arc<Self> {
-        Arc::new(Self {
-            inner: Arc::clone(&fleet.connector),
-            faults: Arc::new(Mutex::new(faults)),
-            connects: std::sync::atomic::AtomicU32::new(0),
-        })
-    }
-
-    /// A marketer context (a new replica) over this connector.
-    pub fn context(self: &Arc<Self>, fleet: &TestFleet) -> tgfleet_runtime::ServiceContext {
-        tgfleet_runtime::ServiceContext::new(
-            Service::Marketer,
-            fleet.store.clone(),
-            Arc::clone(self) as Arc<dyn Connector>,
-            fleet.clock.clone(),
-            Arc::clone(&fleet.settings),
-            fleet.shutdown.clone(),
-        )
-    }
-
-    /// Connections asked for so far (failed ones included).
-    pub fn connects(&self) -> u32 {
-        self.connects.load(std::sync::atomic::Ordering::SeqCst)
-    }
-
-    /// Faults not used up yet.
-    pub fn remaining(&self) -> Vec<Fault> {
-        self.faults
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|f| f.remaining > 0)
-            .cloned()
-            .collect()
-    }
-}
-
-#[async_trait::async_trait]
-impl Connector for Faulty {
-    async fn connect(&self, account: &AccountRef) -> TgResult<Box<dyn TelegramAccount>> {
-        self.connects
-            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        let inner = self.inner.connect(account).await?;
-        Ok(Box::new(FaultyAccount {
-            inner,
-            label: account.label.clone(),
-            faults: Arc::clone(&self.faults),
-        }))
-    }
-}
-
-#[derive(Debug)]
-struct FaultyAccount {
-    inner: Box<dyn TelegramAccount>,
-    label: String,
-    faults: Arc<Mutex<Vec<Fault>>>,
-}
-
-impl FaultyAccount {
-    fn take_fault(&self, peer: &PeerRef) -> Option<FaultAction> {
-        let mut faults = self.faults.lock().unwrap();
-        let fault = faults.iter_mut().find(|fault| {
-            fault.remaining > 0
-                && fault.account == self.label
-                && fault.channel_id.is_none_or(|id| id == peer.id)
-        })?;
-        fault.remaining -= 1;
-        Some(fault.action.clone())
-    }
-}
-
-#[async_trait::async_trait]
-impl TelegramAccount for FaultyAccount {
-    async fn whoami(&self) -> TgResult<Me> {
-        self.inner.whoami().await
-    }
-    async fn resolve(&self, handle: &GroupHandle) -> TgResult<Resolved> {
-        self.inner.resolve(handle).await
-    }
-    async fn join(&self, target: &JoinTarget) -> TgResult<ResolvedChat> {
-        self.inner.join(target).await
-    }
-    async fn rights(&self, peer: &PeerRef) -> TgResult<ChatRights> {
-        self.inner.rights(peer).await
-    }
-    async fn send(
-        &self,
-        peer: &PeerRef,
-        message: &OutgoingMessage,
-        random_id: i64,
-    ) -> TgResult<SentMessage> {
-        match self.take_fault(peer) {
-            None => self.inner.send(peer, message, random_id).await,
-            Some(FaultAction::Fail(error)) => Err(error),
-            Some(FaultAction::HangBeforeSend) => std::future::pending().await,
-            Some(FaultAction::HangAfterSend) => {
-                self.inner.send(peer, message, random_id).await?;
-                std::future::pending().await
-            }
-            Some(FaultAction::FailAfterSend(error)) => {
-                self.inner.send(peer, message, random_id).await?;
-                Err(error)
-            }
-        }
-    }
-    async fn recent_messages(&self, peer: &PeerRef, limit: u32) -> TgResult<Vec<MessageRef>> {
-        self.inner.recent_messages(peer, limit).await
-    }
-    async fn mark_read(&self, peer: &PeerRef, max_id: i32) -> TgResult<()> {
-        self.inner.mark_read(peer, max_id).await
-    }
-    async fn active_stories(&self, peer: &PeerRef) -> TgResult<Vec<i32>> {
-        self.inner.active_stories(peer).await
-    }
-    async fn view_stories(&self, peer: &PeerRef, max_id: i32) -> TgResult<()> {
-        self.inner.view_stories(peer, max_id).await
-    }
-    async fn react(&self, peer: &PeerRef, message_id: i32, emoji: &str) -> TgResult<()> {
-        self.inner.react(peer, message_id, emoji).await
-    }
-    async fn leave(&self, peer: &PeerRef) -> TgResult<()> {
-        self.inner.leave(peer).await
-    }
-    async fn close(&self) {
-        self.inner.close().await;
     }
 }
 

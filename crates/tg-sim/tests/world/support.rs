@@ -11,7 +11,10 @@ use grammers_tl_types as tl;
 use tg_sim::{ManualClock, ServerConfig, SimServer, WorldBackend};
 use tg_world::{InputChannel, Scenario, UserId, World};
 
-#[allow(dead_code)]
+#[allow(
+    dead_code,
+    reason = "the shared client has helpers this binary does not call"
+)]
 #[path = "../common/client.rs"]
 mod client;
 #[path = "../common/requests.rs"]

@@ -1,5 +1,8 @@
 //! Helpers shared by the world's integration tests.
-#![allow(dead_code)]
+#![allow(
+    dead_code,
+    reason = "each test binary uses a different part of these helpers"
+)]
 
 use chrono::{DateTime, TimeDelta, Utc};
 use tg_world::{

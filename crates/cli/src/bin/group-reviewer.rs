@@ -1,5 +1,6 @@
 //! The `group-reviewer` binary: audits every group once (for cron) or on its
-//! built-in schedule. See [`tgfleet_group_reviewer`].
+//! built-in schedule. See [`tgfleet_group_reviewer`]; production wiring from
+//! [`tgfleet_cli::wiring`].
 //!
 //! Exit codes: 0 the review ran (whatever it found); 1 the database failed midway;
 //! 2 the environment is not ready (configuration, database, migrations); 3 no usable account.
@@ -7,9 +8,11 @@
 use clap::Parser;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use tgfleet_cli::commands::run::run_service;
 use tgfleet_config::Service;
 use tgfleet_group_reviewer::{Progress, TerminalProgress, review_once};
 use tgfleet_runtime::Telemetry;
+use tracing::Instrument as _;
 
 /// Audits every group through its responsible account: member? can post? banned? inaccessible?
 #[derive(Debug, Parser)]
@@ -32,20 +35,21 @@ async fn main() -> ExitCode {
         Telemetry::Serve
     };
     let ctx =
-        match tgfleet_runtime::start(Service::GroupReviewer, args.config.as_deref(), telemetry)
+        match tgfleet_cli::wiring::start(Service::GroupReviewer, args.config.as_deref(), telemetry)
             .await
         {
             Ok(ctx) => ctx,
             Err(code) => return code,
         };
     if !args.once && ctx.settings.reviewer.enabled_schedule {
-        return tgfleet_runtime::exit_code(
-            Service::GroupReviewer,
-            tgfleet_group_reviewer::run(ctx).await,
-        );
+        return tgfleet_runtime::exit_code(Service::GroupReviewer, run_service(ctx).await);
     }
     let progress = TerminalProgress::if_terminal();
-    match review_once(&ctx, progress.as_ref().map(|bar| bar as &dyn Progress)).await {
+    let span = tracing::info_span!("service", service = Service::GroupReviewer.name());
+    let reviewed = review_once(&ctx, progress.as_ref().map(|bar| bar as &dyn Progress))
+        .instrument(span)
+        .await;
+    match reviewed {
         Ok(summary) => {
             print!("{summary}");
             ExitCode::SUCCESS
