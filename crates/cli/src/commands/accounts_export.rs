@@ -12,7 +12,7 @@ use std::net::SocketAddr;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use tgfleet_adapter_grammers::export::{PyrogramFields, pyrogram_string, telethon_string};
-use tgfleet_runtime::session_cipher;
+use crate::wiring::session_cipher;
 use tgfleet_store::{Account, StoredSession};
 
 /// The string formats `accounts export` writes.
