@@ -8,6 +8,7 @@
 //!   time compressed, and ends with the README's psql statistics.
 
 mod bench;
+mod browser;
 mod demo;
 mod pg;
 mod process;

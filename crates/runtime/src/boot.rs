@@ -166,16 +166,25 @@ pub async fn service_context(
 
 /// [`service_context`] for a binary's `main`: on failure prints one line and returns
 /// exit code 2 (the environment is not ready: configuration, database, migrations,
-/// session key).
+/// session key). A long-running replica (`Telemetry::Serve`) records heartbeats.
 pub async fn start(
     service: Service,
     config: Option<&Path>,
     telemetry: Telemetry,
 ) -> Result<ServiceContext, ExitCode> {
-    service_context(service, config, telemetry)
+    let ctx = service_context(service, config, telemetry)
         .await
         .map_err(|error| {
             eprintln!("{}: {error:#}", service.name());
             ExitCode::from(2)
-        })
+        })?;
+    if telemetry == Telemetry::Serve {
+        crate::spawn_heartbeat(
+            ctx.store.clone(),
+            service.name(),
+            &ctx.holder,
+            ctx.shutdown.clone(),
+        );
+    }
+    Ok(ctx)
 }

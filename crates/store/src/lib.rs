@@ -7,6 +7,7 @@
 
 mod accounts;
 mod activity;
+mod board;
 mod campaigns;
 mod connect;
 mod cron;
@@ -16,10 +17,12 @@ mod events;
 pub mod fixtures;
 mod fleet;
 mod groups;
+mod heartbeats;
 mod joins;
 mod leases;
 mod notify;
 mod onboarding;
+mod operators;
 mod peers;
 #[cfg(feature = "fixtures")]
 pub mod posting_fixtures;
@@ -30,6 +33,9 @@ mod stats;
 
 pub use accounts::{Account, NewAccount, StatusChange};
 pub use activity::ActivityPeer;
+pub use board::{
+    AccountToday, DayNumbers, EventQuery, EventRow, GroupSearch, ReviewRequest, TargetProgress,
+};
 pub use campaigns::{
     Campaign, CampaignStatusChange, CampaignSummary, CampaignTarget, NewCampaign, NewVariant,
     Variant,
@@ -38,13 +44,18 @@ pub use connect::{DEFAULT_CONNECT_TIMEOUT, MIGRATOR, MigrationStatus};
 pub use error::StoreError;
 pub use events::{NewEvent, record_event};
 pub use groups::{Group, GroupFilter, ImportReport, ImportedGroup};
+pub use heartbeats::{Beat, BeatHour, Heartbeat};
 pub use joins::{
     AssignmentReport, ChatFacts, JoinEvent, JoinMembership, JoinRecord, NextJoin, QueuedJoiner,
     SlotPlan,
 };
 pub use leases::{Lease, check_lease};
-pub use notify::{CHANGES_CHANNEL, ChangeListener};
+pub use notify::{CHANGES_CHANNEL, ChangeListener, EVENTS_CHANNEL};
 pub use onboarding::{ImportOutcome, LoginRecorded, SessionImport, WhoamiOutcome};
+pub use operators::{
+    ApiToken, AuditEntry, NewAudit, NewSession, Operator, OperatorSession, TokenScope,
+    check_operator_name, record_audit,
+};
 pub use peers::StoredPeer;
 pub use posts::{
     Claim, ClaimSnapshot, ClaimedPost, GroupContent, LatestAttempt, Post, PostCompletion,

@@ -7,16 +7,13 @@ use chrono::{DateTime, Utc};
 use clap::{ArgGroup, Args, Subcommand};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-use tgfleet_domain::campaign::{Content, SourcePost, format_interval, has_link, parse_interval};
+use tgfleet_domain::campaign::{
+    Content, MAX_CAPTION, MAX_TEXT, SourcePost, format_interval, has_link, parse_interval,
+};
 use tgfleet_domain::{
     BodyFormat, CampaignStatus, Clock as _, SystemClock, VariantKind, normalize_tag,
 };
 use tgfleet_store::{CampaignSummary, CampaignTarget, NewCampaign, NewVariant};
-
-/// Telegram's longest message text.
-const MAX_TEXT: usize = 4096;
-/// Telegram's longest media caption.
-const MAX_CAPTION: usize = 1024;
 
 /// `tgfleet campaigns ...`
 #[derive(Debug, Subcommand)]
