@@ -58,7 +58,11 @@ impl TestApp {
     }
 
     pub fn with_settings(pool: sqlx::PgPool, settings: Arc<Settings>) -> Self {
-        let store = Store::from_pool(pool);
+        Self::over(Store::from_pool(pool), settings)
+    }
+
+    /// The app over an existing store (e.g. a test fleet's).
+    pub fn over(store: Store, settings: Arc<Settings>) -> Self {
         let state = AppState::new(store.clone(), settings, LiveEvents::default());
         let router = tgfleet_console::router(state.clone());
         Self {
