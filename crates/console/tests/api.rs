@@ -1090,3 +1090,44 @@ async fn secrets_never_reach_an_answer(pool: sqlx::PgPool) {
     );
     assert!(diagnostics.contains("(set, hidden)"));
 }
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn login_logs_name_and_address_never_the_password(pool: sqlx::PgPool) {
+    let log = tgfleet_testkit::CapturedLog::default();
+    let _guard = log.install();
+    let app = TestApp::new(pool);
+    app.operator().await;
+    let form = app
+        .send(Request::get("/login").body(Body::empty()).unwrap())
+        .await;
+    let cookie = form.cookie("tgfleet_login").unwrap();
+    let csrf = support::hidden_csrf(&form.body).unwrap();
+    let wrong = app
+        .send(
+            Request::post("/login")
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .header(header::COOKIE, format!("tgfleet_login={cookie}"))
+                .body(Body::from(format!(
+                    "csrf={csrf}&name=ops&password=hunter2-wrong-pw"
+                )))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    let session = app.login().await;
+    let text = log.text();
+    assert!(
+        text.contains("login refused") && text.contains("ops") && text.contains("127.0.0.1:40000"),
+        "{text}"
+    );
+    assert!(text.contains("logged in"), "{text}");
+    for secret in [
+        "hunter2-wrong-pw",
+        PASSWORD,
+        session.value.as_str(),
+        session.csrf.as_str(),
+        csrf.as_str(),
+    ] {
+        assert!(!text.contains(secret), "a secret reached the log: {text}");
+    }
+}
