@@ -13,6 +13,7 @@
 //!   compares the world's ledger with the database.
 
 mod bench;
+mod browser;
 mod chaos;
 mod debian;
 mod demo;

@@ -1,4 +1,5 @@
-//! `cargo xtask test`: every test, against `DATABASE_URL` or the private Postgres.
+//! `cargo xtask test`: every test, against `DATABASE_URL` or the private Postgres, with
+//! headless Chromium installed for the console's browser tests.
 
 use crate::pg::PrivatePostgres;
 use crate::process;
@@ -14,6 +15,7 @@ pub fn run(args: &[String]) -> anyhow::Result<ExitCode> {
         _ => PrivatePostgres::locate()?.ensure_running_for_tests()?,
     };
     crate::debian::ensure_python_venv()?;
+    crate::browser::ensure_installed()?;
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let root = crate::pg::repository_root();
     let nextest = Command::new(&cargo)

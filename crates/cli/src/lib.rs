@@ -1,4 +1,5 @@
-//! The tgfleet command line: accounts, groups, campaigns, stats, migrations and run --all.
+//! The tgfleet command line: accounts, groups, campaigns, stats, migrations, run --all
+//! and the console.
 //!
 //! `main.rs` only calls [`main_with_args`]. Each subcommand group is a module of
 //! [`commands`]; a new group adds a variant to [`Command`] and a module.
@@ -10,7 +11,7 @@
 pub mod commands;
 mod context;
 mod error;
-pub mod import_file;
+pub use tgfleet_domain::handle_list as import_file;
 mod output;
 pub mod table;
 pub mod wiring;
@@ -57,6 +58,8 @@ pub enum Command {
     Campaigns(commands::campaigns::CampaignsCommand),
     /// Run services in this process: `tgfleet run --all`, or name them.
     Run(commands::run::RunArgs),
+    /// The operator console and HTTP API: serve, add-user, token.
+    Console(commands::console::ConsoleArgs),
 }
 
 /// Parses `args`, runs the command and turns the outcome into an exit code,
@@ -72,7 +75,7 @@ pub fn main_with_args(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     };
     // Commands use one thread; the services of `run` get the multi-threaded runtime.
     let runtime = match &cli.command {
-        Command::Run(_) => tokio::runtime::Builder::new_multi_thread(),
+        Command::Run(_) | Command::Console(_) => tokio::runtime::Builder::new_multi_thread(),
         _ => tokio::runtime::Builder::new_current_thread(),
     }
     .enable_all()
@@ -105,5 +108,6 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Stats(args) => commands::stats::run(&context()?, args).await,
         Command::Campaigns(command) => commands::campaigns::run(&context()?, command).await,
         Command::Run(args) => commands::run::run(cli.config.as_deref(), args).await,
+        Command::Console(args) => commands::console::run(cli.config.as_deref(), args).await,
     }
 }

@@ -100,12 +100,21 @@ pub async fn start(
     config: Option<&Path>,
     telemetry: Telemetry,
 ) -> Result<ServiceContext, ExitCode> {
-    service_context(service, config, telemetry)
+    let ctx = service_context(service, config, telemetry)
         .await
         .map_err(|error| {
             eprintln!("{}: {error:#}", service.name());
             ExitCode::from(2)
-        })
+        })?;
+    if telemetry == Telemetry::Serve {
+        tgfleet_runtime::spawn_heartbeat(
+            ctx.store.clone(),
+            service.name(),
+            &ctx.holder,
+            ctx.shutdown.clone(),
+        );
+    }
+    Ok(ctx)
 }
 
 /// The command line of a long-running service binary.

@@ -18,8 +18,8 @@ mod values;
 pub use error::ConfigError;
 pub use load::{ENV_SHORTCUTS, EnvMap};
 pub use settings::{
-    ActivitySettings, ClockSettings, DatabaseSettings, JoinSettings, LeaseSettings,
-    PostingSettings, ReviewerSettings, ScheduleSettings, SessionSettings, Settings,
+    ActivitySettings, ClockSettings, ConsoleSettings, DatabaseSettings, JoinSettings,
+    LeaseSettings, PostingSettings, ReviewerSettings, ScheduleSettings, SessionSettings, Settings,
     TelegramSettings, TelemetrySettings,
 };
 pub use values::{CronSchedule, LogFormat, Rfc3339, Service, TimeZone};

@@ -34,6 +34,8 @@ pub struct Settings {
     pub telemetry: TelemetrySettings,
     /// `[clock]`: compressed time for the demo.
     pub clock: ClockSettings,
+    /// `[console]`: the operator console and HTTP API.
+    pub console: ConsoleSettings,
 }
 
 /// `[database]`
@@ -203,6 +205,27 @@ impl TelemetrySettings {
     pub fn health_port(&self, service: Service) -> Option<u16> {
         (self.health_base_port != 0).then(|| self.health_base_port + service.port_offset())
     }
+}
+
+/// `[console]`: the operator console and HTTP API (`tgfleet console`).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsoleSettings {
+    /// `console.enabled`: `tgfleet run --all` serves the console too.
+    pub enabled: bool,
+    /// `console.listen`: address and port (loopback by default; anything else logs a
+    /// warning at start-up: put TLS in front).
+    pub listen: std::net::SocketAddr,
+    /// `console.secure_cookies`: mark the session cookie `Secure` (behind TLS).
+    pub secure_cookies: bool,
+    /// `console.session_hours`: how long a login lasts.
+    pub session_hours: u32,
+    /// `console.login_attempts_per_minute`: login attempts allowed per client address.
+    pub login_attempts_per_minute: u32,
+    /// `console.media_dir`: where uploaded photos and documents are kept.
+    pub media_dir: std::path::PathBuf,
+    /// `console.max_upload_bytes`: the largest upload accepted.
+    pub max_upload_bytes: usize,
 }
 
 /// `[clock]`: the services' clock. Real time unless `scale` is not 1 or `origin` is set.

@@ -125,6 +125,18 @@ pub(crate) fn validate(settings: &Settings) -> Result<(), ConfigError> {
             ),
         ));
     }
+    positive(
+        "console.session_hours",
+        settings.console.session_hours.into(),
+    )?;
+    positive(
+        "console.login_attempts_per_minute",
+        settings.console.login_attempts_per_minute.into(),
+    )?;
+    positive(
+        "console.max_upload_bytes",
+        settings.console.max_upload_bytes as u64,
+    )?;
     let scale = settings.clock.scale;
     if !(scale.is_finite() && scale > 0.0 && scale <= MAX_CLOCK_SCALE) {
         return Err(ConfigError::invalid(

@@ -10,6 +10,7 @@ pub mod assignment;
 pub mod campaign;
 pub mod clock;
 pub mod handle;
+pub mod handle_list;
 pub mod ids;
 pub mod join_policy;
 pub mod phone;

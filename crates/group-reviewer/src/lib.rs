@@ -16,6 +16,7 @@ mod check;
 mod error;
 mod pacing;
 mod progress;
+mod requests;
 mod summary;
 
 pub use account::{BUSY_RETRIES, BUSY_RETRY_AFTER};
@@ -23,6 +24,7 @@ pub use check::{RESOLVE_ACTION, RIGHTS_ACTION, access_of};
 pub use error::ReviewError;
 pub use pacing::{Pacer, ServiceTime};
 pub use progress::{Progress, TerminalProgress};
+pub use requests::serve_requests;
 pub use summary::{AccountNote, DeferReason, PassedOver, ReviewSummary};
 
 use account::AccountReview;
@@ -96,15 +98,22 @@ pub async fn review_once(
     Ok(summary)
 }
 
-/// Runs [`review_once`] on `reviewer.schedule` (in `schedule.time_zone`), once
-/// per tick fleet-wide, until shutdown. Returns at once when
-/// `reviewer.enabled_schedule` is off. A failed review is logged and the next
-/// tick tried; only a failure to claim ticks (the database) ends the loop.
+/// Until shutdown: runs [`review_once`] on `reviewer.schedule` (in
+/// `schedule.time_zone`), once per tick fleet-wide, when `reviewer.enabled_schedule`
+/// is on, and answers the console's "review now" requests ([`serve_requests`]). A
+/// failed review is logged and the next tick tried; only a failure to claim ticks
+/// (the database) ends the schedule.
 pub async fn run(ctx: ServiceContext) -> anyhow::Result<()> {
+    let (scheduled, requested) = tokio::join!(run_schedule(&ctx), serve_requests(&ctx));
+    scheduled.and(requested)
+}
+
+/// The built-in schedule, when `reviewer.enabled_schedule`.
+async fn run_schedule(ctx: &ServiceContext) -> anyhow::Result<()> {
     let reviewer = &ctx.settings.reviewer;
     if !reviewer.enabled_schedule {
         tracing::info!(
-            "Review schedule is off (reviewer.enabled_schedule = false); run `group-reviewer --once` from cron"
+            "Review schedule is off (reviewer.enabled_schedule = false); run `group-reviewer --once` from cron, or ask from the console"
         );
         return Ok(());
     }
@@ -123,7 +132,7 @@ pub async fn run(ctx: ServiceContext) -> anyhow::Result<()> {
     );
     while let Some(tick) = ticker.next(&ctx.shutdown).await? {
         tracing::info!(%tick, "Scheduled review");
-        match review_once(&ctx, None).await {
+        match review_once(ctx, None).await {
             Ok(_) => {}
             Err(error @ ReviewError::NoUsableAccount(_)) => {
                 tracing::warn!(%error, "Scheduled review could not run");

@@ -160,18 +160,23 @@ impl ServiceContext {
 /// A lease holder name: `service@host:pid#n`, unique per replica even within one process.
 pub fn holder_name(service: Service) -> String {
     static NEXT: AtomicU64 = AtomicU64::new(1);
-    let host = std::env::var("HOSTNAME")
-        .ok()
-        .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
-        .map(|name| name.trim().to_owned())
-        .filter(|name| !name.is_empty())
-        .unwrap_or_else(|| "localhost".to_owned());
+    let host = host_name();
     format!(
         "{}@{host}:{}#{}",
         service.name(),
         std::process::id(),
         NEXT.fetch_add(1, Ordering::Relaxed)
     )
+}
+
+/// This machine's name (`HOSTNAME`, else `/etc/hostname`, else `localhost`).
+pub fn host_name() -> String {
+    std::env::var("HOSTNAME")
+        .ok()
+        .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
+        .map(|name| name.trim().to_owned())
+        .filter(|name| !name.is_empty())
+        .unwrap_or_else(|| "localhost".to_owned())
 }
 
 #[cfg(test)]

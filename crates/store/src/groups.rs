@@ -63,7 +63,7 @@ pub struct Group {
 }
 
 #[derive(sqlx::FromRow)]
-struct GroupRow {
+pub(crate) struct GroupRow {
     id: i64,
     handle: String,
     kind: Option<String>,

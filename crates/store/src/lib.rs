@@ -9,6 +9,7 @@ mod accounts;
 mod activity;
 #[cfg(feature = "fixtures")]
 pub mod bench_data;
+mod board;
 mod campaigns;
 mod conflict;
 mod connect;
@@ -20,10 +21,12 @@ mod events;
 pub mod fixtures;
 mod fleet;
 mod groups;
+mod heartbeats;
 mod joins;
 mod leases;
 mod notify;
 mod onboarding;
+mod operators;
 mod peers;
 #[cfg(feature = "fixtures")]
 pub mod posting_fixtures;
@@ -36,6 +39,9 @@ pub mod testing;
 
 pub use accounts::{Account, NewAccount, StatusChange};
 pub use activity::ActivityPeer;
+pub use board::{
+    AccountToday, DayNumbers, EventQuery, EventRow, GroupSearch, ReviewRequest, TargetProgress,
+};
 pub use campaigns::{
     Campaign, CampaignStatusChange, CampaignSummary, CampaignTarget, NewCampaign, NewVariant,
     Variant,
@@ -45,6 +51,7 @@ pub use devices::{DeviceParams, SessionSummary};
 pub use error::StoreError;
 pub use events::{NewEvent, record_event};
 pub use groups::{Group, GroupFilter, ImportReport, ImportedGroup};
+pub use heartbeats::{Beat, BeatHour, Heartbeat};
 pub use joins::{
     AssignmentReport, ChatFacts, JoinEvent, JoinMembership, JoinQueue, JoinRecord, NextJoin,
     QueuedJoiner, SlotPlan,
@@ -54,8 +61,12 @@ pub use leases::Lease;
 pub use leases::check_lease;
 #[cfg(not(feature = "testing"))]
 pub(crate) use leases::check_lease;
-pub use notify::{CHANGES_CHANNEL, ChangeListener};
+pub use notify::{CHANGES_CHANNEL, ChangeListener, EVENTS_CHANNEL};
 pub use onboarding::{ImportOutcome, LoginRecorded, SessionImport, WhoamiOutcome};
+pub use operators::{
+    ApiToken, AuditEntry, NewAudit, NewSession, Operator, OperatorSession, TokenScope,
+    check_operator_name, record_audit,
+};
 pub use peers::StoredPeer;
 pub use posts::{
     Claim, ClaimSnapshot, ClaimedPost, GroupContent, LatestAttempt, Post, PostCompletion,

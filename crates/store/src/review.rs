@@ -189,7 +189,7 @@ impl TryFrom<TargetRow> for ReviewTarget {
 }
 
 #[derive(sqlx::FromRow)]
-struct RunRow {
+pub(crate) struct RunRow {
     holder: String,
     started_at: DateTime<Utc>,
     finished_at: Option<DateTime<Utc>>,
@@ -204,7 +204,7 @@ struct RunRow {
 }
 
 impl RunRow {
-    fn into_run(self, id: ReviewRunId) -> ReviewRun {
+    pub(crate) fn into_run(self, id: ReviewRunId) -> ReviewRun {
         let count = |value: Option<i32>| value.map(i32::unsigned_abs);
         let totals = self.finished_at.and_then(|_| {
             Some(ReviewTotals {

@@ -6,6 +6,7 @@ pub mod accounts_export;
 pub mod accounts_import;
 pub mod accounts_login;
 pub mod campaigns;
+pub mod console;
 pub mod groups;
 pub mod migrate;
 pub mod run;

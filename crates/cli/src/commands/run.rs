@@ -16,8 +16,9 @@ use tracing::Instrument as _;
 /// Which services to run.
 #[derive(Debug, clap::Args)]
 pub struct RunArgs {
-    /// Run every service: account-manager, marketer, activity, and the group-reviewer's
-    /// built-in schedule when `reviewer.enabled_schedule` is set.
+    /// Run every service: account-manager, marketer, activity, the group-reviewer (its
+    /// built-in schedule when `reviewer.enabled_schedule` is set, and the console's
+    /// "review now" requests), and the console when `console.enabled` is set.
     #[arg(long, conflicts_with = "services")]
     pub all: bool,
     /// The services to run.
@@ -34,7 +35,7 @@ pub enum ServiceName {
     Marketer,
     /// Keep-alive cycles.
     Activity,
-    /// The reviewer's built-in schedule.
+    /// The reviewer: its built-in schedule and the console's "review now" requests.
     GroupReviewer,
 }
 
@@ -70,17 +71,8 @@ pub async fn run(config: Option<&Path>, args: RunArgs) -> Result<(), CliError> {
     let base = service_context(Service::All, config, Telemetry::Serve)
         .await
         .map_err(|error| CliError::Environment(format!("{error:#}")))?;
-    let reviewer_off = !base.settings.reviewer.enabled_schedule;
-    if reviewer_off && chosen.contains(&ServiceName::GroupReviewer) {
-        tracing::info!(
-            "group-reviewer: the built-in schedule is off (reviewer.enabled_schedule); run `group-reviewer --once` from cron"
-        );
-    }
-    let services: Vec<Service> = chosen
-        .into_iter()
-        .map(ServiceName::service)
-        .filter(|service| !(reviewer_off && *service == Service::GroupReviewer))
-        .collect();
+    // The reviewer runs even with its schedule off: it answers "review now" requests.
+    let services: Vec<Service> = chosen.into_iter().map(ServiceName::service).collect();
     let max_connections = base.settings.database.max_connections;
     let share = u32::try_from(services.len()).unwrap_or(u32::MAX);
     let mut running = JoinSet::new();
@@ -102,14 +94,31 @@ pub async fn run(config: Option<&Path>, args: RunArgs) -> Result<(), CliError> {
         )
         .with_units(units);
         tracing::info!(service = service.name(), "Starting {}", service.name());
-        running.spawn(async move { (service, run_service(ctx).await) });
+        tgfleet_runtime::spawn_heartbeat(
+            ctx.store.clone(),
+            service.name(),
+            &ctx.holder,
+            ctx.shutdown.clone(),
+        );
+        running.spawn(async move { (service.name(), run_service(ctx).await) });
+    }
+    if args.all && base.settings.console.enabled {
+        let (store, settings, shutdown) = (
+            base.store.clone(),
+            base.settings.clone(),
+            base.shutdown.clone(),
+        );
+        running.spawn(async move {
+            let result = super::console::serve(store, settings, shutdown).await;
+            ("console", result)
+        });
     }
     let mut failed = false;
     while let Some(finished) = running.join_next().await {
         match finished {
-            Ok((service, Ok(()))) => tracing::info!("{} stopped", service.name()),
+            Ok((service, Ok(()))) => tracing::info!("{service} stopped"),
             Ok((service, Err(error))) => {
-                tracing::error!("{} failed: {error:#}; stopping the others", service.name());
+                tracing::error!("{service} failed: {error:#}; stopping the others");
                 failed = true;
                 base.shutdown.cancel();
             }

@@ -1,9 +1,9 @@
-//! The `groups import` file format: one handle per line in any form operators use
-//! (`@name`, `name`, `t.me/name`, `https://t.me/name`, `https://t.me/+HASH`,
-//! `t.me/joinchat/HASH`); blank lines and `#` comments (whole-line, or after
-//! whitespace at the end of a line) are ignored.
+//! A list of group handles, as `tgfleet groups import` and the console read it: one
+//! handle per line in any form operators use (`@name`, `name`, `t.me/name`,
+//! `https://t.me/name`, `https://t.me/+HASH`, `t.me/joinchat/HASH`); blank lines and
+//! `#` comments (whole-line, or after whitespace at the end of a line) are ignored.
 
-use tgfleet_domain::GroupHandle;
+use crate::GroupHandle;
 
 /// A handle read from the file, with its 1-based line number.
 #[derive(Clone, Debug, PartialEq, Eq)]
