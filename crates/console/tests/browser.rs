@@ -426,7 +426,7 @@ async fn pausing_a_campaign_in_chromium_stops_a_running_marketer(pool: sqlx::PgP
         .store
         .create_campaign(
             &NewCampaign {
-                name: "villas".into(),
+                name: tgfleet_domain::CampaignName::parse("villas").unwrap(),
                 target: CampaignTarget::All,
                 repeat_interval: Duration::from_secs(86_400),
                 starts_at: None,
@@ -450,11 +450,10 @@ async fn pausing_a_campaign_in_chromium_stops_a_running_marketer(pool: sqlx::PgP
         .add_variant(
             "villas",
             &NewVariant {
-                kind: VariantKind::Text,
+                content: tgfleet_domain::VariantContent::Text(
+                    tgfleet_domain::VariantText::message(body).unwrap(),
+                ),
                 format: BodyFormat::Plain,
-                body: body.into(),
-                media_path: None,
-                source: None,
                 content_hash: hash,
             },
         )

@@ -351,11 +351,6 @@ impl Content<'_> {
 )]
 pub struct IntervalError(pub String);
 
-/// Telegram's longest message text, in characters.
-pub const MAX_TEXT: usize = 4096;
-/// Telegram's longest media caption, in characters.
-pub const MAX_CAPTION: usize = 1024;
-
 /// The shortest repeat interval a campaign may have.
 pub const MIN_INTERVAL: Duration = Duration::from_secs(60);
 /// The longest repeat interval a campaign may have.

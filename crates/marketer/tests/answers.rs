@@ -8,8 +8,8 @@ use common::*;
 use sqlx::PgPool;
 use std::time::Duration;
 use tg_world::{GroupMix, Profile, SentKind};
-use tgfleet_domain::{AccountStatus, Clock as _, ContentKind, GroupStatus, PostState, VariantKind};
 use tgfleet_config::Service;
+use tgfleet_domain::{AccountStatus, Clock as _, ContentKind, GroupStatus, PostState, VariantKind};
 use tgfleet_telegram::TgError;
 use tgfleet_testkit::{Fault, FaultAction, Faulty};
 

@@ -4,6 +4,7 @@
 //! only with `--stdout`.
 
 use crate::output::{print, print_line};
+use crate::wiring::session_cipher;
 use crate::{CliError, Context};
 use clap::ValueEnum;
 use secrecy::{ExposeSecret, SecretString};
@@ -12,7 +13,6 @@ use std::net::SocketAddr;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use tgfleet_adapter_grammers::export::{PyrogramFields, pyrogram_string, telethon_string};
-use crate::wiring::session_cipher;
 use tgfleet_store::{Account, StoredSession};
 
 /// The string formats `accounts export` writes.

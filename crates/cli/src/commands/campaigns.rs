@@ -7,9 +7,7 @@ use chrono::{DateTime, Utc};
 use clap::{ArgGroup, Args, Subcommand};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-use tgfleet_domain::campaign::{
-    Content, MAX_CAPTION, MAX_TEXT, SourcePost, format_interval, has_link, parse_interval,
-};
+use tgfleet_domain::campaign::{Content, SourcePost, format_interval, has_link, parse_interval};
 use tgfleet_domain::{
     BodyFormat, CampaignName, CampaignStatus, Clock as _, VariantContent, VariantText,
     normalize_tag,

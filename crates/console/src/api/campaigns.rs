@@ -15,9 +15,12 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 use tgfleet_domain::campaign::{
-    Content, MAX_CAPTION, MAX_TEXT, SourcePost, format_interval, has_link, parse_interval,
+    Content, SourcePost, VariantTextError, format_interval, has_link, parse_interval,
 };
-use tgfleet_domain::{BodyFormat, CampaignId, CampaignStatus, VariantKind, normalize_tag};
+use tgfleet_domain::{
+    BodyFormat, CampaignId, CampaignName, CampaignStatus, VariantContent, VariantKind, VariantText,
+    normalize_tag,
+};
 use tgfleet_store::{
     CampaignSummary, CampaignTarget, NewCampaign, NewVariant, TargetProgress, Variant,
 };
@@ -112,10 +115,8 @@ pub struct CreateCampaign {
 
 /// Checks every field of `request` before anything is written.
 pub fn new_campaign(state: &AppState, request: &CreateCampaign) -> Result<NewCampaign, ApiError> {
-    let name = request.name.trim();
-    if name.is_empty() || name.chars().count() > 100 {
-        return Err(ApiError::field("name", "use 1-100 characters"));
-    }
+    let name = CampaignName::parse(&request.name)
+        .map_err(|error| ApiError::field("name", error.to_string()))?;
     let target = match (request.all, request.tags.is_empty()) {
         (true, true) => CampaignTarget::All,
         (false, false) => CampaignTarget::Tags(
@@ -150,7 +151,7 @@ pub fn new_campaign(state: &AppState, request: &CreateCampaign) -> Result<NewCam
         return Err(ApiError::field("ends_at", "must come after starts_at"));
     }
     Ok(NewCampaign {
-        name: name.to_owned(),
+        name,
         target,
         repeat_interval,
         starts_at: request.starts_at,
@@ -366,17 +367,6 @@ pub struct AddVariant {
     pub source: Option<String>,
 }
 
-fn limited(field: &str, text: &str, limit: usize) -> Result<String, ApiError> {
-    let count = text.chars().count();
-    if count > limit {
-        return Err(ApiError::field(
-            field,
-            format!("{count} characters; Telegram allows at most {limit}"),
-        ));
-    }
-    Ok(text.to_owned())
-}
-
 /// A safe file name: letters, digits, `.`, `_`, `-` (anything else becomes `_`).
 fn safe_file_name(name: &str) -> Result<String, ApiError> {
     let cleaned: String = name
@@ -399,9 +389,44 @@ fn safe_file_name(name: &str) -> Result<String, ApiError> {
 /// An uploaded file: its safe name and its bytes.
 pub type Upload = (String, Vec<u8>);
 
+/// A checked variant whose media (if any) is not stored yet: its path depends on the
+/// content hash.
+#[derive(Debug)]
+pub struct VariantDraft {
+    kind: VariantKind,
+    format: BodyFormat,
+    text: VariantText,
+    source: Option<SourcePost>,
+    content_hash: String,
+}
+
+impl VariantDraft {
+    /// The variant to store, with the stored media file's path for a photo or document.
+    fn into_variant(self, media_path: Option<String>) -> NewVariant {
+        let content = match (self.kind, self.source, media_path) {
+            (VariantKind::Photo, _, Some(path)) => VariantContent::Photo {
+                path,
+                caption: self.text,
+            },
+            (VariantKind::Document, _, Some(path)) => VariantContent::Document {
+                path,
+                caption: self.text,
+            },
+            (VariantKind::Forward, Some(post), _) => VariantContent::Forward(post),
+            (VariantKind::Copy, Some(post), _) => VariantContent::Copy(post),
+            _ => VariantContent::Text(self.text),
+        };
+        NewVariant {
+            content,
+            format: self.format,
+            content_hash: self.content_hash,
+        }
+    }
+}
+
 /// Checks every field (and decodes the file) before anything is written; returns the
 /// variant and the media bytes to store.
-pub fn new_variant(request: &AddVariant) -> Result<(NewVariant, Option<Upload>), ApiError> {
+pub fn new_variant(request: &AddVariant) -> Result<(VariantDraft, Option<Upload>), ApiError> {
     let kind: VariantKind =
         request
             .kind
@@ -427,14 +452,16 @@ pub fn new_variant(request: &AddVariant) -> Result<(NewVariant, Option<Upload>),
             Ok(())
         }
     };
-    let (body, media, source) = match kind {
+    let text_error = |error: VariantTextError| ApiError::field("text", error.to_string());
+    let (text, media, source) = match kind {
         VariantKind::Text => {
-            if request.text.trim().is_empty() {
-                return Err(ApiError::field("text", "must not be empty"));
-            }
             unexpected("media_base64", request.media_base64.is_some())?;
             unexpected("source", request.source.is_some())?;
-            (limited("text", &request.text, MAX_TEXT)?, None, None)
+            (
+                VariantText::message(&request.text).map_err(text_error)?,
+                None,
+                None,
+            )
         }
         VariantKind::Photo | VariantKind::Document => {
             unexpected("source", request.source.is_some())?;
@@ -451,7 +478,7 @@ pub fn new_variant(request: &AddVariant) -> Result<(NewVariant, Option<Upload>),
                 ApiError::field("file_name", "required for a photo or document")
             })?)?;
             (
-                limited("text", &request.text, MAX_CAPTION)?,
+                VariantText::caption(&request.text).map_err(text_error)?,
                 Some((name, bytes)),
                 None,
             )
@@ -459,32 +486,35 @@ pub fn new_variant(request: &AddVariant) -> Result<(NewVariant, Option<Upload>),
         VariantKind::Forward | VariantKind::Copy => {
             unexpected("text", !request.text.is_empty())?;
             unexpected("media_base64", request.media_base64.is_some())?;
-            let text = request
+            let source_text = request
                 .source
                 .as_deref()
                 .ok_or_else(|| ApiError::field("source", "required for a forward or copy"))?;
-            let post = SourcePost::parse(text)
+            let post = SourcePost::parse(source_text)
                 .map_err(|error| ApiError::field("source", error.to_string()))?;
-            (String::new(), None, Some(post))
+            (
+                VariantText::caption("").map_err(text_error)?,
+                None,
+                Some(post),
+            )
         }
     };
     let content_hash = Content {
         kind,
         format,
-        body: &body,
+        body: text.as_str(),
         media: media.as_ref().map(|(_, bytes)| bytes.as_slice()),
         source: source.as_ref(),
     }
     .hash();
-    let variant = NewVariant {
+    let draft = VariantDraft {
         kind,
         format,
-        body,
-        media_path: None,
+        text,
         source,
         content_hash,
     };
-    Ok((variant, media))
+    Ok((draft, media))
 }
 
 /// Adds a variant to campaign `id` for `writer` (audited); media go to
@@ -495,7 +525,7 @@ pub async fn add_campaign_variant(
     id: i64,
     request: &AddVariant,
 ) -> Result<VariantView, ApiError> {
-    let (mut variant, media) = new_variant(request)?;
+    let (draft, media) = new_variant(request)?;
     if let Some((_, bytes)) = &media
         && bytes.len() > state.console().max_upload_bytes
     {
@@ -509,10 +539,13 @@ pub async fn add_campaign_variant(
         .campaign_name(CampaignId(id))
         .await?
         .ok_or_else(|| ApiError::not_found(format!("campaign {id}")))?;
-    if let Some((file_name, bytes)) = media {
-        variant.media_path =
-            Some(save_media(state, &variant.content_hash, &file_name, &bytes).await?);
-    }
+    let media_path = match media {
+        Some((file_name, bytes)) => {
+            Some(save_media(state, &draft.content_hash, &file_name, &bytes).await?)
+        }
+        None => None,
+    };
+    let variant = draft.into_variant(media_path);
     let added = state.store.add_variant(&name, &variant).await?;
     state
         .store
