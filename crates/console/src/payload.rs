@@ -71,7 +71,10 @@ mod tests {
 
     #[derive(Debug, Deserialize)]
     #[serde(deny_unknown_fields)]
-    #[allow(dead_code)]
+    #[allow(
+        dead_code,
+        reason = "the fields are only deserialized, to test the errors"
+    )]
     struct Sample {
         name: String,
         tags: Vec<u32>,

@@ -22,6 +22,28 @@ impl Store {
         self.pool.close().await;
     }
 
+    /// For tests: an account's sealed session row as stored, byte for byte (DC,
+    /// address, sealed key, source, last update), to prove a row was left untouched.
+    /// Shares no lock.
+    pub async fn raw_session_row(&self, account: AccountId) -> Result<Vec<u8>, StoreError> {
+        let (dc, address, sealed, source, updated): (i32, String, Vec<u8>, String, String) =
+            sqlx::query_as(
+                "SELECT dc_id, server_address, auth_key_sealed, source, updated_at::text
+                   FROM account_sessions WHERE account_id = $1",
+            )
+            .bind(account.0)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok([
+            dc.to_le_bytes().to_vec(),
+            address.into_bytes(),
+            sealed,
+            source.into_bytes(),
+            updated.into_bytes(),
+        ]
+        .concat())
+    }
+
     /// For tests: the states of every membership of `group`, by account.
     pub async fn membership_states(
         &self,

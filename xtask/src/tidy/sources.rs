@@ -42,7 +42,7 @@ const DOMAIN_DIR: &str = "crates/domain/";
 /// The domain's wall clock, the one place it may read the time.
 pub const SYSTEM_CLOCK: &str = "crates/domain/src/clock.rs";
 /// Files that query the database through `psql`, as an operator does, and why.
-pub const PSQL_FILES: [(&str, &str); 3] = [
+pub const PSQL_FILES: [(&str, &str); 5] = [
     (
         "xtask/src/demo/stats.rs",
         "the demo's checklist reads the database through psql, as the README tells operators to",
@@ -54,6 +54,14 @@ pub const PSQL_FILES: [(&str, &str); 3] = [
     (
         "crates/cli/tests/operators.rs",
         "checks the README's psql views as an operator runs them",
+    ),
+    (
+        "xtask/src/bench/fleet.rs",
+        "the fleet benchmark counts what the run stored through psql, from outside the fleet",
+    ),
+    (
+        "xtask/src/chaos/audit.rs",
+        "the chaos harness compares the world's ledger with the database through psql, from outside the fleet",
     ),
 ];
 /// Tidy's own files (they name what they forbid).

@@ -201,21 +201,5 @@ async fn an_unknown_key_fails_to_connect_and_the_stored_session_stays(pool: PgPo
 
 /// The sealed session row as stored, byte for byte.
 async fn stored_row(store: &Store, account: tgfleet_domain::AccountId) -> Vec<u8> {
-    let row: (i32, String, Vec<u8>, String, String) = sqlx::query_as(
-        "SELECT dc_id, server_address, auth_key_sealed, source, updated_at::text
-           FROM account_sessions WHERE account_id = $1",
-    )
-    .bind(account.0)
-    .fetch_one(store.pool())
-    .await
-    .unwrap();
-    let (dc, address, sealed, source, updated) = row;
-    [
-        dc.to_le_bytes().to_vec(),
-        address.into_bytes(),
-        sealed,
-        source.into_bytes(),
-        updated.into_bytes(),
-    ]
-    .concat()
+    store.raw_session_row(account).await.unwrap()
 }

@@ -1,7 +1,7 @@
 //! Shared setup of the console's tests: settings with known secrets, the app over a
 //! fresh database, operators, tokens and requests.
 
-#![allow(dead_code)]
+#![allow(dead_code, reason = "each test binary uses a part of the shared setup")]
 
 use axum::Router;
 use axum::body::Body;
