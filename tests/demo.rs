@@ -293,7 +293,8 @@ fn the_demo_campaign_starts_at_the_simulated_start_at_any_hour() {
             "wall clock {wall_clock}: the campaign starts at {at}, the simulated run at {start}"
         );
         assert_eq!(status, "active", "wall clock {wall_clock}");
-        assert_eq!(variants, "2", "wall clock {wall_clock}");
+        let variants: u32 = variants.parse().unwrap();
+        assert!(variants >= 2, "wall clock {wall_clock}: {variants} variants");
     }
 }
 

@@ -15,7 +15,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tg_world::{Budget, GeneratorSpec, GroupMix, Limits, Profile};
 use tgfleet_config::Service;
-use tgfleet_domain::{BodyFormat, CampaignStatus, Clock as _, GroupHandle, VariantKind};
+use tgfleet_domain::{
+    BodyFormat, CampaignName, CampaignStatus, Clock as _, GroupHandle, VariantContent, VariantText,
+};
 use tgfleet_marketer::Marketer;
 use tgfleet_runtime::ServiceContext;
 use tgfleet_store::bench_data;
@@ -79,7 +81,7 @@ async fn join_every_group(fleet: &TestFleet, store: &Store) {
 
 fn new_campaign(name: &str) -> NewCampaign {
     NewCampaign {
-        name: name.to_owned(),
+        name: CampaignName::parse(name).expect("a valid campaign name"),
         target: CampaignTarget::All,
         repeat_interval: Duration::from_secs(86_400),
         starts_at: None,
@@ -89,11 +91,10 @@ fn new_campaign(name: &str) -> NewCampaign {
 
 fn text_variant(trial: usize) -> NewVariant {
     NewVariant {
-        kind: VariantKind::Text,
+        content: VariantContent::Text(
+            VariantText::message(&format!("Wake-up trial {trial}")).expect("a valid text"),
+        ),
         format: BodyFormat::Plain,
-        body: format!("Wake-up trial {trial}"),
-        media_path: None,
-        source: None,
         content_hash: format!("wake-up-{trial}"),
     }
 }
