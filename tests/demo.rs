@@ -294,7 +294,10 @@ fn the_demo_campaign_starts_at_the_simulated_start_at_any_hour() {
         );
         assert_eq!(status, "active", "wall clock {wall_clock}");
         let variants: u32 = variants.parse().unwrap();
-        assert!(variants >= 2, "wall clock {wall_clock}: {variants} variants");
+        assert!(
+            variants >= 2,
+            "wall clock {wall_clock}: {variants} variants"
+        );
     }
 }
 
