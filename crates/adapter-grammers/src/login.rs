@@ -2,7 +2,8 @@
 //! account has one. The session is the account's stored one when it has one (an
 //! imported or provisioned key, or an earlier partial login), otherwise a fresh one
 //! whose key grammers generates against Telegram's data centres; either way it is
-//! saved (sealed) as soon as its key is known.
+//! saved (sealed) as soon as its key is known. A 2FA password stored with an imported
+//! session (JSON sidecar or `2fa.txt`) is tried before the operator is asked.
 
 use crate::connector::check_proxy_url;
 use crate::error::map_invocation_error;
@@ -252,6 +253,33 @@ impl Login<'_> {
 
     async fn submit_password(&self, mut token: PasswordToken) -> Result<i64, LoginError> {
         const STEP: &str = "checking the 2FA password";
+        let account = self.request.account.id;
+        if let Some(stored) = self
+            .request
+            .store
+            .load_password(account, self.request.cipher)
+            .await?
+        {
+            let call = self
+                .pool
+                .client
+                .check_password(token, stored.expose_secret().as_bytes());
+            match self.bounded(STEP, call).await? {
+                Ok(user) => {
+                    self.prompts
+                        .note("Used the 2FA password stored with the imported session.");
+                    return Ok(user.raw.id());
+                }
+                Err(SignInError::InvalidPassword(again)) => {
+                    self.prompts.note(
+                        "The 2FA password stored with the imported session was not accepted.",
+                    );
+                    token = again;
+                }
+                Err(SignInError::Other(error)) => return Err(self.telegram(STEP, &error)),
+                Err(_) => return Err(LoginError::InvalidPassword),
+            }
+        }
         for attempt in 1..=MAX_ATTEMPTS {
             let hint = token.hint().map(str::to_owned);
             let asked = self.prompts.password(hint.as_deref()).await;

@@ -151,6 +151,93 @@ async fn two_factor_login_refuses_a_wrong_password_then_accepts_the_right_one(po
     assert_eq!(budi.telegram_user_id, Some(sim.user_id("budi")));
 }
 
+/// Imports the simulated world's sessions with `budi.json` holding `password` as
+/// budi's 2FA password; returns budi's phone number.
+async fn import_budi_with_password(sim: &SimWorld, url: &str, password: &str) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    tg_sim::provision::provision(dir.path(), &sim.scenario, sim.server.local_addr(), 2).unwrap();
+    std::fs::write(
+        dir.path().join("budi.json"),
+        serde_json::json!({ "twoFA": password }).to_string(),
+    )
+    .unwrap();
+    let import = tgfleet_in(
+        url,
+        &["accounts", "import", dir.path().to_str().unwrap()],
+        "",
+    )
+    .await;
+    assert_eq!(import.code, 0, "{import:?}");
+    assert_nothing_secret(&import, &[password]);
+    sim.phone("budi")
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn login_uses_the_imported_2fa_password_without_asking(pool: PgPool) {
+    let sim = SimWorld::start().await;
+    let url = database_url(&pool);
+    let store = Store::from_pool(pool);
+    let phone = import_budi_with_password(&sim, &url, "correct horse").await;
+
+    let login = tgfleet_in(
+        &url,
+        &["accounts", "login", "budi", "--phone", &phone],
+        "13579\n",
+    )
+    .await;
+    assert_eq!(login.code, 0, "{login:?}");
+    assert!(
+        login
+            .stdout
+            .contains("Used the 2FA password stored with the imported session."),
+        "{}",
+        login.stdout
+    );
+    assert!(
+        !login.stderr.contains("2FA password"),
+        "the operator was asked: {}",
+        login.stderr
+    );
+    assert_nothing_secret(&login, &[&phone, "13579", "correct horse"]);
+    let budi = store.account_by_label("budi").await.unwrap().unwrap();
+    assert_eq!(budi.status, AccountStatus::Active);
+    assert_eq!(budi.telegram_user_id, Some(sim.user_id("budi")));
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn a_stale_imported_2fa_password_falls_back_to_asking(pool: PgPool) {
+    let sim = SimWorld::start().await;
+    let url = database_url(&pool);
+    let store = Store::from_pool(pool);
+    let phone = import_budi_with_password(&sim, &url, "an old password").await;
+
+    let login = tgfleet_in(
+        &url,
+        &["accounts", "login", "budi", "--phone", &phone],
+        "13579\ncorrect horse\n",
+    )
+    .await;
+    assert_eq!(login.code, 0, "{login:?}");
+    assert!(
+        login
+            .stdout
+            .contains("The 2FA password stored with the imported session was not accepted."),
+        "{}",
+        login.stdout
+    );
+    assert!(
+        login.stderr.contains("2FA password"),
+        "asked: {}",
+        login.stderr
+    );
+    assert_nothing_secret(
+        &login,
+        &[&phone, "13579", "correct horse", "an old password"],
+    );
+    let budi = store.account_by_label("budi").await.unwrap().unwrap();
+    assert_eq!(budi.status, AccountStatus::Active);
+}
+
 #[sqlx::test(migrations = "../../migrations")]
 async fn check_stores_who_each_active_account_is(pool: PgPool) {
     let sim = SimWorld::start().await;

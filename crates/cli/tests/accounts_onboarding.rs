@@ -386,3 +386,131 @@ async fn a_tdata_folder_imports_every_account_and_a_wrong_passcode_writes_nothin
         list.stdout
     );
 }
+
+/// Zips `folder` (as `inside/...`) with Python's `zipfile`, a writer tgfleet does not
+/// share code with.
+fn python_zip(folder: &Path, inside: &str, archive: &Path) {
+    let script = "import os, sys, zipfile\n\
+        src, inside, out = sys.argv[1], sys.argv[2], sys.argv[3]\n\
+        with zipfile.ZipFile(out, 'w', zipfile.ZIP_DEFLATED) as z:\n\
+        \x20   for root, dirs, files in os.walk(src):\n\
+        \x20       for name in files:\n\
+        \x20           full = os.path.join(root, name)\n\
+        \x20           z.write(full, os.path.join(inside, os.path.relpath(full, src)))\n";
+    let status = std::process::Command::new("python3")
+        .args(["-c", script, path(folder), inside, path(archive)])
+        .status()
+        .expect("python3 runs");
+    assert!(status.success(), "python3 zipped the folder");
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn a_zipped_tdata_folder_imports_under_the_archive_name(pool: PgPool) {
+    use tgfleet_adapter_grammers::import::fixtures::{TdataFixtureAccount, tdata_folder};
+    let url = database_url(&pool);
+    let store = Store::from_pool(pool);
+    let dir = tempfile::tempdir().unwrap();
+    let tdata = dir.path().join("tdata");
+    tdata_folder(
+        &tdata,
+        "open sesame",
+        &[TdataFixtureAccount {
+            dc_id: 4,
+            user_id: 6_700_000_001,
+            auth_key: key(7),
+        }],
+    );
+    let archive = dir.path().join("seller42.zip");
+    python_zip(&tdata, "tdata", &archive);
+    let passcode = dir.path().join("passcode.txt");
+
+    std::fs::write(&passcode, "wrong guess\n").unwrap();
+    let wrong = import(&url, &["--passcode-file", path(&passcode), path(&archive)]);
+    assert_eq!(wrong.code, 1, "{wrong:?}");
+    assert!(
+        wrong.stderr.contains(&format!(
+            "{}: the local passcode is wrong; nothing was imported",
+            archive.display()
+        )),
+        "the archive is named, not the temporary folder: {}",
+        wrong.stderr
+    );
+    assert!(snapshot(&store).await.is_empty(), "nothing written");
+
+    std::fs::write(&passcode, "open sesame\n").unwrap();
+    let right = import(&url, &["--passcode-file", path(&passcode), path(&archive)]);
+    assert_eq!(right.code, 0, "{right:?}");
+    assert!(right.stdout.contains("1 new"), "{}", right.stdout);
+    let account = store.account_by_label("seller42").await.unwrap().unwrap();
+    assert_eq!(account.telegram_user_id, Some(6_700_000_001));
+    let session = store
+        .load_session(account.id, &cipher())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(session.auth_key.expose_secret(), &key(7));
+    assert_eq!(session.dc_id, 4);
+    assert_eq!(session.source, "tdata");
+
+    let photos = dir.path().join("photos");
+    std::fs::create_dir(&photos).unwrap();
+    std::fs::write(photos.join("a.jpg"), b"jpeg").unwrap();
+    let not_tdata = dir.path().join("photos.zip");
+    python_zip(&photos, "photos", &not_tdata);
+    let before = snapshot(&store).await;
+    let refused = import(&url, &[path(&not_tdata)]);
+    assert_eq!(refused.code, 1, "{refused:?}");
+    assert!(
+        refused.stderr.contains("holds no tdata folder"),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(snapshot(&store).await, before, "nothing more written");
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn a_large_folder_import_draws_a_progress_bar_on_a_terminal(pool: PgPool) {
+    let url = database_url(&pool);
+    let dir = tempfile::tempdir().unwrap();
+    let address = "149.154.167.50:443".parse().unwrap();
+    let files = 60u8;
+    for n in 1..=files {
+        let string = telethon_string(2, address, &key(n));
+        std::fs::write(dir.path().join(format!("acct{n:03}.txt")), string).unwrap();
+    }
+    let command = format!(
+        "{} accounts import {}",
+        env!("CARGO_BIN_EXE_tgfleet"),
+        dir.path().display()
+    );
+    // `script` gives the command a terminal, as an operator's shell does.
+    let output = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("TERM", "xterm")
+        .env("DATABASE_URL", &url)
+        .env("TGFLEET_SESSION_KEY", SESSION_KEY)
+        .output()
+        .expect("script runs");
+    let shown = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{shown}");
+    let drawn: std::collections::BTreeSet<&str> = shown
+        .split(&format!("/{files} session files read"))
+        .filter_map(|before| before.rsplit(' ').next())
+        .filter(|position| position.parse::<u8>().is_ok())
+        .collect();
+    assert!(
+        drawn.len() >= 2,
+        "the bar moved (positions drawn: {drawn:?}): {shown}"
+    );
+    assert!(shown.contains("60 new"), "{shown}");
+
+    let piped = import(&url, &[path(dir.path())]);
+    assert_eq!(piped.code, 0, "{piped:?}");
+    assert!(
+        !piped.stderr.contains("session files read"),
+        "no bar without a terminal: {}",
+        piped.stderr
+    );
+}

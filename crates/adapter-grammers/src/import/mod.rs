@@ -11,6 +11,7 @@
 //! | grammers file     | SQLite (grammers 0.8+), `dc_home(dc_id)`, `dc_option(dc_id, ipv4, ipv6, auth_key)` |
 //! | grammers binary   | grammers-session 0.4 – 0.7's TL-serialized `session` (see `grammers_binary`) |
 //! | tdata             | Telegram Desktop's folder, every account in it (see [`tdata`])          |
+//! | tdata zip         | such a folder in a zip archive (see [`tdata_zip`])                      |
 //!
 //! Pyrogram keeps no server address: Telegram's known address of the DC is used
 //! (grammers' table). Test-server and bot sessions are refused (Telethon records
@@ -26,6 +27,7 @@ mod sidecar;
 mod sqlite;
 mod strings;
 pub mod tdata;
+pub mod tdata_zip;
 
 use grammers_session::SessionData;
 use secrecy::{ExposeSecret, SecretBox, SecretString};

@@ -1,4 +1,5 @@
 //! `tgfleet accounts import PATH [--replace] [--label PREFIX] [--passcode-file FILE]`
+//! (PATH: a session file, a folder of them, a `tdata` folder or a zip archive of one)
 
 use crate::output::{print, print_line};
 use crate::table::{Align, Table};
@@ -10,6 +11,7 @@ use std::collections::HashMap;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use tgfleet_adapter_grammers::import::tdata::{TdataError, is_tdata};
+use tgfleet_adapter_grammers::import::tdata_zip;
 use tgfleet_adapter_grammers::import::{
     ImportProblem, ParsedSession, SESSION_EXTENSIONS, Scan, scan_tdata, scan_with_progress,
 };
@@ -30,14 +32,18 @@ pub struct ImportOptions {
 }
 
 /// Imports the session file at `path`, every session file of the folder, or every
-/// account of a `tdata` folder, in one transaction. Bad files are reported by name
+/// account of a `tdata` folder (or of a zip archive holding one), in one transaction. Bad files are reported by name
 /// with the reason and write nothing; the valid ones are imported. Exit code 1 when
 /// any file was not imported.
 pub async fn run(context: &Context, path: &Path, options: &ImportOptions) -> Result<(), CliError> {
     let replace = options.replace;
     let cipher = session_cipher(&context.settings)?;
     let found = if path.is_dir() && is_tdata(path) {
-        read_tdata(path, options)?
+        read_tdata(path, path, options)?
+    } else if path.is_file() && tdata_zip::is_zip(path) {
+        let unpacked = tdata_zip::unpack(path)
+            .map_err(|err| CliError::Failed(format!("{err}; nothing was imported")))?;
+        read_tdata(&unpacked.tdata, path, options)?
     } else {
         scan_folder(path)?
     };
@@ -164,10 +170,11 @@ fn scan_folder(path: &Path) -> Result<Scan, CliError> {
 }
 
 /// Reads a tdata folder: without a passcode first, then with the one of
-/// `--passcode-file` or asked without echo on a terminal.
-fn read_tdata(path: &Path, options: &ImportOptions) -> Result<Scan, CliError> {
+/// `--passcode-file` or asked without echo on a terminal. `shown` is what the operator
+/// named (the folder, or the zip archive it was unpacked from).
+fn read_tdata(path: &Path, shown: &Path, options: &ImportOptions) -> Result<Scan, CliError> {
     let failed = |err: TdataError| {
-        CliError::Failed(format!("{}: {err}; nothing was imported", path.display()))
+        CliError::Failed(format!("{}: {err}; nothing was imported", shown.display()))
     };
     let passcode = match &options.passcode_file {
         Some(file) => {
@@ -180,7 +187,7 @@ fn read_tdata(path: &Path, options: &ImportOptions) -> Result<Scan, CliError> {
     match scan_tdata(path, &passcode, options.label.as_deref()) {
         Err(TdataError::PasscodeRequired) if std::io::stdin().is_terminal() => {
             let asked =
-                rpassword::prompt_password(format!("Local passcode of {}: ", path.display()))
+                rpassword::prompt_password(format!("Local passcode of {}: ", shown.display()))
                     .map_err(|err| CliError::Failed(format!("reading the passcode: {err}")))?;
             let asked = SecretString::from(asked);
             if asked.expose_secret().is_empty() {
