@@ -655,7 +655,27 @@ async fn planning_and_storing_joins_at_once_never_deadlock_nor_lose_work(pool: P
             let next = store.next_join(*account, now).await.unwrap().unwrap();
             let held = lease(&store, *account, now).await;
             let storing = store.clone();
+            let chat = ChatFacts {
+                peer: StoredPeer {
+                    id: 1_900_000_000 + next.group.0,
+                    access_hash: -42,
+                    kind: "channel".to_owned(),
+                },
+                title: "Locked Group".to_owned(),
+                kind: "supergroup".to_owned(),
+            };
             work.spawn(async move {
+                // The look-up's write (membership, then an event whose foreign key
+                // reads the account) races the planner as the join's write does.
+                storing
+                    .record_resolved(
+                        &held,
+                        next.group,
+                        &chat,
+                        &event(held.account_id, next.group, now, "resolved"),
+                        now,
+                    )
+                    .await?;
                 let stored = record(&storing, &held, next.group, &banned, now).await;
                 storing
                     .release_lease(&held, now)
