@@ -1,7 +1,7 @@
 //! Start-up shared by every long-running binary: settings, logging, the store,
 //! `/health` and `/metrics`, and the shutdown signal. `main.rs` files stay thin.
 
-use crate::health::{FleetHealth, spawn_account_gauges};
+use crate::health::{CachedHealth, FleetHealth, spawn_account_gauges};
 use crate::telemetry::{LogFormat, init_logging, serve_telemetry};
 use crate::{ServiceClock, Shutdown, shutdown_on_signals};
 use anyhow::Context as _;
@@ -11,6 +11,9 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
+
+/// How often `/health`'s report is refreshed in the background.
+const HEALTH_EVERY: Duration = Duration::from_secs(1);
 use tgfleet_config::{Service, Settings};
 use tgfleet_store::Store;
 
@@ -91,8 +94,10 @@ pub async fn boot_settings(
                         settings.telemetry.health_address
                     )
                 })?;
-            // A connection of its own: /health answers at once however busy the pool is.
-            let health = Arc::new(FleetHealth::new(store.dedicated(1), clock.clone()));
+            // A connection of its own, checked in the background: /health answers from
+            // memory at once however busy the pool, the database or the runtime is.
+            let checked = Arc::new(FleetHealth::new(store.dedicated(1), clock.clone()));
+            let health = Arc::new(CachedHealth::spawn(checked, HEALTH_EVERY, shutdown.clone()));
             let bound = serve_telemetry(addr, health, shutdown.clone())
                 .await
                 .with_context(|| format!("telemetry: cannot listen on {addr}"))?;
