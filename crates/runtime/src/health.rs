@@ -5,9 +5,9 @@ use crate::{ServiceClock, Shutdown};
 use async_trait::async_trait;
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
-use tokio::time::Instant;
 use tgfleet_domain::Clock;
 use tgfleet_store::Store;
+use tokio::time::Instant;
 
 /// Healthy when the database answers and at least one account can work.
 #[derive(Clone, Debug)]

@@ -9,6 +9,7 @@ use crate::demo::child::Running;
 use crate::demo::setup::{self, Profile};
 use crate::demo::{Build, Database, DemoArgs, binaries_dir, build_binaries, http};
 use anyhow::{Context as _, bail};
+use std::io::Write as _;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -21,6 +22,8 @@ const BENCH_DATABASE: &str = "tgfleet_bench_fleet";
 const PROBE_EVERY: Duration = Duration::from_millis(250);
 /// How often the fleet's memory is read.
 const RSS_EVERY: Duration = Duration::from_secs(1);
+/// The fleet's whole log, in the benchmark's folder.
+const FLEET_LOG: &str = "fleet.log";
 /// Log lines quoted per kind of problem (the rest are only counted).
 const QUOTED: u32 = 3;
 
@@ -119,6 +122,10 @@ struct Measured {
     rss_at_end_kib: u64,
     log_lines: u64,
     stopped_cleanly: bool,
+    /// Seconds from SIGTERM to the fleet's exit, when it exited.
+    stop_secs: Option<f64>,
+    /// Where every line of the fleet's log goes.
+    log: Option<std::io::BufWriter<std::fs::File>>,
 }
 
 /// Runs the benchmark; prints its figures.
@@ -195,7 +202,13 @@ fn measure(demo: &setup::Demo, duration: Duration, stop: &AtomicBool) -> anyhow:
     println!("$ tgfleet run --all   (log counted, problems quoted)");
     let mut fleet = Running::spawn("tgfleet run --all", &mut command, true)?;
     let pid = fleet.id();
-    let mut measured = Measured::default();
+    let mut measured = Measured {
+        log: std::fs::File::create(demo.dir.join(FLEET_LOG))
+            .ok()
+            .map(std::io::BufWriter::new),
+        ..Measured::default()
+    };
+    println!("  (the whole log: {})", demo.dir.join(FLEET_LOG).display());
     let mut health: Option<SocketAddr> = None;
     let started = Instant::now();
     let (mut next_probe, mut next_rss) = (started, started);
@@ -240,13 +253,18 @@ fn measure(demo: &setup::Demo, duration: Duration, stop: &AtomicBool) -> anyhow:
     measured.rss_at_end_kib = memory_kib(pid, "VmRSS:").unwrap_or_default();
     println!("bench fleet: stopping the fleet (SIGTERM)");
     fleet.terminate();
-    let deadline = Instant::now() + Duration::from_secs(60);
+    let terminated = Instant::now();
+    let deadline = terminated + Duration::from_secs(60);
     while fleet.exited().is_none() && Instant::now() < deadline {
         if let Ok(line) = fleet.lines.recv_timeout(Duration::from_millis(100)) {
             take_line(&line, &mut measured, &mut health);
         }
     }
     measured.stopped_cleanly = fleet.exited().is_some_and(|status| status.success());
+    measured.stop_secs = fleet
+        .exited()
+        .is_some()
+        .then(|| terminated.elapsed().as_secs_f64());
     while let Ok(line) = fleet.lines.recv_timeout(Duration::from_millis(300)) {
         take_line(&line, &mut measured, &mut health);
     }
@@ -255,6 +273,9 @@ fn measure(demo: &setup::Demo, duration: Duration, stop: &AtomicBool) -> anyhow:
 
 fn take_line(line: &str, measured: &mut Measured, health: &mut Option<SocketAddr>) {
     measured.log_lines += 1;
+    if let Some(log) = &mut measured.log {
+        let _ = writeln!(log, "{line}");
+    }
     if let Some(kind) = measured.problems.count(line) {
         println!("  [{kind}] {line}");
     }
@@ -367,14 +388,12 @@ fn report(
     println!(
         "  posts                      {posts_sent} sent of {post_attempts} attempts; allowed <= {posts_allowed} (min(accounts x min(8/h x hours, 40/day), {postable} joined postable groups x 1 round))"
     );
-    println!(
-        "  stopped cleanly            {}",
-        if measured.stopped_cleanly {
-            "yes"
-        } else {
-            "no"
-        }
-    );
+    let stopped = match (measured.stopped_cleanly, measured.stop_secs) {
+        (true, Some(secs)) => format!("yes, {secs:.1} s after SIGTERM"),
+        (false, Some(secs)) => format!("no: exited with a failure {secs:.1} s after SIGTERM"),
+        (_, None) => "no: still running 60 s after SIGTERM (killed)".to_owned(),
+    };
+    println!("  stopped cleanly            {stopped}");
     Ok(())
 }
 
