@@ -56,6 +56,14 @@ pub struct CachedHealth {
     latest: Arc<RwLock<Option<(HealthReport, Instant)>>>,
 }
 
+impl std::fmt::Debug for CachedHealth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CachedHealth")
+            .field("every", &self.every)
+            .finish_non_exhaustive()
+    }
+}
+
 impl CachedHealth {
     /// Starts refreshing `inner` every `every` until `shutdown`.
     pub fn spawn(inner: Arc<dyn HealthCheck>, every: Duration, shutdown: Shutdown) -> Self {
