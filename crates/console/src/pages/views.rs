@@ -3,7 +3,7 @@
 
 use super::{Operator, Page, PageError, render};
 use crate::api::query::Params;
-use crate::api::{accounts, campaigns, events, groups, reviews, stats, system};
+use crate::api::{accounts, campaigns, checks, events, groups, reviews, stats, system};
 use crate::chart::{Stack, bars, strip};
 use crate::state::AppState;
 use axum::extract::{Path, State};
@@ -229,6 +229,7 @@ struct Diagnostics {
     replicas: Vec<system::ReplicaView>,
     settings: Vec<(&'static str, String)>,
     audit: Vec<system::AuditView>,
+    checks: Vec<checks::CheckView>,
 }
 
 /// `postgres://user@host:port/db`: the URL without its password.
@@ -336,6 +337,14 @@ pub async fn diagnostics(
         replicas: system::replica_views(&state).await?,
         settings: shown_settings(&state.settings),
         audit: system::audit_views(&state).await?,
+        checks: state
+            .store
+            .account_checks(None, 10)
+            .await
+            .map_err(crate::error::ApiError::from)?
+            .into_iter()
+            .map(checks::CheckView::from)
+            .collect(),
     };
     render(&state, &caller, "diagnostics.html", "diagnostics", page)
 }
