@@ -17,6 +17,7 @@
 //! work are all zero.
 
 mod audit;
+pub mod oneoff;
 mod replicas;
 
 use crate::demo::setup::{self, free_port};
