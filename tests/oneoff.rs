@@ -49,7 +49,7 @@ fn a_one_off_send_goes_once_when_repeated_and_when_the_marketer_is_killed_mid_se
         .collect();
     assert_eq!(
         checks.len(),
-        10,
+        9,
         "every check ran:\n{stdout}\nstderr:\n{stderr}"
     );
     assert!(

@@ -163,6 +163,7 @@ pub fn run(args: &OneOffArgs) -> anyhow::Result<ExitCode> {
         database_url: None,
         dir: Some(dir.clone()),
         health_port: free_port()?,
+        console_port: 0,
         no_build: true,
         setup_only: false,
         wall_clock: None,
