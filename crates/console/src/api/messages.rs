@@ -1,5 +1,5 @@
-//! `/api/v1/messages`: one-off sends through the fleet (seed 001's webhooks, done
-//! right). The console checks the request, records it once per `Idempotency-Key`
+//! `/api/v1/messages`: one-off sends through the fleet (a webhook's "send this message",
+//! done right). The console checks the request, records it once per `Idempotency-Key`
 //! and answers; a marketer sends it under the account's lease with a campaign post's
 //! rules (pre-check, caps, gaps, slow mode, at most once). The console never talks
 //! to Telegram.
