@@ -4,29 +4,8 @@
 //! SIGKILL between the send and its answer (then it is `unknown`, never resent);
 //! tg-sim's ledger counts the messages.
 
-use std::net::TcpListener;
-use std::path::PathBuf;
 use std::process::Command;
-
-/// `target/debug`, where nextest / cargo test built every workspace binary.
-fn binaries() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    exe.parent().unwrap().parent().unwrap().to_path_buf()
-}
-
-/// A base port with the 30 ports above it free now.
-fn free_port_range() -> u16 {
-    loop {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        if port < 60_000 && (port..port + 30).all(|p| TcpListener::bind(("127.0.0.1", p)).is_ok()) {
-            return port;
-        }
-    }
-}
+use tgfleet_system_tests::{binaries, free_port_range};
 
 #[test]
 fn a_one_off_send_goes_once_when_repeated_and_when_the_marketer_is_killed_mid_send() {
@@ -35,7 +14,7 @@ fn a_one_off_send_goes_once_when_repeated_and_when_the_marketer_is_killed_mid_se
         .args(["chaos-oneoff", "--no-build"])
         .arg("--dir")
         .arg(dir.path().join("oneoff"))
-        .args(["--health-base-port", &free_port_range().to_string()])
+        .args(["--health-base-port", &free_port_range(30).to_string()])
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
