@@ -81,3 +81,7 @@ CREATE INDEX account_checks_account_idx ON account_checks (account_id, requested
 
 CREATE TRIGGER account_checks_notify AFTER INSERT ON account_checks
     FOR EACH STATEMENT EXECUTE FUNCTION tgfleet_notify_change();
+
+-- The console's accounts page counts each account's posts sent today: a range of
+-- sent_at, not a scan of the account index (1 M posts: 160 ms -> a few ms).
+CREATE INDEX posts_sent_at_idx ON posts (sent_at) WHERE state = 'sent';
