@@ -3,29 +3,8 @@
 //! restarted, Postgres restarted once, tg-sim's connections dropped and its answers delayed;
 //! then the world's ledger is compared with the database and every number must be zero.
 
-use std::net::TcpListener;
-use std::path::PathBuf;
 use std::process::Command;
-
-/// `target/debug`, where nextest / cargo test built every workspace binary.
-fn binaries() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    exe.parent().unwrap().parent().unwrap().to_path_buf()
-}
-
-/// A base port with the 90 ports above it free now.
-fn free_port_range() -> u16 {
-    loop {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        if port < 60_000 && (port..port + 90).all(|p| TcpListener::bind(("127.0.0.1", p)).is_ok()) {
-            return port;
-        }
-    }
-}
+use tgfleet_system_tests::{binaries, free_port_range};
 
 /// The number after `label` on its line of the report.
 fn reported(stdout: &str, label: &str) -> Option<u64> {
@@ -57,7 +36,7 @@ fn ten_kills_lose_nothing_and_repeat_nothing() {
         ])
         .arg("--dir")
         .arg(dir.path().join("chaos"))
-        .args(["--health-base-port", &free_port_range().to_string()])
+        .args(["--health-base-port", &free_port_range(90).to_string()])
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);

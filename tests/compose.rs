@@ -831,3 +831,35 @@ fn the_helpers_read_what_compose_writes() {
     assert!(mentions_variable("x ${RUST_LOG:-} y", "RUST_LOG"));
     assert!(!mentions_variable("RUST_LOGS", "RUST_LOG"));
 }
+
+#[test]
+fn the_console_serves_on_loopback_and_shares_uploads_with_the_marketer() {
+    let compose = compose();
+    let console = service(&compose, "console");
+    assert_eq!(strings(&console["command"]), ["tgfleet", "console"]);
+    assert!(profiles(console).is_empty(), "`up` starts the console");
+    assert_eq!(
+        env_value(console, "TGFLEET__CONSOLE__LISTEN").as_deref(),
+        Some("0.0.0.0:9170")
+    );
+    let published = strings(&console["ports"]);
+    assert!(
+        published
+            .iter()
+            .any(|spec| spec.starts_with("127.0.0.1:") && spec.ends_with(":9170")),
+        "{published:?}"
+    );
+    let check = strings(&console["healthcheck"]["test"]).join(" ");
+    assert!(check.contains("http://127.0.0.1:9170/health"), "{check}");
+    assert_eq!(
+        dependency_condition(console, "migrate"),
+        Some("service_completed_successfully")
+    );
+    let media = env_value(console, "TGFLEET__CONSOLE__MEDIA_DIR").unwrap();
+    assert!(strings(&console["volumes"]).contains(&format!("media:{media}").as_str()));
+    assert!(
+        strings(&service(&compose, "marketer")["volumes"])
+            .contains(&format!("media:{media}:ro").as_str()),
+        "the marketer reads the console's uploads at the same path"
+    );
+}

@@ -11,6 +11,8 @@
 //!   time compressed, and ends with the README's psql statistics.
 //! * `cargo xtask chaos [OPTIONS]` kills the fleet's processes at random against tg-sim and
 //!   compares the world's ledger with the database.
+//! * `cargo xtask chaos-oneoff [OPTIONS]` sends one-off messages through the console's API
+//!   against tg-sim, repeats them and kills the marketer mid-send, then counts the ledger.
 
 mod bench;
 mod browser;
@@ -57,6 +59,9 @@ enum Command {
     /// Kill the fleet's processes at random (SIGKILL) while it runs against tg-sim, then
     /// compare the world's ledger with the database.
     Chaos(chaos::ChaosArgs),
+    /// One-off sends through the console's API against tg-sim, repeated with the same
+    /// Idempotency-Key and with the marketer killed mid-send; tg-sim's ledger counts them.
+    ChaosOneoff(chaos::oneoff::OneOffArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -85,6 +90,7 @@ fn main() -> ExitCode {
         Command::Demo(args) => demo::run(&args),
         Command::Bench(args) => bench::run(&args),
         Command::Chaos(args) => chaos::run(&args),
+        Command::ChaosOneoff(args) => chaos::oneoff::run(&args),
         Command::Tidy => tidy::run(),
     };
     match result {

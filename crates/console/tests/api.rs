@@ -81,6 +81,9 @@ async fn only_health_answers_without_credentials(pool: sqlx::PgPool) {
 async fn a_read_token_reads_everything_and_writes_nothing(pool: sqlx::PgPool) {
     let app = TestApp::new(pool);
     fixtures(&app).await;
+    tgfleet_store::fixtures::seed_message_request(&app.store)
+        .await
+        .unwrap();
     let read = app.token(TokenScope::Read).await;
     for (method, path, _) in ROUTES {
         if path.ends_with("/stream") {

@@ -38,3 +38,11 @@ id_type!(
     /// Primary key of a row in `posts`.
     PostId
 );
+id_type!(
+    /// Primary key of a row in `message_requests` (a one-off send).
+    MessageRequestId
+);
+id_type!(
+    /// Primary key of a row in `account_checks`.
+    AccountCheckId
+);

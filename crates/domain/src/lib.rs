@@ -29,7 +29,9 @@ pub use campaign::{
 };
 pub use clock::{Clock, SystemClock, to_delta};
 pub use handle::{GroupHandle, HandleError};
-pub use ids::{AccountId, CampaignId, GroupId, PostId, VariantId};
+pub use ids::{
+    AccountCheckId, AccountId, CampaignId, GroupId, MessageRequestId, PostId, VariantId,
+};
 pub use phone::mask_phone;
 pub use review_policy::{CannotPost, ChatAccess, ChatStanding, GroupReview, ReviewVerdict};
 pub use status::{AccountStatus, GroupStatus, MembershipState, ParseStatusError, PostState};

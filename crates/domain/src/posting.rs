@@ -416,6 +416,42 @@ pub fn pair_verdict(
     }
 }
 
+/// What the group-level rules look at for a one-off send (`POST /api/v1/messages`):
+/// a message to one group, no campaign, no round, no variant to rotate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MessageSnapshot {
+    /// The group's slow mode allows this account's next message then.
+    pub slow_mode_until: Option<DateTime<Utc>>,
+    /// The last message in the group by any account of the fleet.
+    pub chat_last_post: Option<DateTime<Utc>>,
+    /// Another post to the group is claimed and not completed.
+    pub in_flight: bool,
+    /// The send's last attempt sent nothing and asked to be retried from then.
+    pub retry_at: Option<DateTime<Utc>>,
+}
+
+/// Whether a one-off send may go to its group now: the same chat gap, slow mode and
+/// in-flight rules as a campaign post ([`pair_verdict`]), and its own retry time.
+/// The account-level rules ([`account_verdict`]) apply as well, to the caller.
+pub fn message_verdict(
+    message: &MessageSnapshot,
+    rules: &PostingRules,
+    now: DateTime<Utc>,
+) -> Verdict<()> {
+    let mut waits = Waits::default();
+    waits.until(message.retry_at, now, Hold::RetryLater);
+    if message.in_flight {
+        waits.until(Some(now + IN_FLIGHT_RECHECK), now, Hold::InFlight);
+    }
+    waits.until(
+        message.chat_last_post.map(|at| at + rules.min_gap_chat),
+        now,
+        Hold::ChatGap,
+    );
+    waits.until(message.slow_mode_until, now, Hold::SlowMode);
+    waits.verdict(())
+}
+
 /// The next variant in rotation (by id, after `last`) whose content the group has not
 /// seen within `interval`; or, when all were seen, when the first of them may repeat.
 pub fn choose_variant(
@@ -741,6 +777,60 @@ mod tests {
         };
         assert_eq!(
             pair_verdict(&snapshot, &rules(), now),
+            Verdict::Wait {
+                until: now + IN_FLIGHT_RECHECK,
+                hold: Hold::InFlight
+            }
+        );
+    }
+
+    #[test]
+    fn a_one_off_send_waits_for_the_chat_gap_slow_mode_retry_and_in_flight() {
+        let now = at("2026-03-02T12:00:00Z");
+        let rules = rules();
+        let clear = MessageSnapshot {
+            slow_mode_until: None,
+            chat_last_post: None,
+            in_flight: false,
+            retry_at: None,
+        };
+        assert_eq!(message_verdict(&clear, &rules, now), Verdict::Ready(()));
+        let gap = MessageSnapshot {
+            chat_last_post: Some(now - TimeDelta::minutes(1)),
+            ..clear
+        };
+        assert_eq!(
+            message_verdict(&gap, &rules, now),
+            Verdict::Wait {
+                until: now - TimeDelta::minutes(1) + rules.min_gap_chat,
+                hold: Hold::ChatGap
+            }
+        );
+        let slow = MessageSnapshot {
+            slow_mode_until: Some(now + TimeDelta::days(1)),
+            ..gap
+        };
+        assert_eq!(
+            message_verdict(&slow, &rules, now),
+            Verdict::Wait {
+                until: now + TimeDelta::days(1),
+                hold: Hold::SlowMode
+            }
+        );
+        let retry = MessageSnapshot {
+            retry_at: Some(now + TimeDelta::days(2)),
+            ..slow
+        };
+        assert_eq!(
+            message_verdict(&retry, &rules, now).wake_at(now),
+            Some(now + TimeDelta::days(2))
+        );
+        let flight = MessageSnapshot {
+            in_flight: true,
+            ..clear
+        };
+        assert_eq!(
+            message_verdict(&flight, &rules, now),
             Verdict::Wait {
                 until: now + IN_FLIGHT_RECHECK,
                 hold: Hold::InFlight

@@ -12,9 +12,12 @@
 //! change notification (a campaign created or resumed, a variant added, a join).
 //! Claims a crash left pending are resolved at start, periodically, and by the next
 //! holder of the account: they become `unknown` and are never resent in their round.
+//! One-off sends and connectivity checks asked for through the console run in a
+//! pass of their own after each campaign pass (`oneoff`).
 
 mod content;
 mod convert;
+mod oneoff;
 mod plan;
 mod unit;
 
@@ -85,6 +88,17 @@ impl PassReport {
         if let Some(at) = at {
             self.next_wake = Some(self.next_wake.map_or(at, |wake| wake.min(at)));
         }
+    }
+
+    fn merged(mut self, other: Self) -> Self {
+        self.units += other.units;
+        self.sent += other.sent;
+        self.skipped += other.skipped;
+        self.failed += other.failed;
+        self.unknown += other.unknown;
+        self.busy += other.busy;
+        self.wake_at(other.next_wake);
+        self
     }
 
     fn add(&mut self, outcome: PostOutcome) {
@@ -190,6 +204,15 @@ impl Marketer {
                         next_wake: Some(self.now() + TimeDelta::seconds(10)),
                         ..PassReport::default()
                     }
+                }
+            };
+            // One-off sends and checks run after the campaign pass, never alongside it:
+            // one connection per account in this process too.
+            let report = match self.oneoff_pass().await {
+                Ok(oneoff) => report.merged(oneoff),
+                Err(error) => {
+                    tracing::error!(%error, "One-off pass failed; trying again shortly");
+                    report
                 }
             };
             let now = self.now();

@@ -335,7 +335,7 @@ impl Marketer {
         Ok(self.report(attempt, &consequence, verdict, None))
     }
 
-    fn failed_consequence(
+    pub(crate) fn failed_consequence(
         &self,
         failure: &TgError,
         strikes: u32,
@@ -484,7 +484,10 @@ impl Marketer {
 
     /// Bounds a send: no answer in time means the request may have gone through, so
     /// the post's outcome is unknown (never a transient retry: at most once).
-    async fn bounded_send<T>(&self, call: impl Future<Output = TgResult<T>>) -> TgResult<T> {
+    pub(crate) async fn bounded_send<T>(
+        &self,
+        call: impl Future<Output = TgResult<T>>,
+    ) -> TgResult<T> {
         match tokio::time::timeout(self.request_timeout, call).await {
             Ok(result) => result,
             Err(_) => Err(TgError::unknown_outcome(format!(

@@ -105,10 +105,12 @@ impl Store {
             "INSERT INTO memberships (account_id, group_id, state, joined_at)
              SELECT responsible_account_id, id,
                     CASE WHEN id % 10 = 3 THEN 'pending' ELSE 'joined' END,
-                    CASE WHEN id % 10 = 3 THEN NULL ELSE $1::timestamptz END
+                    CASE WHEN id % 10 = 3 THEN NULL
+                         ELSE $1::timestamptz - make_interval(mins => ((id * 7919) % $2)::int) END
                FROM groups",
         )
         .bind(now)
+        .bind(minutes)
         .execute(&self.pool)
         .await?;
         sqlx::query(

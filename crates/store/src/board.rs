@@ -155,6 +155,17 @@ macro_rules! group_search_where {
 }
 
 impl Store {
+    /// How many campaigns are active and how many paused (the overview's card: no
+    /// post is counted). One `SELECT` over `campaigns`.
+    pub async fn campaign_status_counts(&self) -> Result<(i64, i64), StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT count(*) FILTER (WHERE status = 'active'), count(*) FILTER (WHERE status = 'paused')
+               FROM campaigns",
+        )
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
     /// Per account: today's joins, posts and FloodWaits, and its live lease holder.
     pub async fn accounts_today(
         &self,
@@ -321,22 +332,31 @@ impl Store {
         .await?)
     }
 
-    /// The last `days` days up to the database's today, oldest first, read from the
-    /// views `joins_per_day`, `posts_per_day` and `flood_waits_per_day` (days without
-    /// rows are zeros).
+    /// The last `days` days up to the database's today, oldest first: the numbers of
+    /// the views `joins_per_day`, `posts_per_day` and `flood_waits_per_day` (days
+    /// without rows are zeros). Joins and FloodWaits are counted as those views count
+    /// them, over the days' range only (`memberships_joined_at_idx`,
+    /// `events_flood_wait_at_idx`) rather than grouping every row of the views.
     pub async fn daily_numbers(&self, days: u32) -> Result<Vec<DayNumbers>, StoreError> {
         Ok(sqlx::query_as(
-            "SELECT d::date AS date,
+            "WITH first AS (SELECT CURRENT_DATE - ($1::int - 1) AS day),
+                  j AS (SELECT date(joined_at) AS date, count(*) AS joins FROM memberships, first
+                         WHERE joined_at IS NOT NULL AND joined_at >= first.day::timestamptz
+                         GROUP BY 1),
+                  f AS (SELECT date(at) AS date, count(*) AS flood_waits FROM events, first
+                         WHERE outcome = 'flood_wait' AND at >= first.day::timestamptz
+                         GROUP BY 1)
+             SELECT d::date AS date,
                     coalesce(j.joins, 0) AS joins,
                     coalesce(p.successful, 0) AS posts_sent,
                     coalesce(p.failed, 0) AS posts_failed,
                     coalesce(p.skipped, 0) AS posts_skipped,
                     coalesce(p.unresolved, 0) AS posts_unresolved,
                     coalesce(f.flood_waits, 0) AS flood_waits
-               FROM generate_series(CURRENT_DATE - ($1::int - 1), CURRENT_DATE, interval '1 day') AS d
-               LEFT JOIN joins_per_day j ON j.date = d::date
+               FROM first, generate_series(first.day, CURRENT_DATE, interval '1 day') AS d
+               LEFT JOIN j ON j.date = d::date
                LEFT JOIN posts_per_day p ON p.date = d::date
-               LEFT JOIN flood_waits_per_day f ON f.date = d::date
+               LEFT JOIN f ON f.date = d::date
               ORDER BY 1",
         )
         .bind(i32::try_from(days.max(1)).unwrap_or(i32::MAX))

@@ -57,6 +57,21 @@ pub async fn seed_post_history(store: &Store) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// One pending one-off send (message request 1 on a fresh database): text to
+/// `fixture_one` as `alpha`, key `fixture-message`. Needs [`seed_post_history`].
+pub async fn seed_message_request(store: &Store) -> Result<(), StoreError> {
+    sqlx::raw_sql(
+        "INSERT INTO message_requests (idempotency_key, request_hash, group_id, account_id, kind,
+                                       body, content_hash, requested_by, requested_at)
+         SELECT 'fixture-message', 'fixture', g.id, a.id, 'text', 'Hello once', 'fixture-message-hash',
+                'fixture', now()
+           FROM groups g, accounts a WHERE g.handle = 'fixture_one' AND a.label = 'alpha';",
+    )
+    .execute(&store.pool)
+    .await?;
+    Ok(())
+}
+
 /// A membership row to seed (what account-manager would have written after a join).
 #[derive(Clone, Debug)]
 pub struct MembershipSeed {

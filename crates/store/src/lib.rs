@@ -24,6 +24,7 @@ mod groups;
 mod heartbeats;
 mod joins;
 mod leases;
+mod messages;
 mod notify;
 mod onboarding;
 mod operators;
@@ -61,6 +62,10 @@ pub use leases::Lease;
 pub use leases::check_lease;
 #[cfg(not(feature = "testing"))]
 pub(crate) use leases::check_lease;
+pub use messages::{
+    AccountCheck, DueMessage, MessageChat, MessageClaim, MessageClaimSnapshot, MessageDecision,
+    MessagePost, MessageRequest, MessageRequested, NewMessage,
+};
 pub use notify::{CHANGES_CHANNEL, ChangeListener, EVENTS_CHANNEL};
 pub use onboarding::{ImportOutcome, LoginRecorded, SessionImport, WhoamiOutcome};
 pub use operators::{

@@ -341,7 +341,7 @@ impl TryFrom<PostRow> for Post {
     }
 }
 
-async fn posting_accounts_on(
+pub(crate) async fn posting_accounts_on(
     conn: &mut PgConnection,
     now: DateTime<Utc>,
     only: Option<AccountId>,
@@ -779,14 +779,15 @@ impl Store {
             .collect())
     }
 
-    /// Posts matching `filter`, by id. Reads without locking.
+    /// Campaign posts matching `filter`, by id (one-off sends are read with their
+    /// requests, [`Store::message_request`]). Reads without locking.
     pub async fn list_posts(&self, filter: &PostFilter) -> Result<Vec<Post>, StoreError> {
         sqlx::query_as::<_, PostRow>(
             "SELECT id, campaign_id, variant_id, account_id, group_id, round, idempotency_key,
                     content_hash, state, error_code, telegram_message_id, claimed_by, created_at,
                     sent_at, completed_at, retry_at, attempts
                FROM posts
-              WHERE ($1::bigint IS NULL OR campaign_id = $1)
+              WHERE campaign_id IS NOT NULL AND ($1::bigint IS NULL OR campaign_id = $1)
                 AND ($2::bigint IS NULL OR group_id = $2)
                 AND ($3::bigint IS NULL OR account_id = $3)
               ORDER BY id",

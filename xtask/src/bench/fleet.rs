@@ -158,6 +158,7 @@ pub fn run(args: &FleetArgs) -> anyhow::Result<ExitCode> {
         database_url: None,
         dir: None,
         health_port: args.health_port,
+        console_port: 0,
         no_build: true,
         setup_only: false,
         wall_clock: None,

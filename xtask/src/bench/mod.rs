@@ -14,13 +14,14 @@ use std::process::{Command, ExitCode};
 pub use fleet::FleetArgs;
 
 /// Package and bench target of every `cargo bench` benchmark, and whether it needs Postgres.
-const BENCHES: [(&str, &str, bool); 6] = [
+const BENCHES: [(&str, &str, bool); 7] = [
     ("tg-world", "world_scale", false),
     ("tgfleet-adapter-sim", "adapter_load", false),
     ("tg-sim", "wire", false),
     ("tgfleet-adapter-grammers", "import_files", true),
     ("tgfleet-marketer", "wake_up", true),
     ("tgfleet-store", "views", true),
+    ("tgfleet-console", "pages", true),
 ];
 
 /// Options of `cargo xtask bench`.

@@ -17,6 +17,7 @@
 //! work are all zero.
 
 mod audit;
+pub mod oneoff;
 mod replicas;
 
 use crate::demo::setup::{self, free_port};
@@ -109,6 +110,7 @@ pub fn run(args: &ChaosArgs) -> anyhow::Result<ExitCode> {
         database_url: None,
         dir: Some(dir.clone()),
         health_port: free_port()?,
+        console_port: 0,
         no_build: true,
         setup_only: false,
         wall_clock: None,

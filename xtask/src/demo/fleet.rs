@@ -1,11 +1,14 @@
 //! Running the fleet (`tgfleet run --all`): its log on the terminal, `/health` and
-//! `/metrics` probed while it runs, a clean stop at the end or on Ctrl-C.
+//! `/metrics` probed while it runs, the console served with a demo operator, a clean
+//! stop at the end or on Ctrl-C.
 
 use super::child::Running;
 use super::http;
-use super::setup::Demo;
-use anyhow::bail;
-use std::net::SocketAddr;
+use super::setup::{Demo, free_port};
+use anyhow::{Context as _, bail};
+use std::io::Write as _;
+use std::net::{SocketAddr, TcpListener};
+use std::process::Stdio;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
@@ -15,6 +18,47 @@ const FIRST_PROBE_AFTER: Duration = Duration::from_secs(10);
 const PROBE_EVERY: Duration = Duration::from_secs(45);
 /// How long the fleet gets to finish its units of work after SIGTERM.
 const STOP_GRACE: Duration = Duration::from_secs(60);
+
+/// The demo's console login: a simulated fleet's, printed on purpose (never use it
+/// for a real one).
+pub const DEMO_OPERATOR: (&str, &str) = ("demo", "demo-console");
+
+/// `wanted` if it is free on 127.0.0.1, else (or for 0) any free port.
+fn console_port(wanted: u16) -> anyhow::Result<u16> {
+    if wanted != 0 && TcpListener::bind(("127.0.0.1", wanted)).is_ok() {
+        return Ok(wanted);
+    }
+    if wanted != 0 {
+        println!("demo: port {wanted} is taken; the console takes another");
+    }
+    free_port()
+}
+
+/// Creates (or resets) the demo operator: `tgfleet console add-user --password-stdin`.
+fn add_demo_operator(demo: &Demo) -> anyhow::Result<()> {
+    let (name, password) = DEMO_OPERATOR;
+    let mut child = demo
+        .tgfleet()
+        .args(["console", "add-user", name, "--password-stdin", "--replace"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .context("cannot run tgfleet console add-user")?;
+    child
+        .stdin
+        .take()
+        .context("no stdin")?
+        .write_all(format!("{password}\n").as_bytes())?;
+    let output = child.wait_with_output()?;
+    if !output.status.success() {
+        bail!(
+            "tgfleet console add-user {name}: {}",
+            String::from_utf8_lossy(&output.stderr).trim()
+        );
+    }
+    Ok(())
+}
 
 /// The log words operators grep for (docs/design.md), counted over the run.
 #[derive(Debug, Default)]
@@ -72,12 +116,27 @@ pub struct FleetOutcome {
 }
 
 /// Runs `tgfleet run --all` for `duration` (or until `stop`), then stops it.
-pub fn run(demo: &Demo, duration: Duration, stop: &AtomicBool) -> anyhow::Result<FleetOutcome> {
+pub fn run(
+    demo: &Demo,
+    duration: Duration,
+    console: u16,
+    stop: &AtomicBool,
+) -> anyhow::Result<FleetOutcome> {
     demo.onboard()?;
+    add_demo_operator(demo)?;
+    let console = SocketAddr::from(([127, 0, 0, 1], console_port(console)?));
     let mut command = demo.tgfleet();
-    command.args(["run", "--all"]);
+    command
+        .args(["run", "--all"])
+        .env("TGFLEET__CONSOLE__ENABLED", "true")
+        .env("TGFLEET__CONSOLE__LISTEN", console.to_string())
+        .env("TGFLEET__CONSOLE__MEDIA_DIR", demo.dir.join("media"));
     println!("$ tgfleet run --all");
     let mut fleet = Running::spawn("tgfleet run --all", &mut command, true)?;
+    let (name, password) = DEMO_OPERATOR;
+    println!(
+        "demo: the console is on http://{console}/ (log in as {name}, password {password}: a demo-only login)"
+    );
     println!(
         "demo: the fleet runs for {:.1} minutes; Ctrl-C stops it early",
         duration.as_secs_f64() / 60.0

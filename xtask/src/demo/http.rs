@@ -15,6 +15,15 @@ pub struct Answer {
 }
 
 impl Answer {
+    /// The status code (0 when there was no answer).
+    pub fn code(&self) -> u16 {
+        self.status
+            .split_whitespace()
+            .nth(1)
+            .and_then(|code| code.parse().ok())
+            .unwrap_or(0)
+    }
+
     /// Whether the status is 200.
     pub fn is_ok(&self) -> bool {
         self.status.split_whitespace().nth(1) == Some("200")
@@ -37,7 +46,19 @@ pub fn post(address: SocketAddr, path: &str, json: &str) -> Answer {
 }
 
 fn request(address: SocketAddr, method: &str, path: &str, json: &str) -> Answer {
-    match try_request(address, method, path, json) {
+    with_headers(address, method, path, &[], json)
+}
+
+/// `METHOD path` on `address` with extra headers (e.g. `Authorization`) and a JSON
+/// body, with a ten-second timeout.
+pub fn with_headers(
+    address: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    json: &str,
+) -> Answer {
+    match try_request(address, method, path, headers, json) {
         Ok(answer) => answer,
         Err(error) => Answer {
             status: format!("no answer ({error})"),
@@ -50,14 +71,19 @@ fn try_request(
     address: SocketAddr,
     method: &str,
     path: &str,
+    headers: &[(&str, &str)],
     json: &str,
 ) -> std::io::Result<Answer> {
     let timeout = Duration::from_secs(10);
     let mut stream = TcpStream::connect_timeout(&address, timeout)?;
     stream.set_read_timeout(Some(timeout))?;
+    let extra: String = headers
+        .iter()
+        .map(|(name, value)| format!("{name}: {value}\r\n"))
+        .collect();
     write!(
         stream,
-        "{method} {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\
+        "{method} {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n{extra}\
          Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{json}",
         json.len()
     )?;

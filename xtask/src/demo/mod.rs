@@ -58,6 +58,10 @@ pub struct DemoArgs {
     /// Port of `/health` and `/metrics` (tgfleet run --all).
     #[arg(long, default_value_t = 9180)]
     pub health_port: u16,
+    /// Port of the console and API that `tgfleet run --all` serves (another free port
+    /// when it is taken; 0: any free port).
+    #[arg(long, default_value_t = 9170)]
+    pub console_port: u16,
     /// Use the binaries next to xtask's own as they are, without `cargo build`.
     #[arg(long)]
     pub no_build: bool,
@@ -107,7 +111,12 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
         println!("demo: set up; `cargo xtask demo --resume` runs the fleet on it");
         return Ok(ExitCode::SUCCESS);
     }
-    let outcome = fleet::run(&demo, Duration::from_secs_f64(args.minutes * 60.0), &stop);
+    let outcome = fleet::run(
+        &demo,
+        Duration::from_secs_f64(args.minutes * 60.0),
+        args.console_port,
+        &stop,
+    );
     drop(sim);
     let outcome = outcome?;
     let report = stats::report(&root, &database, &outcome)?;

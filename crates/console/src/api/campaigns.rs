@@ -401,8 +401,18 @@ pub struct VariantDraft {
 }
 
 impl VariantDraft {
+    /// Its kind.
+    pub fn kind(&self) -> VariantKind {
+        self.kind
+    }
+
+    /// The fingerprint of what readers see.
+    pub fn content_hash(&self) -> &str {
+        &self.content_hash
+    }
+
     /// The variant to store, with the stored media file's path for a photo or document.
-    fn into_variant(self, media_path: Option<String>) -> NewVariant {
+    pub fn into_variant(self, media_path: Option<String>) -> NewVariant {
         let content = match (self.kind, self.source, media_path) {
             (VariantKind::Photo, _, Some(path)) => VariantContent::Photo {
                 path,
@@ -558,7 +568,8 @@ pub async fn add_campaign_variant(
     Ok(added.into())
 }
 
-async fn save_media(
+/// Stores an upload as `console.media_dir/<content hash>-<name>`; returns its absolute path.
+pub async fn save_media(
     state: &AppState,
     hash: &str,
     file_name: &str,

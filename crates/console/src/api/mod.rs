@@ -5,8 +5,10 @@
 
 pub mod accounts;
 pub mod campaigns;
+pub mod checks;
 pub mod events;
 pub mod groups;
+pub mod messages;
 pub mod query;
 pub mod reviews;
 pub mod stats;
@@ -29,6 +31,12 @@ pub const ROUTES: &[Route] = &[
     ("post", "/api/v1/accounts/{label}/resume", || {
         post(accounts::resume)
     }),
+    ("post", "/api/v1/accounts/{label}/check", || {
+        post(checks::request)
+    }),
+    ("get", "/api/v1/accounts/{label}/checks", || {
+        get(checks::list)
+    }),
     ("get", "/api/v1/groups", || get(groups::list)),
     ("get", "/api/v1/groups/{id}", || get(groups::detail)),
     ("post", "/api/v1/groups/import", || post(groups::import)),
@@ -44,6 +52,9 @@ pub const ROUTES: &[Route] = &[
     ("post", "/api/v1/campaigns/{id}/resume", || {
         post(campaigns::resume)
     }),
+    ("get", "/api/v1/messages", || get(messages::list)),
+    ("post", "/api/v1/messages", || post(messages::send)),
+    ("get", "/api/v1/messages/{id}", || get(messages::detail)),
     ("get", "/api/v1/events", || get(events::list)),
     ("get", "/api/v1/events/stream", || get(events::stream)),
     ("get", "/api/v1/stats", || get(stats::show)),

@@ -83,15 +83,12 @@ pub struct StatsView {
 
 /// Today's overview and `days` days.
 pub async fn stats_view(state: &AppState, days: u32) -> Result<StatsView, ApiError> {
+    // Two independent reads, side by side on the pool.
+    let (overview, numbers) =
+        tokio::try_join!(state.store.overview(), state.store.daily_numbers(days))?;
     Ok(StatsView {
-        overview: state.store.overview().await?.into(),
-        days: state
-            .store
-            .daily_numbers(days)
-            .await?
-            .into_iter()
-            .map(DayView::from)
-            .collect(),
+        overview: overview.into(),
+        days: numbers.into_iter().map(DayView::from).collect(),
     })
 }
 

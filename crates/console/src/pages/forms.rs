@@ -2,7 +2,7 @@
 //! same function as the API (same validation, same audit) and redirects back.
 
 use super::{Page, PageError};
-use crate::api::{accounts, campaigns, groups, reviews};
+use crate::api::{accounts, campaigns, checks, groups, reviews};
 use crate::auth::Writer;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -186,4 +186,26 @@ pub async fn resume_campaign(
 pub async fn review_now(writer: Writes, State(state): State<AppState>) -> Result<Page, PageError> {
     reviews::request_review(&state, &writer?).await?;
     Ok(Page::Redirect("/reviews".to_owned()))
+}
+
+/// The connectivity check form.
+#[derive(Debug, Default, Deserialize)]
+pub struct CheckForm {
+    #[serde(default)]
+    label: String,
+}
+
+/// `POST /diagnostics/check`: asks a running marketer to check one account under its
+/// lease (or shows why it cannot be done safely).
+pub async fn check_account(
+    writer: Writes,
+    State(state): State<AppState>,
+    Form(form): Form<CheckForm>,
+) -> Result<Page, PageError> {
+    let label = form.label.trim();
+    if label.is_empty() {
+        return Err(ApiError::field("label", "name an account").into());
+    }
+    checks::request_check(&state, &writer?, label).await?;
+    Ok(Page::Redirect("/diagnostics".to_owned()))
 }

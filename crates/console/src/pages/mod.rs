@@ -215,4 +215,5 @@ pub fn router() -> Router<AppState> {
         .route("/events", get(views::events))
         .route("/reviews", get(views::reviews).post(forms::review_now))
         .route("/diagnostics", get(views::diagnostics))
+        .route("/diagnostics/check", post(forms::check_account))
 }

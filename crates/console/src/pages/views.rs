@@ -3,7 +3,7 @@
 
 use super::{Operator, Page, PageError, render};
 use crate::api::query::Params;
-use crate::api::{accounts, campaigns, events, groups, reviews, stats, system};
+use crate::api::{accounts, campaigns, checks, events, groups, reviews, stats, system};
 use crate::chart::{Stack, bars, strip};
 use crate::state::AppState;
 use axum::extract::{Path, State};
@@ -18,8 +18,8 @@ struct Overview {
     stats: stats::StatsView,
     accounts_by_status: BTreeMap<String, usize>,
     accounts_held_back: usize,
-    campaigns_active: usize,
-    campaigns_paused: usize,
+    campaigns_active: i64,
+    campaigns_paused: i64,
     joins_chart: String,
     posts_chart: String,
     floods_chart: String,
@@ -31,9 +31,19 @@ pub async fn overview(
     Operator(caller): Operator,
     State(state): State<AppState>,
 ) -> Result<Page, PageError> {
-    let stats = stats::stats_view(&state, 14).await?;
-    let accounts = accounts::account_views(&state).await?;
-    let campaigns = campaigns::campaign_views(&state).await?;
+    // Independent reads, side by side on the pool.
+    let (stats, accounts, (campaigns_active, campaigns_paused), replicas) = tokio::try_join!(
+        stats::stats_view(&state, 14),
+        accounts::account_views(&state),
+        async {
+            state
+                .store
+                .campaign_status_counts()
+                .await
+                .map_err(crate::error::ApiError::from)
+        },
+        system::replica_views(&state),
+    )?;
     let labels: Vec<String> = stats.days.iter().map(|day| day.date.to_string()).collect();
     let series =
         |pick: fn(&stats::DayView) -> Stack| stats.days.iter().map(pick).collect::<Vec<_>>();
@@ -62,10 +72,9 @@ pub async fn overview(
             .filter(|account| !account.conditions.is_empty())
             .count(),
         accounts_by_status,
-        campaigns_active: campaigns.iter().filter(|c| c.status == "active").count(),
-        campaigns_paused: campaigns.iter().filter(|c| c.status == "paused").count(),
-        replicas: system::replica_views(&state)
-            .await?
+        campaigns_active,
+        campaigns_paused,
+        replicas: replicas
             .into_iter()
             .map(|replica| {
                 let svg = strip(&replica.hours);
@@ -229,6 +238,7 @@ struct Diagnostics {
     replicas: Vec<system::ReplicaView>,
     settings: Vec<(&'static str, String)>,
     audit: Vec<system::AuditView>,
+    checks: Vec<checks::CheckView>,
 }
 
 /// `postgres://user@host:port/db`: the URL without its password.
@@ -336,6 +346,14 @@ pub async fn diagnostics(
         replicas: system::replica_views(&state).await?,
         settings: shown_settings(&state.settings),
         audit: system::audit_views(&state).await?,
+        checks: state
+            .store
+            .account_checks(None, 10)
+            .await
+            .map_err(crate::error::ApiError::from)?
+            .into_iter()
+            .map(checks::CheckView::from)
+            .collect(),
     };
     render(&state, &caller, "diagnostics.html", "diagnostics", page)
 }
