@@ -106,6 +106,9 @@ pub(crate) fn pair_ready(
     rules: &PostingRules,
     now: DateTime<Utc>,
 ) -> Verdict<PostPlan> {
+    if campaign.relay.is_some() {
+        return crate::relay::pair_ready(target, campaign, variants, content, rules, now);
+    }
     // A group that refuses a content kind gets the campaign's other variants.
     let options: Vec<VariantOption<'_>> = variants
         .iter()

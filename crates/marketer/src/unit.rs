@@ -4,11 +4,13 @@
 use crate::content;
 use crate::convert::{peer_ref, stored_peer, write_rights};
 use crate::plan::{self, Candidate};
+use crate::relay::RelayMessage;
 use crate::{Marketer, PostOutcome};
 use chrono::{DateTime, Utc};
 use std::collections::HashSet;
 use tgfleet_domain::campaign::has_link;
 use tgfleet_domain::post_outcome::{Consequence, ContentNeeds, GroupMark, Precheck, precheck};
+use tgfleet_domain::relay::{etiquette_skip, noforwards_skip};
 use tgfleet_domain::{Clock as _, PostState, VariantId};
 use tgfleet_runtime::AccountSession;
 use tgfleet_store::{
@@ -155,7 +157,7 @@ impl Marketer {
         } else {
             None
         };
-        let source = if variant.kind.is_source_post() {
+        let source = if crate::relay::needs_source_peer(&attempt.campaign, variant) {
             match self.source_peer(telegram, account, variant).await? {
                 Ok(peer) => Some(peer),
                 Err(failure) => return self.fail(lease, attempt, &failure).await,
@@ -163,7 +165,22 @@ impl Marketer {
         } else {
             None
         };
-        let Some(message) = content::outgoing(variant, media, source) else {
+        let mut fallback = false;
+        let message = match crate::relay::relay_message(&attempt.campaign, variant, source) {
+            RelayMessage::NotRelayed => content::outgoing(variant, media, source),
+            RelayMessage::Send {
+                message,
+                fallback: copied,
+            } => {
+                fallback = copied;
+                Some(message)
+            }
+            RelayMessage::Refused => {
+                let consequence = noforwards_skip(self.now());
+                return self.finish(lease, attempt, consequence, None, None).await;
+            }
+        };
+        let Some(message) = message else {
             let failure = TgError::unexpected("VARIANT_INCOMPLETE");
             return self.fail(lease, attempt, &failure).await;
         };
@@ -177,7 +194,7 @@ impl Marketer {
             Err(error) => return self.fail(lease, attempt, &error).await,
         };
         let needs = ContentNeeds {
-            kinds: variant.kind.needs(),
+            kinds: crate::relay::needs(variant),
             links: has_link(&variant.body),
         };
         let now = self.now();
@@ -195,6 +212,33 @@ impl Marketer {
                 .await;
         }
 
+        if self
+            .crowded_by_fleet(telegram, account.id, target.group_id, &peer)
+            .await?
+        {
+            let consequence = etiquette_skip(now, self.etiquette_recheck());
+            return self
+                .finish(lease, attempt, consequence, None, rights.slow_mode_secs)
+                .await;
+        }
+        if fallback && let Some(post) = &variant.relay {
+            let source = variant
+                .source
+                .as_ref()
+                .map(|source| source.channel.to_string())
+                .unwrap_or_default();
+            let event = crate::relay::fallback_event(
+                self,
+                account.id,
+                target.group_id,
+                &source,
+                post.source_message_id,
+            );
+            self.ctx.store.record_event(&event).await?;
+            tracing::info!(group = %target.handle, %source, post = post.source_message_id,
+                "{source} forbids forwards: post {} goes to {} as a copy (fallback allowed)",
+                post.source_message_id, target.handle);
+        }
         let sent = self
             .bounded_send(telegram.send(&peer, &message, attempt.post.random_id))
             .await;
@@ -216,7 +260,15 @@ impl Marketer {
             &event,
         )
         .await?;
-        Ok(self.report(attempt, &consequence, None, message_id))
+        let reported = self.report(attempt, &consequence, None, message_id);
+        crate::relay::log_relayed(
+            &attempt.campaign,
+            variant,
+            &target.handle,
+            &account.label,
+            reported.0,
+        );
+        Ok(reported)
     }
 
     /// Resolves the group's handle for this account once and stores the peer; `None`
