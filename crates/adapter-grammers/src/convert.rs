@@ -247,109 +247,6 @@ fn list_date(updates: &tl::enums::Updates) -> i32 {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn rights(edit: impl FnOnce(&mut tl::types::ChatBannedRights)) -> tl::enums::ChatBannedRights {
-        let mut rights = tl::types::ChatBannedRights {
-            view_messages: false,
-            send_messages: false,
-            send_media: false,
-            send_stickers: false,
-            send_gifs: false,
-            send_games: false,
-            send_inline: false,
-            embed_links: false,
-            send_polls: false,
-            change_info: false,
-            invite_users: false,
-            pin_messages: false,
-            manage_topics: false,
-            send_photos: false,
-            send_videos: false,
-            send_roundvideos: false,
-            send_audios: false,
-            send_voices: false,
-            send_docs: false,
-            send_plain: false,
-            edit_rank: false,
-            send_reactions: false,
-            manage_linked_peers: false,
-            until_date: 0,
-        };
-        edit(&mut rights);
-        rights.into()
-    }
-
-    #[test]
-    fn banned_rights_follow_telegrams_implications() {
-        assert_eq!(banned_rights(&rights(|_| {})), BannedRights::default());
-        let all = banned_rights(&rights(|r| r.send_messages = true));
-        assert!(all.send_messages && all.send_media && all.embed_links);
-        assert!(all.send_plain && all.send_photos && all.send_docs);
-        let plain = banned_rights(&rights(|r| r.send_plain = true));
-        assert!(plain.send_plain && !plain.send_messages && !plain.send_media);
-        let media = banned_rights(&rights(|r| r.send_media = true));
-        assert!(media.send_photos && media.send_docs && !media.send_plain);
-        let photos = banned_rights(&rights(|r| r.send_photos = true));
-        assert!(photos.send_photos && !photos.send_docs && !photos.send_media);
-        let until = banned_rights(&rights(|r| {
-            r.embed_links = true;
-            r.until_date = 1_800_000_000;
-        }));
-        assert!(until.embed_links && !until.send_messages);
-        assert_eq!(until.until, DateTime::from_timestamp(1_800_000_000, 0));
-    }
-
-    #[test]
-    fn the_sent_message_is_found_by_random_id() {
-        let empty_message = |id: i32| -> tl::enums::Update {
-            tl::types::UpdateNewChannelMessage {
-                message: tl::types::MessageEmpty { id, peer_id: None }.into(),
-                pts: 1,
-                pts_count: 1,
-            }
-            .into()
-        };
-        let updates: tl::enums::Updates = tl::types::Updates {
-            updates: vec![
-                empty_message(7),
-                tl::types::UpdateMessageId {
-                    id: 9,
-                    random_id: 42,
-                }
-                .into(),
-            ],
-            users: vec![],
-            chats: vec![],
-            date: 1_700_000_000,
-            seq: 0,
-        }
-        .into();
-        assert_eq!(
-            sent_message(&updates, 42),
-            Some((9, DateTime::from_timestamp(1_700_000_000, 0).unwrap()))
-        );
-        assert_eq!(sent_message(&updates, 41), None);
-        let short: tl::enums::Updates = tl::types::UpdateShortSentMessage {
-            out: true,
-            id: 5,
-            pts: 1,
-            pts_count: 1,
-            date: 1_700_000_100,
-            media: None,
-            entities: None,
-            ttl_period: None,
-        }
-        .into();
-        assert_eq!(
-            sent_message(&short, 0),
-            Some((5, DateTime::from_timestamp(1_700_000_100, 0).unwrap()))
-        );
-    }
-}
-
 fn user_of(peer: &tl::enums::Peer) -> Option<i64> {
     match peer {
         tl::enums::Peer::User(user) => Some(user.user_id),
@@ -455,4 +352,107 @@ pub(crate) fn entities_from_bytes(bytes: &[u8]) -> Option<Vec<tl::enums::Message
         return None;
     }
     Vec::<tl::enums::MessageEntity>::from_bytes(bytes).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rights(edit: impl FnOnce(&mut tl::types::ChatBannedRights)) -> tl::enums::ChatBannedRights {
+        let mut rights = tl::types::ChatBannedRights {
+            view_messages: false,
+            send_messages: false,
+            send_media: false,
+            send_stickers: false,
+            send_gifs: false,
+            send_games: false,
+            send_inline: false,
+            embed_links: false,
+            send_polls: false,
+            change_info: false,
+            invite_users: false,
+            pin_messages: false,
+            manage_topics: false,
+            send_photos: false,
+            send_videos: false,
+            send_roundvideos: false,
+            send_audios: false,
+            send_voices: false,
+            send_docs: false,
+            send_plain: false,
+            edit_rank: false,
+            send_reactions: false,
+            manage_linked_peers: false,
+            until_date: 0,
+        };
+        edit(&mut rights);
+        rights.into()
+    }
+
+    #[test]
+    fn banned_rights_follow_telegrams_implications() {
+        assert_eq!(banned_rights(&rights(|_| {})), BannedRights::default());
+        let all = banned_rights(&rights(|r| r.send_messages = true));
+        assert!(all.send_messages && all.send_media && all.embed_links);
+        assert!(all.send_plain && all.send_photos && all.send_docs);
+        let plain = banned_rights(&rights(|r| r.send_plain = true));
+        assert!(plain.send_plain && !plain.send_messages && !plain.send_media);
+        let media = banned_rights(&rights(|r| r.send_media = true));
+        assert!(media.send_photos && media.send_docs && !media.send_plain);
+        let photos = banned_rights(&rights(|r| r.send_photos = true));
+        assert!(photos.send_photos && !photos.send_docs && !photos.send_media);
+        let until = banned_rights(&rights(|r| {
+            r.embed_links = true;
+            r.until_date = 1_800_000_000;
+        }));
+        assert!(until.embed_links && !until.send_messages);
+        assert_eq!(until.until, DateTime::from_timestamp(1_800_000_000, 0));
+    }
+
+    #[test]
+    fn the_sent_message_is_found_by_random_id() {
+        let empty_message = |id: i32| -> tl::enums::Update {
+            tl::types::UpdateNewChannelMessage {
+                message: tl::types::MessageEmpty { id, peer_id: None }.into(),
+                pts: 1,
+                pts_count: 1,
+            }
+            .into()
+        };
+        let updates: tl::enums::Updates = tl::types::Updates {
+            updates: vec![
+                empty_message(7),
+                tl::types::UpdateMessageId {
+                    id: 9,
+                    random_id: 42,
+                }
+                .into(),
+            ],
+            users: vec![],
+            chats: vec![],
+            date: 1_700_000_000,
+            seq: 0,
+        }
+        .into();
+        assert_eq!(
+            sent_message(&updates, 42),
+            Some((9, DateTime::from_timestamp(1_700_000_000, 0).unwrap()))
+        );
+        assert_eq!(sent_message(&updates, 41), None);
+        let short: tl::enums::Updates = tl::types::UpdateShortSentMessage {
+            out: true,
+            id: 5,
+            pts: 1,
+            pts_count: 1,
+            date: 1_700_000_100,
+            media: None,
+            entities: None,
+            ttl_period: None,
+        }
+        .into();
+        assert_eq!(
+            sent_message(&short, 0),
+            Some((5, DateTime::from_timestamp(1_700_000_100, 0).unwrap()))
+        );
+    }
 }

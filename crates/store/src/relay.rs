@@ -681,8 +681,8 @@ impl Store {
         )
     }
 
-    /// Every post of a campaign's source as read, by source id (tests, `stats`). Reads
-    /// without locking.
+    /// Every post of a campaign's source as read (deleted and filtered-out ones too),
+    /// by source id. Reads without locking.
     pub async fn relay_items_of(&self, campaign: CampaignId) -> Result<Vec<RelayPost>, StoreError> {
         sqlx::query_as::<_, PostRow>(
             "SELECT variant_id, source_message_id, post_kind, body, entities, media_kind, media_id,

@@ -132,14 +132,6 @@ impl World {
             g.chattered = n;
         }
     }
-
-    /// Publishes every channel's posts (and applies edits and deletions) due by `now`:
-    /// for tests and demos that inspect the channels without reading them.
-    pub fn publish_until(&mut self, now: DateTime<Utc>) {
-        for group in 0..self.groups.len() {
-            self.publish_due(group, now);
-        }
-    }
 }
 
 /// The (id, access hash) under which a message's photo or document is served
