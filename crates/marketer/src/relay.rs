@@ -8,7 +8,7 @@ use crate::{Marketer, PostOutcome};
 use chrono::{DateTime, TimeDelta, Utc};
 use std::collections::HashMap;
 use tgfleet_domain::VariantKind;
-use tgfleet_domain::posting::{LastAttempt, PostPlan, PostingRules, RecentContent, Verdict};
+use tgfleet_domain::posting::{PostPlan, PostingRules, Verdict};
 use tgfleet_domain::relay::{
     PostKind, RelayFilters, RelayItem, RelayMode, RelayPair, RelaySend, fleet_among_latest,
     relay_content_hash, relay_pair_verdict, relay_send,
@@ -20,8 +20,8 @@ use tgfleet_store::{
     relay_times,
 };
 use tgfleet_telegram::{
-    AccountRef, ChannelPost, MediaKind, MediaRef, OutgoingMessage, PeerRef, PostContent, Resolved,
-    TelegramAccount, TgError,
+    About, AccountRef, ChannelPost, MediaKind, MediaRef, OutgoingMessage, PeerRef, PostContent,
+    Resolved, TelegramAccount, TgError,
 };
 
 /// Posts read per poll (one `messages.getHistory` page; chosen small: a relay reads
@@ -110,7 +110,10 @@ impl Marketer {
     ) -> Result<Option<RelayRecorded>, StoreError> {
         let config = &due.config;
         let telegram = session.telegram;
-        let source = match self.relay_source_peer(telegram, account, config).await? {
+        let source = match self
+            .source_peer_of(telegram, account.id, &config.source)
+            .await?
+        {
             Ok(peer) => peer,
             Err(error) => {
                 tracing::warn!(campaign = %due.name, source = %config.source, %error,
@@ -203,38 +206,43 @@ impl Marketer {
         Ok(Some(recorded))
     }
 
-    /// The reader's peer of the source: stored, or resolved once and stored.
-    async fn relay_source_peer(
+    /// An account's peer of a source channel (a relay's, or a forward / copy
+    /// variant's): stored, or resolved once and stored. Errors about the source never
+    /// mark a target group: only answers about the call or the account stand.
+    pub(crate) async fn source_peer_of(
         &self,
         telegram: &dyn TelegramAccount,
-        account: &AccountRef,
-        config: &RelayConfig,
+        account: tgfleet_domain::AccountId,
+        channel: &tgfleet_domain::GroupHandle,
     ) -> Result<Result<PeerRef, TgError>, StoreError> {
-        let key = config.source.key();
+        let key = channel.key();
         if let Some(peer) = self
             .ctx
             .store
-            .source_peer(account.id, &key)
+            .source_peer(account, &key)
             .await?
             .as_ref()
             .and_then(peer_ref)
         {
             return Ok(Ok(peer));
         }
-        let resolved = self.bounded(telegram.resolve(&config.source)).await;
+        let resolved = self.bounded(telegram.resolve(channel)).await;
         self.ctx
-            .record_call(Some(account.id), None, "resolve_source", &resolved)
+            .record_call(Some(account), None, "resolve_source", &resolved)
             .await?;
         Ok(match resolved {
             Ok(Resolved::Chat(chat)) => {
                 self.ctx
                     .store
-                    .save_source_peer(account.id, &key, &stored_peer(&chat.peer), self.now())
+                    .save_source_peer(account, &key, &stored_peer(&chat.peer), self.now())
                     .await?;
                 Ok(chat.peer)
             }
             Ok(Resolved::Invite(_)) => Err(TgError::unexpected("SOURCE_NOT_PUBLIC")),
-            Err(error) => Err(error),
+            Err(error) => Err(match error.about {
+                About::Call(_) | About::Account(_) => error,
+                _ => TgError::unexpected(format!("SOURCE_{}", error.code())),
+            }),
         })
     }
 
@@ -407,14 +415,7 @@ pub(crate) fn pair_ready(
             })
         })
         .collect();
-    let recent: Vec<RecentContent<'_>> = content
-        .iter()
-        .filter(|item| item.group_id == target.group_id)
-        .map(|item| RecentContent {
-            content_hash: &item.content_hash,
-            at: item.at,
-        })
-        .collect();
+    let recent = crate::plan::recent_in(target, content);
     let pair = RelayPair {
         status: campaign.status,
         ends_at: campaign.ends_at,
@@ -422,13 +423,7 @@ pub(crate) fn pair_ready(
         slow_mode_until: target.next_send_at,
         chat_last_post: target.chat_last_post,
         in_flight: target.in_flight,
-        last_attempt: target.last_attempt.and_then(|last| {
-            Some(LastAttempt {
-                round: u64::try_from(last.round).ok()?,
-                retry_at: last.retry_at,
-                variant: last.variant,
-            })
-        }),
+        last_attempt: crate::plan::last_attempt_of(target),
         items: &items,
         refused: &target.refused,
         recent_content: &recent,

@@ -17,7 +17,7 @@ use tgfleet_store::{
     Campaign, Claim, ClaimedPost, Lease, NewEvent, PostCompletion, PostingAccount, StoreError,
     Variant,
 };
-use tgfleet_telegram::{About, PeerRef, Resolved, TelegramAccount, TgError, TgResult};
+use tgfleet_telegram::{PeerRef, Resolved, TelegramAccount, TgError, TgResult};
 use tracing::Instrument as _;
 
 /// At most this many candidates are tried in one unit (pre-check failures move on).
@@ -316,37 +316,8 @@ impl Marketer {
         let Some(source) = &variant.source else {
             return Ok(Err(TgError::unexpected("VARIANT_INCOMPLETE")));
         };
-        let key = source.channel.key();
-        if let Some(peer) = self
-            .ctx
-            .store
-            .source_peer(account.id, &key)
-            .await?
-            .as_ref()
-            .and_then(peer_ref)
-        {
-            return Ok(Ok(peer));
-        }
-        let resolved = self.bounded(telegram.resolve(&source.channel)).await;
-        self.ctx
-            .record_call(Some(account.id), None, "resolve_source", &resolved)
-            .await?;
-        Ok(match resolved {
-            Ok(Resolved::Chat(chat)) => {
-                self.ctx
-                    .store
-                    .save_source_peer(account.id, &key, &stored_peer(&chat.peer), self.now())
-                    .await?;
-                Ok(chat.peer)
-            }
-            Ok(Resolved::Invite(_)) => Err(TgError::unexpected("SOURCE_NOT_PUBLIC")),
-            // Answers about the call or the account stand; anything about the source
-            // channel never marks the target group.
-            Err(error) => Err(match error.about {
-                About::Call(_) | About::Account(_) => error,
-                _ => TgError::unexpected(format!("SOURCE_{}", error.code())),
-            }),
-        })
+        self.source_peer_of(telegram, account.id, &source.channel)
+            .await
     }
 
     /// Completes the post as failed before anything was sent.
