@@ -150,6 +150,8 @@ fn the_demo_shows_the_fleet_at_work_and_ends_with_the_readme_stats() {
         "Sleeping",
         "FloodWait",
         "Sent to",
+        "Relayed post",
+        "from @bali_news_feed",
         "Pre-check failed",
         "Checked groups: 150",
         "marked banned:",

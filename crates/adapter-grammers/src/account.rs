@@ -16,9 +16,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 use tgfleet_domain::GroupHandle;
 use tgfleet_telegram::{
-    About, AccountAnswer, BannedRights, ChatRights, GroupAnswer, JoinTarget, Me, MemberStatus,
-    MembershipAnswer, MessageRef, OutgoingMessage, PeerRef, Resolved, ResolvedChat, SentMessage,
-    TelegramAccount, TgError, TgResult,
+    About, AccountAnswer, BannedRights, ChannelPost, ChatRights, GroupAnswer, JoinTarget, Me,
+    MemberStatus, MembershipAnswer, MessageRef, OutgoingMessage, PeerRef, Resolved, ResolvedChat,
+    SentMessage, TelegramAccount, TgError, TgResult,
 };
 
 /// How a call whose connection died is retried: once, after a pause that doubles
@@ -417,6 +417,64 @@ impl TelegramAccount for GrammersAccount {
                 })
                 .await
             }
+            OutgoingMessage::Copy(content) => {
+                let entities = crate::convert::entities_from_bytes(&content.entities);
+                match &content.media {
+                    None => {
+                        self.call(&tl::functions::messages::SendMessage {
+                            no_webpage: false,
+                            silent: false,
+                            background: false,
+                            clear_draft: false,
+                            noforwards: false,
+                            update_stickersets_order: false,
+                            invert_media: false,
+                            allow_paid_floodskip: false,
+                            peer: to,
+                            reply_to: None,
+                            message: content.text.clone(),
+                            random_id,
+                            reply_markup: None,
+                            entities,
+                            schedule_date: None,
+                            schedule_repeat_period: None,
+                            send_as: None,
+                            quick_reply_shortcut: None,
+                            effect: None,
+                            allow_paid_stars: None,
+                            suggested_post: None,
+                            rich_message: None,
+                        })
+                        .await
+                    }
+                    Some(media) => {
+                        self.call(&tl::functions::messages::SendMedia {
+                            silent: false,
+                            background: false,
+                            clear_draft: false,
+                            noforwards: false,
+                            update_stickersets_order: false,
+                            invert_media: false,
+                            allow_paid_floodskip: false,
+                            peer: to,
+                            reply_to: None,
+                            media: crate::convert::input_media_ref(media),
+                            message: content.text.clone(),
+                            random_id,
+                            reply_markup: None,
+                            entities,
+                            schedule_date: None,
+                            schedule_repeat_period: None,
+                            send_as: None,
+                            quick_reply_shortcut: None,
+                            effect: None,
+                            allow_paid_stars: None,
+                            suggested_post: None,
+                        })
+                        .await
+                    }
+                }
+            }
             OutgoingMessage::Forward {
                 from,
                 message_id,
@@ -477,6 +535,85 @@ impl TelegramAccount for GrammersAccount {
             })
             .await?;
         Ok(crate::convert::history(messages))
+    }
+
+    async fn channel_posts(
+        &self,
+        peer: &PeerRef,
+        after: i32,
+        limit: u32,
+    ) -> TgResult<Vec<ChannelPost>> {
+        // Reading forward from `after` (core.telegram.org/method/messages.getHistory:
+        // `add_offset` "negative values are also accepted", `min_id` "only messages
+        // with IDs more than min_id").
+        let limit = i32::try_from(limit.min(100)).unwrap_or(100);
+        let messages = self
+            .call(&tl::functions::messages::GetHistory {
+                peer: input_peer(peer),
+                offset_id: after.saturating_add(1),
+                offset_date: 0,
+                add_offset: -limit,
+                limit,
+                max_id: 0,
+                min_id: after,
+                hash: 0,
+            })
+            .await?;
+        let mut posts = crate::convert::channel_posts(messages);
+        posts.sort_by_key(|post| post.id);
+        Ok(posts)
+    }
+
+    async fn forward(
+        &self,
+        from: &PeerRef,
+        ids: &[i32],
+        to: &PeerRef,
+        random_ids: &[i64],
+    ) -> TgResult<Vec<SentMessage>> {
+        let answered = self
+            .call(&tl::functions::messages::ForwardMessages {
+                silent: false,
+                background: false,
+                with_my_score: false,
+                drop_author: false,
+                drop_media_captions: false,
+                noforwards: false,
+                allow_paid_floodskip: false,
+                from_ephemeral: false,
+                from_peer: input_peer(from),
+                id: ids.to_vec(),
+                random_id: random_ids.to_vec(),
+                to_peer: input_peer(to),
+                top_msg_id: None,
+                reply_to: None,
+                schedule_date: None,
+                schedule_repeat_period: None,
+                send_as: None,
+                quick_reply_shortcut: None,
+                effect: None,
+                video_timestamp: None,
+                allow_paid_stars: None,
+                suggested_post: None,
+            })
+            .await;
+        let updates = answered.map_err(|error| {
+            if error.is_transient() && !self.closed.load(Ordering::Acquire) {
+                TgError::unknown_outcome(format!("forward: {}", error.name))
+            } else {
+                error
+            }
+        })?;
+        random_ids
+            .iter()
+            .map(|&random_id| {
+                sent_message(&updates, random_id)
+                    .map(|(message_id, date)| SentMessage { message_id, date })
+                    .ok_or_else(|| {
+                        TgError::unexpected("the forward answer carried no message".to_owned())
+                    })
+            })
+            .collect()
     }
 
     async fn mark_read(&self, peer: &PeerRef, max_id: i32) -> TgResult<()> {

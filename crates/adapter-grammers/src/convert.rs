@@ -3,8 +3,8 @@
 use chrono::{DateTime, Utc};
 use grammers_tl_types as tl;
 use tgfleet_telegram::{
-    About, BannedRights, ChatKind, GroupAnswer, InvitePreview, MessageRef, PeerKind, PeerRef,
-    ResolvedChat, TgError,
+    About, BannedRights, ChannelPost, ChatKind, GroupAnswer, InvitePreview, MediaKind, MediaRef,
+    MessageRef, PeerKind, PeerRef, PostContent, ResolvedChat, TgError,
 };
 
 /// The error for a peer kind a channel-only method cannot take (as Telegram answers it).
@@ -177,11 +177,13 @@ pub(crate) fn history(messages: tl::enums::messages::Messages) -> Vec<MessageRef
                 id: message.id,
                 date: timestamp(message.date).unwrap_or_default(),
                 outgoing: message.out,
+                sender: message.from_id.as_ref().and_then(user_of),
             }),
             tl::enums::Message::Service(message) => Some(MessageRef {
                 id: message.id,
                 date: timestamp(message.date).unwrap_or_default(),
                 outgoing: message.out,
+                sender: message.from_id.as_ref().and_then(user_of),
             }),
             tl::enums::Message::Empty(_) => None,
         })
@@ -243,6 +245,113 @@ fn list_date(updates: &tl::enums::Updates) -> i32 {
         tl::enums::Updates::UpdateShort(short) => short.date,
         _ => 0,
     }
+}
+
+fn user_of(peer: &tl::enums::Peer) -> Option<i64> {
+    match peer {
+        tl::enums::Peer::User(user) => Some(user.user_id),
+        _ => None,
+    }
+}
+
+/// The posts of a history answer (messages only; service messages and empties left
+/// out), as a relay reads them: text, entities (TL-serialized, as they came), the
+/// photo or document by reference, album and protection flags.
+pub(crate) fn channel_posts(messages: tl::enums::messages::Messages) -> Vec<ChannelPost> {
+    let messages = match messages {
+        tl::enums::messages::Messages::Messages(answer) => answer.messages,
+        tl::enums::messages::Messages::Slice(answer) => answer.messages,
+        tl::enums::messages::Messages::ChannelMessages(answer) => answer.messages,
+        tl::enums::messages::Messages::NotModified(_) => Vec::new(),
+    };
+    messages
+        .into_iter()
+        .filter_map(|message| match message {
+            tl::enums::Message::Message(message) => Some(ChannelPost {
+                id: message.id,
+                date: timestamp(message.date).unwrap_or_default(),
+                edit_date: message.edit_date.and_then(timestamp),
+                content: PostContent {
+                    entities: message
+                        .entities
+                        .as_ref()
+                        .filter(|entities| !entities.is_empty())
+                        .map(|entities| {
+                            use grammers_tl_types::Serializable as _;
+                            entities.to_bytes()
+                        })
+                        .unwrap_or_default(),
+                    text: message.message,
+                    media: message.media.as_ref().and_then(media_ref),
+                },
+                grouped_id: message.grouped_id,
+                noforwards: message.noforwards,
+            }),
+            tl::enums::Message::Service(_) | tl::enums::Message::Empty(_) => None,
+        })
+        .collect()
+}
+
+fn media_ref(media: &tl::enums::MessageMedia) -> Option<MediaRef> {
+    match media {
+        tl::enums::MessageMedia::Photo(photo) => match photo.photo.as_ref()? {
+            tl::enums::Photo::Photo(photo) => Some(MediaRef {
+                kind: MediaKind::Photo,
+                id: photo.id,
+                access_hash: photo.access_hash,
+                file_reference: photo.file_reference.clone(),
+            }),
+            tl::enums::Photo::Empty(_) => None,
+        },
+        tl::enums::MessageMedia::Document(document) => match document.document.as_ref()? {
+            tl::enums::Document::Document(document) => Some(MediaRef {
+                kind: MediaKind::Document,
+                id: document.id,
+                access_hash: document.access_hash,
+                file_reference: document.file_reference.clone(),
+            }),
+            tl::enums::Document::Empty(_) => None,
+        },
+        _ => None,
+    }
+}
+
+/// A post's file re-sent by reference (`inputMediaPhoto` / `inputMediaDocument`).
+pub(crate) fn input_media_ref(media: &MediaRef) -> tl::enums::InputMedia {
+    match media.kind {
+        MediaKind::Photo => tl::enums::InputMedia::Photo(tl::types::InputMediaPhoto {
+            spoiler: false,
+            live_photo: false,
+            id: tl::enums::InputPhoto::Photo(tl::types::InputPhoto {
+                id: media.id,
+                access_hash: media.access_hash,
+                file_reference: media.file_reference.clone(),
+            }),
+            ttl_seconds: None,
+            video: None,
+        }),
+        MediaKind::Document => tl::enums::InputMedia::Document(tl::types::InputMediaDocument {
+            spoiler: false,
+            id: tl::enums::InputDocument::Document(tl::types::InputDocument {
+                id: media.id,
+                access_hash: media.access_hash,
+                file_reference: media.file_reference.clone(),
+            }),
+            video_cover: None,
+            video_timestamp: None,
+            ttl_seconds: None,
+            query: None,
+        }),
+    }
+}
+
+/// Entities as a copy sends them back: the TL-serialized vector a read produced.
+pub(crate) fn entities_from_bytes(bytes: &[u8]) -> Option<Vec<tl::enums::MessageEntity>> {
+    use grammers_tl_types::Deserializable as _;
+    if bytes.is_empty() {
+        return None;
+    }
+    Vec::<tl::enums::MessageEntity>::from_bytes(bytes).ok()
 }
 
 #[cfg(test)]

@@ -89,6 +89,18 @@ username = "kuta_board"
 
 [[groups]]
 username = "sanur_people"
+
+[[groups]]
+username = "bali_deals"
+title = "Bali Deals"
+kind = "broadcast"
+history = 10
+noforwards = true
+
+[groups.publish]
+every_secs = 600
+count = 3
+kinds = ["text", "photo"]
 "#;
 
 /// tg-sim serving [`WIRE_SCENARIO`]'s world on a manual clock at the epoch.

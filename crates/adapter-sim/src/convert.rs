@@ -1,7 +1,12 @@
 //! Conversions between the world's Telegram vocabulary and the port's types.
 
-use tg_world::{ChannelInfo, ChannelKind, InputChannel, RpcError, names};
-use tgfleet_telegram::{BannedRights, ChatKind, PeerKind, PeerRef, ResolvedChat, TgError};
+use tg_world::{
+    ChannelInfo, ChannelKind, InputChannel, Message, MessageContent, RpcError, media_ref, names,
+};
+use tgfleet_telegram::{
+    BannedRights, ChannelPost, ChatKind, MediaKind, MediaRef, PeerKind, PeerRef, PostContent,
+    ResolvedChat, TgError,
+};
 
 /// A world error through the one RPC table.
 pub(crate) fn rpc(error: RpcError) -> TgError {
@@ -53,4 +58,37 @@ pub(crate) fn port_banned(rights: tg_world::BannedRights) -> BannedRights {
         embed_links: rights.embed_links,
         until: rights.until_date,
     })
+}
+
+/// A world message as a relay reads it; a file is named by the id and access hash
+/// tg-sim serves it under ([`media_ref`]).
+pub(crate) fn channel_post(message: &Message) -> ChannelPost {
+    let text = message.content.text();
+    let media = match &message.content {
+        MessageContent::Text(_) => None,
+        MessageContent::Media { media, .. } => {
+            let (id, access_hash) = media_ref(message.channel_id, message.id);
+            Some(MediaRef {
+                kind: match media.kind {
+                    tg_world::MediaKind::Photo => MediaKind::Photo,
+                    tg_world::MediaKind::Document => MediaKind::Document,
+                },
+                id,
+                access_hash,
+                file_reference: Vec::new(),
+            })
+        }
+    };
+    ChannelPost {
+        id: message.id,
+        date: message.date,
+        edit_date: message.edit_date,
+        content: PostContent {
+            text: text.text.clone(),
+            entities: text.entities.clone(),
+            media,
+        },
+        grouped_id: message.grouped_id,
+        noforwards: message.noforwards,
+    }
 }

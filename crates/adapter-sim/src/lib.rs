@@ -11,16 +11,18 @@ mod convert;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use convert::{input_channel, port_banned, resolved_chat, rpc};
+use convert::{channel_post, input_channel, port_banned, resolved_chat, rpc};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
-use tg_world::{ChatInvite, Participant, RpcError, TextBody, UploadedMedia, UserId, World, names};
+use tg_world::{
+    ChatInvite, HistoryPage, Participant, RpcError, TextBody, UploadedMedia, UserId, World, names,
+};
 use tgfleet_domain::{Clock, GroupHandle};
 use tgfleet_telegram::{
-    AccountRef, ChatRights, Connector, InvitePreview, JoinTarget, Me, MediaKind, MemberStatus,
-    MessageRef, OutgoingMessage, PeerRef, Resolved, ResolvedChat, SentMessage, TelegramAccount,
-    TgError, TgResult,
+    AccountRef, ChannelPost, ChatRights, Connector, InvitePreview, JoinTarget, Me, MediaKind,
+    MemberStatus, MessageRef, OutgoingMessage, PeerRef, Resolved, ResolvedChat, SentMessage,
+    TelegramAccount, TgError, TgResult,
 };
 
 /// The world shared by every simulated connection.
@@ -266,6 +268,33 @@ impl TelegramAccount for SimAccount {
                 })
                 .await?
             }
+            OutgoingMessage::Copy(content) => {
+                let body = TextBody {
+                    text: content.text.clone(),
+                    entities: content.entities.clone(),
+                    has_link_entity: false,
+                };
+                match &content.media {
+                    None => {
+                        self.request(|w, now, user| {
+                            w.send_once(user, random_id, |w| {
+                                w.messages_send_message(now, user, to, body)
+                            })
+                        })
+                        .await?
+                    }
+                    Some(media) => {
+                        let (id, hash) = (media.id, media.access_hash);
+                        self.request(|w, now, user| {
+                            w.send_once(user, random_id, |w| {
+                                let file = w.media_by_ref(id, hash)?;
+                                w.messages_send_media(now, user, to, file, body)
+                            })
+                        })
+                        .await?
+                    }
+                }
+            }
             OutgoingMessage::Forward {
                 from,
                 message_id,
@@ -301,6 +330,56 @@ impl TelegramAccount for SimAccount {
                 id: m.id,
                 date: m.date,
                 outgoing: m.out,
+                sender: m.from_user.map(|user| user.0),
+            })
+            .collect())
+    }
+
+    async fn channel_posts(
+        &self,
+        peer: &PeerRef,
+        after: i32,
+        limit: u32,
+    ) -> TgResult<Vec<ChannelPost>> {
+        let channel = input_channel(peer)?;
+        let page = HistoryPage::after(after, limit);
+        let history = self
+            .request(|w, now, user| w.messages_get_history_page(now, user, channel, page))
+            .await?;
+        let mut posts: Vec<ChannelPost> = history.messages.iter().map(channel_post).collect();
+        posts.reverse();
+        Ok(posts)
+    }
+
+    async fn forward(
+        &self,
+        from: &PeerRef,
+        ids: &[i32],
+        to: &PeerRef,
+        random_ids: &[i64],
+    ) -> TgResult<Vec<SentMessage>> {
+        let (from, to) = (input_channel(from)?, input_channel(to)?);
+        let sent = self
+            .request(|w, now, user| {
+                let mut all = Vec::new();
+                // One random id per message (messages.forwardMessages: `random_id`
+                // "Random ID to prevent resending of messages"): a repeated id
+                // answers the message it made.
+                for (&id, &random_id) in ids.iter().zip(random_ids) {
+                    all.push(w.send_once(user, random_id, |w| {
+                        let mut one =
+                            w.messages_forward_messages(now, user, from, &[id], to, false)?;
+                        Ok(one.remove(0))
+                    })?);
+                }
+                Ok(all)
+            })
+            .await?;
+        Ok(sent
+            .into_iter()
+            .map(|message| SentMessage {
+                message_id: message.id,
+                date: message.date,
             })
             .collect())
     }

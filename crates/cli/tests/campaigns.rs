@@ -327,3 +327,87 @@ async fn a_campaign_starts_on_the_configured_clock(pool: PgPool) {
         "the campaign starts {behind} before the wall clock, not an hour"
     );
 }
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn relay_campaigns_name_a_bad_argument_and_store_nothing(pool: PgPool) {
+    let url = database_url(&pool);
+    let store = Store::from_pool(pool);
+    let relay = |extra: &[&'static str]| {
+        let mut args = vec![
+            "campaigns",
+            "create",
+            "news",
+            "--all",
+            "--relay",
+            "@bali_news",
+        ];
+        args.extend_from_slice(extra);
+        args
+    };
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (
+            relay(&["--exclude", "(unclosed"]),
+            "--exclude \"(unclosed\"",
+        ),
+        (relay(&["--include", "[a-"]), "--include"),
+        (relay(&["--delay", "soon"]), "--delay \"soon\""),
+        (relay(&["--delay", "8d"]), "--delay"),
+        (relay(&["--max-age", "10s"]), "--max-age"),
+        (relay(&["--mode", "mirror"]), "--mode"),
+        (
+            vec![
+                "campaigns",
+                "create",
+                "news",
+                "--all",
+                "--relay",
+                "https://t.me/+AbCdEf",
+            ],
+            "--relay",
+        ),
+    ];
+    for (args, named) in &cases {
+        let run = tgfleet(&url, args);
+        assert_refused(&run, named);
+    }
+    let without_source = tgfleet(
+        &url,
+        &["campaigns", "create", "news", "--all", "--mode", "copy"],
+    );
+    assert_eq!(
+        without_source.code, 2,
+        "--mode needs --relay: {without_source:?}"
+    );
+    assert!(store.list_campaigns().await.unwrap().is_empty());
+
+    let created = tgfleet(
+        &url,
+        &relay(&[
+            "--mode",
+            "copy",
+            "--include",
+            "villa",
+            "--exclude",
+            "(?i)sponsored",
+            "--delay",
+            "5m",
+            "--max-age",
+            "12h",
+            "--allow-copy-fallback",
+        ]),
+    );
+    assert_eq!(created.code, 0, "{created:?}");
+    assert!(
+        created
+            .stdout
+            .contains("Created relay campaign news: new posts of @bali_news copied to all groups"),
+        "{created:?}"
+    );
+    let campaign = store.campaign_by_name("news").await.unwrap().unwrap();
+    let config = store.relay_of(campaign.id).await.unwrap().unwrap();
+    assert_eq!(config.mode, tgfleet_domain::relay::RelayMode::Copy);
+    assert_eq!((config.include.len(), config.exclude.len()), (1, 1));
+    assert_eq!((config.delay_secs, config.max_age_secs), (300, 12 * 3600));
+    assert!(config.allow_copy_fallback);
+    assert_eq!(config.last_message_id, 0);
+}

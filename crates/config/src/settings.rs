@@ -138,6 +138,14 @@ pub struct PostingSettings {
     pub cooldown_max_secs: u64,
     /// `posting.default_repeat_interval_secs`: a campaign's repeat interval unless it sets one.
     pub default_repeat_interval_secs: u64,
+    /// `posting.etiquette_last_messages`: a group whose latest N messages include one
+    /// of the fleet's is skipped (0: the rule is off).
+    pub etiquette_last_messages: u32,
+    /// `posting.etiquette_recheck_secs`: how long a group skipped by the etiquette
+    /// waits before it is looked at again.
+    pub etiquette_recheck_secs: u64,
+    /// `posting.relay_poll_secs`: how often a relay campaign's source is read.
+    pub relay_poll_secs: u64,
 }
 
 /// `[activity]`: keep-alive cycles (docs/design.md).

@@ -91,6 +91,11 @@ pub(crate) fn validate(settings: &Settings) -> Result<(), ConfigError> {
         posting.spam_block_threshold.into(),
     )?;
     positive("posting.cooldown_max_secs", posting.cooldown_max_secs)?;
+    positive("posting.relay_poll_secs", posting.relay_poll_secs)?;
+    positive(
+        "posting.etiquette_recheck_secs",
+        posting.etiquette_recheck_secs,
+    )?;
     not_above(
         "posting.cooldown_min_secs",
         posting.cooldown_min_secs,

@@ -396,7 +396,7 @@ async fn pausing_a_campaign_in_chromium_stops_a_running_marketer(pool: sqlx::PgP
         1,
         GroupMix::default().with(Profile::Open, GROUPS as u32),
     ))
-    .settings("[posting]\nwindows = \"0-24\"\nmin_gap_account_secs = 1\nmin_gap_chat_secs = 0")
+    .settings("[posting]\nwindows = \"0-24\"\nmin_gap_account_secs = 1\nmin_gap_chat_secs = 0\netiquette_last_messages = 0")
     .real_time()
     .start_joined(pool)
     .await;

@@ -358,7 +358,15 @@ pub const MAX_INTERVAL: Duration = Duration::from_secs(365 * 86_400);
 
 /// Parses an interval such as `24h`, `90m`, `45s` or `1d12h` (1 minute to 365 days).
 pub fn parse_interval(input: &str) -> Result<Duration, IntervalError> {
-    let error = || IntervalError(input.to_owned());
+    parse_span(input)
+        .filter(|interval| (MIN_INTERVAL..=MAX_INTERVAL).contains(interval))
+        .ok_or_else(|| IntervalError(input.to_owned()))
+}
+
+/// Reads a span written as numbers with units (`d`, `h`, `m`, `s`), e.g. `24h`,
+/// `1d12h`, `0s`; `None` for anything else (no unit, unknown unit, spaces inside,
+/// overflow).
+pub fn parse_span(input: &str) -> Option<Duration> {
     let text = input.trim();
     let mut total: u64 = 0;
     let mut digits = String::new();
@@ -373,25 +381,19 @@ pub fn parse_interval(input: &str) -> Result<Duration, IntervalError> {
             'h' => 3_600,
             'm' => 60,
             's' => 1,
-            _ => return Err(error()),
+            _ => return None,
         };
-        let amount: u64 = digits.parse().map_err(|_| error())?;
+        let amount: u64 = digits.parse().ok()?;
         total = amount
             .checked_mul(unit)
-            .and_then(|secs| total.checked_add(secs))
-            .ok_or_else(error)?;
+            .and_then(|secs| total.checked_add(secs))?;
         digits.clear();
         units += 1;
     }
     if !digits.is_empty() || units == 0 {
-        return Err(error());
+        return None;
     }
-    let interval = Duration::from_secs(total);
-    if (MIN_INTERVAL..=MAX_INTERVAL).contains(&interval) {
-        Ok(interval)
-    } else {
-        Err(error())
-    }
+    Some(Duration::from_secs(total))
 }
 
 /// Formats seconds as the largest whole units: `86400` → `24h`, `5400` → `1h30m`.

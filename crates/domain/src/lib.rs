@@ -16,6 +16,7 @@ pub mod join_policy;
 pub mod phone;
 pub mod post_outcome;
 pub mod posting;
+pub mod relay;
 pub mod review_policy;
 pub mod status;
 pub mod tag;

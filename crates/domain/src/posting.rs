@@ -115,10 +115,10 @@ impl<T> Verdict<T> {
 
 /// Collects the waits of several rules: the verdict waits for the latest of them.
 #[derive(Debug, Default)]
-struct Waits(Option<(DateTime<Utc>, Hold)>);
+pub(crate) struct Waits(Option<(DateTime<Utc>, Hold)>);
 
 impl Waits {
-    fn until(&mut self, until: Option<DateTime<Utc>>, now: DateTime<Utc>, hold: Hold) {
+    pub(crate) fn until(&mut self, until: Option<DateTime<Utc>>, now: DateTime<Utc>, hold: Hold) {
         if let Some(until) = until.filter(|until| *until > now)
             && self.0.is_none_or(|(latest, _)| until > latest)
         {
@@ -126,7 +126,7 @@ impl Waits {
         }
     }
 
-    fn verdict<T>(self, ready: T) -> Verdict<T> {
+    pub(crate) fn verdict<T>(self, ready: T) -> Verdict<T> {
         match self.0 {
             None => Verdict::Ready(ready),
             Some((until, hold)) => Verdict::Wait { until, hold },

@@ -30,7 +30,7 @@ const DATABASE: &str = "tgfleet_bench_wake_up";
 const TRIALS: usize = 20;
 const GROUPS: u32 = 25;
 const SETTINGS: &str = "[posting]\nwindows = \"0-24\"\nper_day = 10000\nper_hour = 10000\n\
-                        min_gap_account_secs = 0\nmin_gap_chat_secs = 0\n";
+                        min_gap_account_secs = 0\nmin_gap_chat_secs = 0\netiquette_last_messages = 0\n";
 
 /// Joins every group of the world with the fleet's one account and opens it.
 async fn join_every_group(fleet: &TestFleet, store: &Store) {

@@ -19,7 +19,10 @@ mod content;
 mod convert;
 mod oneoff;
 mod plan;
+mod relay;
 mod unit;
+
+pub use relay::RelayReport;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use chrono_tz::Tz;
@@ -287,11 +290,19 @@ impl Marketer {
     /// nothing ready is not read again before its wake-up time, a change
     /// notification or the idle bound.
     async fn pass_remembering(&self, remember: bool) -> Result<PassReport, StoreError> {
+        match self.read_relays().await {
+            Ok(read) if read != RelayReport::default() => {
+                tracing::debug!(?read, "Relay sources read")
+            }
+            Ok(_) => {}
+            Err(error) => tracing::error!(%error, "Reading relay sources failed"),
+        }
         let now = self.now();
         let active = self.ctx.store.active_campaigns(now).await?;
         let usable = self.media.usable(&active).await;
         let campaigns = plan::Campaigns::new(active, &usable);
         let mut report = PassReport::default();
+        report.wake_at(self.ctx.store.next_relay_poll().await?);
         if campaigns.is_empty() {
             return Ok(report);
         }

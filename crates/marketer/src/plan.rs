@@ -106,6 +106,9 @@ pub(crate) fn pair_ready(
     rules: &PostingRules,
     now: DateTime<Utc>,
 ) -> Verdict<PostPlan> {
+    if campaign.relay.is_some() {
+        return crate::relay::pair_ready(target, campaign, variants, content, rules, now);
+    }
     // A group that refuses a content kind gets the campaign's other variants.
     let options: Vec<VariantOption<'_>> = variants
         .iter()
@@ -115,30 +118,43 @@ pub(crate) fn pair_ready(
             content_hash: &variant.content_hash,
         })
         .collect();
-    let recent: Vec<RecentContent<'_>> = content
+    let recent = recent_in(target, content);
+    let pair = PairSnapshot {
+        campaign: campaign_plan(campaign),
+        slow_mode_until: target.next_send_at,
+        chat_last_post: target.chat_last_post,
+        in_flight: target.in_flight,
+        last_attempt: last_attempt_of(target),
+        variants: &options,
+        recent_content: &recent,
+    };
+    pair_verdict(&pair, rules, now)
+}
+
+/// The content that reached the target's group recently, as the pair rules see it.
+pub(crate) fn recent_in<'a>(
+    target: &PostingTarget,
+    content: &'a [GroupContent],
+) -> Vec<RecentContent<'a>> {
+    content
         .iter()
         .filter(|item| item.group_id == target.group_id)
         .map(|item| RecentContent {
             content_hash: &item.content_hash,
             at: item.at,
         })
-        .collect();
-    let pair = PairSnapshot {
-        campaign: campaign_plan(campaign),
-        slow_mode_until: target.next_send_at,
-        chat_last_post: target.chat_last_post,
-        in_flight: target.in_flight,
-        last_attempt: target.last_attempt.and_then(|last| {
-            Some(LastAttempt {
-                round: u64::try_from(last.round).ok()?,
-                retry_at: last.retry_at,
-                variant: last.variant,
-            })
-        }),
-        variants: &options,
-        recent_content: &recent,
-    };
-    pair_verdict(&pair, rules, now)
+        .collect()
+}
+
+/// The campaign's latest post row in the target's group, as the pair rules see it.
+pub(crate) fn last_attempt_of(target: &PostingTarget) -> Option<LastAttempt> {
+    target.last_attempt.and_then(|last| {
+        Some(LastAttempt {
+            round: u64::try_from(last.round).ok()?,
+            retry_at: last.retry_at,
+            variant: last.variant,
+        })
+    })
 }
 
 /// A (campaign, group) ready for the account, with what to post.

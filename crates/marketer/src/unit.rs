@@ -4,18 +4,20 @@
 use crate::content;
 use crate::convert::{peer_ref, stored_peer, write_rights};
 use crate::plan::{self, Candidate};
+use crate::relay::RelayMessage;
 use crate::{Marketer, PostOutcome};
 use chrono::{DateTime, Utc};
 use std::collections::HashSet;
 use tgfleet_domain::campaign::has_link;
 use tgfleet_domain::post_outcome::{Consequence, ContentNeeds, GroupMark, Precheck, precheck};
+use tgfleet_domain::relay::{etiquette_skip, noforwards_skip};
 use tgfleet_domain::{Clock as _, PostState, VariantId};
 use tgfleet_runtime::AccountSession;
 use tgfleet_store::{
     Campaign, Claim, ClaimedPost, Lease, NewEvent, PostCompletion, PostingAccount, StoreError,
     Variant,
 };
-use tgfleet_telegram::{About, PeerRef, Resolved, TelegramAccount, TgError, TgResult};
+use tgfleet_telegram::{PeerRef, Resolved, TelegramAccount, TgError, TgResult};
 use tracing::Instrument as _;
 
 /// At most this many candidates are tried in one unit (pre-check failures move on).
@@ -155,7 +157,7 @@ impl Marketer {
         } else {
             None
         };
-        let source = if variant.kind.is_source_post() {
+        let source = if crate::relay::needs_source_peer(&attempt.campaign, variant) {
             match self.source_peer(telegram, account, variant).await? {
                 Ok(peer) => Some(peer),
                 Err(failure) => return self.fail(lease, attempt, &failure).await,
@@ -163,7 +165,22 @@ impl Marketer {
         } else {
             None
         };
-        let Some(message) = content::outgoing(variant, media, source) else {
+        let mut fallback = false;
+        let message = match crate::relay::relay_message(&attempt.campaign, variant, source) {
+            RelayMessage::NotRelayed => content::outgoing(variant, media, source),
+            RelayMessage::Send {
+                message,
+                fallback: copied,
+            } => {
+                fallback = copied;
+                Some(message)
+            }
+            RelayMessage::Refused => {
+                let consequence = noforwards_skip(self.now());
+                return self.finish(lease, attempt, consequence, None, None).await;
+            }
+        };
+        let Some(message) = message else {
             let failure = TgError::unexpected("VARIANT_INCOMPLETE");
             return self.fail(lease, attempt, &failure).await;
         };
@@ -177,7 +194,7 @@ impl Marketer {
             Err(error) => return self.fail(lease, attempt, &error).await,
         };
         let needs = ContentNeeds {
-            kinds: variant.kind.needs(),
+            kinds: crate::relay::needs(variant),
             links: has_link(&variant.body),
         };
         let now = self.now();
@@ -195,6 +212,33 @@ impl Marketer {
                 .await;
         }
 
+        if self
+            .crowded_by_fleet(telegram, account.id, target.group_id, &peer)
+            .await?
+        {
+            let consequence = etiquette_skip(now, self.etiquette_recheck());
+            return self
+                .finish(lease, attempt, consequence, None, rights.slow_mode_secs)
+                .await;
+        }
+        if fallback && let Some(post) = &variant.relay {
+            let source = variant
+                .source
+                .as_ref()
+                .map(|source| source.channel.to_string())
+                .unwrap_or_default();
+            let event = crate::relay::fallback_event(
+                self,
+                account.id,
+                target.group_id,
+                &source,
+                post.source_message_id,
+            );
+            self.ctx.store.record_event(&event).await?;
+            tracing::info!(group = %target.handle, %source, post = post.source_message_id,
+                "{source} forbids forwards: post {} goes to {} as a copy (fallback allowed)",
+                post.source_message_id, target.handle);
+        }
         let sent = self
             .bounded_send(telegram.send(&peer, &message, attempt.post.random_id))
             .await;
@@ -216,7 +260,15 @@ impl Marketer {
             &event,
         )
         .await?;
-        Ok(self.report(attempt, &consequence, None, message_id))
+        let reported = self.report(attempt, &consequence, None, message_id);
+        crate::relay::log_relayed(
+            &attempt.campaign,
+            variant,
+            &target.handle,
+            &account.label,
+            reported.0,
+        );
+        Ok(reported)
     }
 
     /// Resolves the group's handle for this account once and stores the peer; `None`
@@ -264,37 +316,8 @@ impl Marketer {
         let Some(source) = &variant.source else {
             return Ok(Err(TgError::unexpected("VARIANT_INCOMPLETE")));
         };
-        let key = source.channel.key();
-        if let Some(peer) = self
-            .ctx
-            .store
-            .source_peer(account.id, &key)
-            .await?
-            .as_ref()
-            .and_then(peer_ref)
-        {
-            return Ok(Ok(peer));
-        }
-        let resolved = self.bounded(telegram.resolve(&source.channel)).await;
-        self.ctx
-            .record_call(Some(account.id), None, "resolve_source", &resolved)
-            .await?;
-        Ok(match resolved {
-            Ok(Resolved::Chat(chat)) => {
-                self.ctx
-                    .store
-                    .save_source_peer(account.id, &key, &stored_peer(&chat.peer), self.now())
-                    .await?;
-                Ok(chat.peer)
-            }
-            Ok(Resolved::Invite(_)) => Err(TgError::unexpected("SOURCE_NOT_PUBLIC")),
-            // Answers about the call or the account stand; anything about the source
-            // channel never marks the target group.
-            Err(error) => Err(match error.about {
-                About::Call(_) | About::Account(_) => error,
-                _ => TgError::unexpected(format!("SOURCE_{}", error.code())),
-            }),
-        })
+        self.source_peer_of(telegram, account.id, &source.channel)
+            .await
     }
 
     /// Completes the post as failed before anything was sent.

@@ -55,7 +55,7 @@ async fn stopped_as(
     account
 }
 
-const OPEN_LIMITS: &str = "[posting]\nwindows = \"0-24\"\nper_day = 500\nper_hour = 100\nmin_gap_account_secs = 0\nmin_gap_chat_secs = 0";
+const OPEN_LIMITS: &str = "[posting]\nwindows = \"0-24\"\nper_day = 500\nper_hour = 100\nmin_gap_account_secs = 0\nmin_gap_chat_secs = 0\netiquette_last_messages = 0";
 
 #[sqlx::test(migrations = "../../migrations")]
 async fn a_spam_limited_account_closes_no_group_and_cools_down(pool: PgPool) {

@@ -18,7 +18,7 @@ async fn forwards_keep_the_author_copies_do_not_and_files_arrive_whole(pool: PgP
     let fleet = fleet(
         pool,
         spec(51, 1, mix),
-        "[posting]\nwindows = \"0-24\"\nmin_gap_account_secs = 0\nmin_gap_chat_secs = 0",
+        "[posting]\nwindows = \"0-24\"\nmin_gap_account_secs = 0\nmin_gap_chat_secs = 0\netiquette_last_messages = 0",
     )
     .await;
     let groups = join_groups(&fleet, &["acc0001"], &[Profile::Open]).await;
@@ -114,7 +114,7 @@ async fn a_file_changed_after_it_was_added_is_never_sent(pool: PgPool) {
     let fleet = fleet(
         pool,
         spec(52, 1, GroupMix::default().with(Profile::Open, 1)),
-        "[posting]\nwindows = \"0-24\"\nmin_gap_account_secs = 0\nmin_gap_chat_secs = 0",
+        "[posting]\nwindows = \"0-24\"\nmin_gap_account_secs = 0\nmin_gap_chat_secs = 0\netiquette_last_messages = 0",
     )
     .await;
     join_groups(&fleet, &["acc0001"], &[]).await;

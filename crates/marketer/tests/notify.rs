@@ -28,7 +28,7 @@ async fn sent_within(fleet: &TestFleet, count: usize, limit: Duration) -> Option
 #[sqlx::test(migrations = "../../migrations")]
 async fn creating_or_resuming_a_campaign_wakes_a_running_marketer(pool: PgPool) {
     let fleet = TestFleet::builder(spec(41, 1, GroupMix::default().with(Profile::Open, 1)))
-        .settings("[posting]\nwindows = \"0-24\"\nmin_gap_account_secs = 0\nmin_gap_chat_secs = 0")
+        .settings("[posting]\nwindows = \"0-24\"\nmin_gap_account_secs = 0\nmin_gap_chat_secs = 0\netiquette_last_messages = 0")
         .starting_at(start_time())
         .real_time()
         .start(pool)

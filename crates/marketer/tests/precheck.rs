@@ -14,7 +14,7 @@ use tgfleet_store::{GroupFilter, PostFilter};
 use tgfleet_telegram::TgError;
 use tgfleet_testkit::{Fault, FaultAction, Faulty};
 
-const OPEN_LIMITS: &str = "[posting]\nwindows = \"0-24\"\nper_day = 200\nper_hour = 60\nmin_gap_account_secs = 0\nmin_gap_chat_secs = 0";
+const OPEN_LIMITS: &str = "[posting]\nwindows = \"0-24\"\nper_day = 200\nper_hour = 60\nmin_gap_account_secs = 0\nmin_gap_chat_secs = 0\netiquette_last_messages = 0";
 
 #[sqlx::test(migrations = "../../migrations")]
 async fn a_failed_precheck_sends_nothing_and_marks_the_group(pool: PgPool) {

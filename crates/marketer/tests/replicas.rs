@@ -19,7 +19,7 @@ async fn three_replicas_over_a_thousand_pairs_never_post_twice(pool: PgPool) {
     let fleet = fleet(
         pool,
         spec(31, 10, GroupMix::default().with(Profile::Open, 200)),
-        "[posting]\nwindows = \"0-24\"\nper_day = 100\nper_hour = 30\nmin_gap_account_secs = 60\nmin_gap_chat_secs = 0",
+        "[posting]\nwindows = \"0-24\"\nper_day = 100\nper_hour = 30\nmin_gap_account_secs = 60\nmin_gap_chat_secs = 0\netiquette_last_messages = 0",
     )
     .await;
     // Each group is joined by five of the ten accounts: 1,000 (account, group) pairs.
@@ -101,7 +101,7 @@ async fn a_replica_killed_between_claim_and_send_loses_nothing_and_repeats_nothi
     let fleet = fleet(
         pool,
         spec(32, 3, GroupMix::default().with(Profile::Open, 6)),
-        "[posting]\nwindows = \"0-24\"\nper_day = 100\nper_hour = 30\nmin_gap_account_secs = 60\nmin_gap_chat_secs = 0",
+        "[posting]\nwindows = \"0-24\"\nper_day = 100\nper_hour = 30\nmin_gap_account_secs = 60\nmin_gap_chat_secs = 0\netiquette_last_messages = 0",
     )
     .await;
     let joined = join_groups(&fleet, &["acc0001", "acc0002", "acc0003"], &[]).await;

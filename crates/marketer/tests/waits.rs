@@ -39,7 +39,7 @@ async fn villas_with_faults(
     (fleet, joined, faulty)
 }
 
-const OPEN_LIMITS: &str = "[posting]\nwindows = \"0-24\"\nper_day = 500\nper_hour = 100\nmin_gap_account_secs = 0\nmin_gap_chat_secs = 0";
+const OPEN_LIMITS: &str = "[posting]\nwindows = \"0-24\"\nper_day = 500\nper_hour = 100\nmin_gap_account_secs = 0\nmin_gap_chat_secs = 0\netiquette_last_messages = 0";
 
 #[sqlx::test(migrations = "../../migrations")]
 async fn slow_mode_is_respected_without_ever_hitting_it(pool: PgPool) {

@@ -1,6 +1,7 @@
 //! Campaigns and their message variants: what the operator promotes, where and how often.
 
 use crate::error::decode_status;
+use crate::relay::{RelayConfig, RelayPost, relay_configs, relay_posts};
 use crate::{Store, StoreError};
 use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
@@ -54,6 +55,9 @@ pub struct Campaign {
     pub ends_at: Option<DateTime<Utc>>,
     /// When it was created (round 0 starts here unless `starts_at` is set).
     pub created_at: DateTime<Utc>,
+    /// Its relay source, for a relay campaign (filled by [`Store::active_campaigns`]
+    /// and [`Store::relay_of`]; `None` elsewhere).
+    pub relay: Option<RelayConfig>,
 }
 
 impl Campaign {
@@ -95,6 +99,9 @@ pub struct Variant {
     pub content_hash: String,
     /// Whether it is used.
     pub enabled: bool,
+    /// The source post it relays, for a relay campaign's variant (filled by
+    /// [`Store::active_campaigns`]; `None` elsewhere).
+    pub relay: Option<RelayPost>,
 }
 
 /// A campaign with its counts, for `tgfleet campaigns list`.
@@ -153,6 +160,7 @@ impl TryFrom<CampaignRow> for Campaign {
             starts_at: row.starts_at,
             ends_at: row.ends_at,
             created_at: row.created_at,
+            relay: None,
         })
     }
 }
@@ -194,6 +202,7 @@ impl TryFrom<VariantRow> for Variant {
             source,
             content_hash: row.content_hash,
             enabled: row.enabled,
+            relay: None,
         })
     }
 }
@@ -271,30 +280,8 @@ impl Store {
         campaign: &NewCampaign,
         now: DateTime<Utc>,
     ) -> Result<Campaign, StoreError> {
-        let (tags, interval) = check_new_campaign(campaign)?;
-        let inserted = sqlx::query_as::<_, CampaignRow>(concat!(
-            "INSERT INTO campaigns (name, target_all, target_tags, repeat_interval_secs, starts_at, ends_at, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $7)
-             RETURNING ",
-            campaign_columns!()
-        ))
-        .bind(campaign.name.as_str())
-        .bind(campaign.target == CampaignTarget::All)
-        .bind(&tags)
-        .bind(interval)
-        .bind(campaign.starts_at)
-        .bind(campaign.ends_at)
-        .bind(now)
-        .fetch_one(&self.pool)
-        .await;
-        match inserted {
-            Ok(row) => row.try_into(),
-            Err(sqlx::Error::Database(db)) if db.is_unique_violation() => Err(StoreError::invalid(
-                format!("campaign {:?}", campaign.name.as_str()),
-                "already exists",
-            )),
-            Err(err) => Err(err.into()),
-        }
+        let mut conn = self.pool.acquire().await?;
+        insert_campaign(&mut conn, campaign, now).await
     }
 
     /// The campaign with this name, if any. Reads without locking.
@@ -458,7 +445,7 @@ pub(crate) async fn active_campaigns(
     now: DateTime<Utc>,
     only: Option<CampaignId>,
 ) -> Result<Vec<(Campaign, Vec<Variant>)>, StoreError> {
-    let campaigns: Vec<Campaign> = sqlx::query_as::<_, CampaignRow>(concat!(
+    let mut campaigns: Vec<Campaign> = sqlx::query_as::<_, CampaignRow>(concat!(
         "SELECT ",
         campaign_columns!(),
         " FROM campaigns
@@ -474,19 +461,37 @@ pub(crate) async fn active_campaigns(
     .map(Campaign::try_from)
     .collect::<Result<_, _>>()?;
     let ids: Vec<i64> = campaigns.iter().map(|campaign| campaign.id.0).collect();
-    let variants: Vec<Variant> = sqlx::query_as::<_, VariantRow>(concat!(
+    let mut relays = relay_configs(&mut *conn, &ids).await?;
+    for campaign in &mut campaigns {
+        campaign.relay = relays.remove(&campaign.id);
+    }
+    // A relayed post deleted at the source or past its maximum age is not relayed:
+    // its variant is left out.
+    let mut variants: Vec<Variant> = sqlx::query_as::<_, VariantRow>(concat!(
         "SELECT ",
         variant_columns!(),
-        " FROM message_variants
+        " FROM message_variants v
           WHERE campaign_id = ANY($1) AND enabled
+            AND NOT EXISTS (SELECT 1 FROM relay_items r WHERE r.variant_id = v.id
+                              AND (r.deleted_at IS NOT NULL OR r.expires_at <= $2))
           ORDER BY id"
     ))
     .bind(&ids)
+    .bind(now)
     .fetch_all(&mut *conn)
     .await?
     .into_iter()
     .map(Variant::try_from)
     .collect::<Result<_, _>>()?;
+    let relay_variants: Vec<i64> = variants
+        .iter()
+        .filter(|variant| variant.kind.is_source_post())
+        .map(|variant| variant.id.0)
+        .collect();
+    let mut posts = relay_posts(&mut *conn, &relay_variants).await?;
+    for variant in &mut variants {
+        variant.relay = posts.remove(&variant.id);
+    }
     Ok(campaigns
         .into_iter()
         .map(|campaign| {
@@ -498,4 +503,36 @@ pub(crate) async fn active_campaigns(
             (campaign, own)
         })
         .collect())
+}
+
+/// Inserts a campaign on the caller's connection (see [`Store::create_campaign`]).
+pub(crate) async fn insert_campaign(
+    conn: &mut PgConnection,
+    campaign: &NewCampaign,
+    now: DateTime<Utc>,
+) -> Result<Campaign, StoreError> {
+    let (tags, interval) = check_new_campaign(campaign)?;
+    let inserted = sqlx::query_as::<_, CampaignRow>(concat!(
+            "INSERT INTO campaigns (name, target_all, target_tags, repeat_interval_secs, starts_at, ends_at, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $7)
+             RETURNING ",
+            campaign_columns!()
+        ))
+        .bind(campaign.name.as_str())
+        .bind(campaign.target == CampaignTarget::All)
+        .bind(&tags)
+        .bind(interval)
+        .bind(campaign.starts_at)
+        .bind(campaign.ends_at)
+        .bind(now)
+        .fetch_one(&mut *conn)
+        .await;
+    match inserted {
+        Ok(row) => row.try_into(),
+        Err(sqlx::Error::Database(db)) if db.is_unique_violation() => Err(StoreError::invalid(
+            format!("campaign {:?}", campaign.name.as_str()),
+            "already exists",
+        )),
+        Err(err) => Err(err.into()),
+    }
 }

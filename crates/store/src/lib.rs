@@ -32,6 +32,7 @@ mod peers;
 #[cfg(feature = "fixtures")]
 pub mod posting_fixtures;
 mod posts;
+mod relay;
 mod review;
 mod sessions;
 mod stats;
@@ -76,6 +77,10 @@ pub use peers::StoredPeer;
 pub use posts::{
     Claim, ClaimSnapshot, ClaimedPost, GroupContent, LatestAttempt, Post, PostCompletion,
     PostFilter, PostToClaim, PostingAccount, PostingTarget, idempotency_key,
+};
+pub use relay::{
+    DueRelay, KnownRelayPost, NewRelay, NewRelayPost, RelayConfig, RelayEdit, RelayMedia,
+    RelayPost, RelayRead, RelayRecorded, relay_times,
 };
 pub use review::{
     CatalogueFacts, ERROR_FINDING, RecordedReview, ReviewFinding, ReviewHistoryEntry, ReviewRun,

@@ -17,7 +17,7 @@ pub use tgfleet_domain::tg_error::{
 };
 pub use timed::{Timed, TimedConnector};
 pub use types::{
-    BannedRights, ChatKind, ChatRights, InvitePreview, JoinTarget, Me, MediaKind, MemberStatus,
-    MessageRef, OutgoingMessage, PeerKind, PeerRef, Resolved, ResolvedChat, SentMessage,
-    TextFormat,
+    BannedRights, ChannelPost, ChatKind, ChatRights, InvitePreview, JoinTarget, Me, MediaKind,
+    MediaRef, MemberStatus, MessageRef, OutgoingMessage, PeerKind, PeerRef, PostContent, Resolved,
+    ResolvedChat, SentMessage, TextFormat,
 };

@@ -1,8 +1,8 @@
 //! The port traits.
 
 use crate::{
-    ChatRights, JoinTarget, Me, MessageRef, OutgoingMessage, PeerRef, Resolved, ResolvedChat,
-    SentMessage, TgResult,
+    ChannelPost, ChatRights, JoinTarget, Me, MessageRef, OutgoingMessage, PeerRef, Resolved,
+    ResolvedChat, SentMessage, TgResult,
 };
 use async_trait::async_trait;
 use std::fmt::Debug;
@@ -56,6 +56,27 @@ pub trait TelegramAccount: Send + Sync + Debug {
 
     /// The most recent messages of a chat, newest first (`messages.getHistory`).
     async fn recent_messages(&self, peer: &PeerRef, limit: u32) -> TgResult<Vec<MessageRef>>;
+
+    /// Up to `limit` posts of a channel right after message `after`, oldest first
+    /// (`messages.getHistory` with `offset_id = after + 1`, `add_offset = -limit`,
+    /// `min_id = after`): how a relay reads its source, one small page per poll.
+    async fn channel_posts(
+        &self,
+        peer: &PeerRef,
+        after: i32,
+        limit: u32,
+    ) -> TgResult<Vec<ChannelPost>>;
+
+    /// Forwards posts of `from` into `to` (`messages.forwardMessages`, one random id
+    /// per message, derived by the caller from what must go at most once). Returns
+    /// the new messages, in order.
+    async fn forward(
+        &self,
+        from: &PeerRef,
+        ids: &[i32],
+        to: &PeerRef,
+        random_ids: &[i64],
+    ) -> TgResult<Vec<SentMessage>>;
 
     /// Marks a chat read up to `max_id` (`channels.readHistory`).
     async fn mark_read(&self, peer: &PeerRef, max_id: i32) -> TgResult<()>;

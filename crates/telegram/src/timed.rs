@@ -1,8 +1,8 @@
 //! Bounds every port call by a timeout (grammers has no request timeout of its own).
 
 use crate::{
-    AccountRef, ChatRights, Connector, JoinTarget, Me, MessageRef, OutgoingMessage, PeerRef,
-    Resolved, ResolvedChat, SentMessage, TelegramAccount, TgError, TgResult,
+    AccountRef, ChannelPost, ChatRights, Connector, JoinTarget, Me, MessageRef, OutgoingMessage,
+    PeerRef, Resolved, ResolvedChat, SentMessage, TelegramAccount, TgError, TgResult,
 };
 use async_trait::async_trait;
 use std::future::Future;
@@ -29,7 +29,7 @@ impl Timed {
             Ok(result) => result,
             Err(_) => {
                 let detail = format!("{call} timed out after {}s", self.timeout.as_secs_f32());
-                Err(if call == "send" {
+                Err(if call == "send" || call == "forward" {
                     TgError::unknown_outcome(detail)
                 } else {
                     TgError::transient(detail)
@@ -64,6 +64,28 @@ impl TelegramAccount for Timed {
     }
     async fn recent_messages(&self, peer: &PeerRef, limit: u32) -> TgResult<Vec<MessageRef>> {
         self.bounded("recent_messages", self.inner.recent_messages(peer, limit))
+            .await
+    }
+    async fn channel_posts(
+        &self,
+        peer: &PeerRef,
+        after: i32,
+        limit: u32,
+    ) -> TgResult<Vec<ChannelPost>> {
+        self.bounded(
+            "channel_posts",
+            self.inner.channel_posts(peer, after, limit),
+        )
+        .await
+    }
+    async fn forward(
+        &self,
+        from: &PeerRef,
+        ids: &[i32],
+        to: &PeerRef,
+        random_ids: &[i64],
+    ) -> TgResult<Vec<SentMessage>> {
+        self.bounded("forward", self.inner.forward(from, ids, to, random_ids))
             .await
     }
     async fn mark_read(&self, peer: &PeerRef, max_id: i32) -> TgResult<()> {
@@ -144,6 +166,18 @@ mod tests {
             std::future::pending().await
         }
         async fn recent_messages(&self, _: &PeerRef, _: u32) -> TgResult<Vec<MessageRef>> {
+            std::future::pending().await
+        }
+        async fn channel_posts(&self, _: &PeerRef, _: i32, _: u32) -> TgResult<Vec<ChannelPost>> {
+            std::future::pending().await
+        }
+        async fn forward(
+            &self,
+            _: &PeerRef,
+            _: &[i32],
+            _: &PeerRef,
+            _: &[i64],
+        ) -> TgResult<Vec<SentMessage>> {
             std::future::pending().await
         }
         async fn mark_read(&self, _: &PeerRef, _: i32) -> TgResult<()> {

@@ -265,6 +265,11 @@ pub enum OutgoingMessage {
         /// How `caption` is formatted.
         format: TextFormat,
     },
+    /// A channel post copied as the account's own message: its text with its
+    /// entities as they were, and its file re-sent by reference (`messages.sendMessage`
+    /// or `messages.sendMedia` with `inputMediaPhoto` / `inputMediaDocument`), so it
+    /// needs no forward right from the source.
+    Copy(PostContent),
     /// A post of a source channel: forwarded (keeps the author) or copied (`drop_author`).
     Forward {
         /// The source channel, resolved for this account.
@@ -279,7 +284,11 @@ pub enum OutgoingMessage {
 impl OutgoingMessage {
     /// Whether the message carries media (so the media right matters).
     pub fn has_media(&self) -> bool {
-        matches!(self, Self::Media { .. })
+        match self {
+            Self::Media { .. } => true,
+            Self::Copy(content) => content.media.is_some(),
+            Self::Text { .. } | Self::Forward { .. } => false,
+        }
     }
 
     /// Whether the text or caption contains a link (so the embed-links right matters).
@@ -287,6 +296,7 @@ impl OutgoingMessage {
         let text = match self {
             Self::Text { text, .. } => text,
             Self::Media { caption, .. } => caption,
+            Self::Copy(content) => &content.text,
             Self::Forward { .. } => return false,
         };
         ["http://", "https://", "t.me/", "www."]
@@ -313,4 +323,49 @@ pub struct MessageRef {
     pub date: DateTime<Utc>,
     /// Whether this account sent it.
     pub outgoing: bool,
+    /// The user who sent it (`None`: the channel itself, or unknown).
+    pub sender: Option<i64>,
+}
+
+/// A photo or document as Telegram serves it in a message: re-sent by reference
+/// (`inputMediaPhoto` / `inputMediaDocument`), never downloaded.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MediaRef {
+    /// Photo or document.
+    pub kind: MediaKind,
+    /// `photo.id` / `document.id`.
+    pub id: i64,
+    /// Its access hash.
+    pub access_hash: i64,
+    /// Its file reference (may expire; an empty one is valid in tests).
+    pub file_reference: Vec<u8>,
+}
+
+/// What a channel post shows: what a copy re-sends.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PostContent {
+    /// The text or caption.
+    pub text: String,
+    /// Its formatting entities, TL-serialized (`Vector<MessageEntity>`), sent back as
+    /// they came; empty when none.
+    pub entities: Vec<u8>,
+    /// The photo or document, if any.
+    pub media: Option<MediaRef>,
+}
+
+/// A post of a channel, as a relay reads it (`messages.getHistory`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChannelPost {
+    /// The message id in the channel.
+    pub id: i32,
+    /// When it was posted.
+    pub date: DateTime<Utc>,
+    /// When it was last edited.
+    pub edit_date: Option<DateTime<Utc>>,
+    /// What it shows.
+    pub content: PostContent,
+    /// Posts of one album share it.
+    pub grouped_id: Option<i64>,
+    /// Its content is protected: no forward, no `drop_author` copy.
+    pub noforwards: bool,
 }

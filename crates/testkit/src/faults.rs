@@ -12,8 +12,8 @@ use tgfleet_config::Service;
 use tgfleet_domain::GroupHandle;
 use tgfleet_runtime::ServiceContext;
 use tgfleet_telegram::{
-    AccountRef, ChatRights, Connector, JoinTarget, Me, MessageRef, OutgoingMessage, PeerRef,
-    Resolved, ResolvedChat, SentMessage, TelegramAccount, TgError, TgResult,
+    AccountRef, ChannelPost, ChatRights, Connector, JoinTarget, Me, MessageRef, OutgoingMessage,
+    PeerRef, Resolved, ResolvedChat, SentMessage, TelegramAccount, TgError, TgResult,
 };
 use tokio::sync::oneshot;
 
@@ -290,6 +290,25 @@ impl TelegramAccount for FaultyAccount {
     }
     async fn recent_messages(&self, peer: &PeerRef, limit: u32) -> TgResult<Vec<MessageRef>> {
         self.inner.recent_messages(peer, limit).await
+    }
+    async fn channel_posts(
+        &self,
+        peer: &PeerRef,
+        after: i32,
+        limit: u32,
+    ) -> TgResult<Vec<ChannelPost>> {
+        self.inner.channel_posts(peer, after, limit).await
+    }
+    async fn forward(
+        &self,
+        from: &PeerRef,
+        ids: &[i32],
+        to: &PeerRef,
+        random_ids: &[i64],
+    ) -> TgResult<Vec<SentMessage>> {
+        let fault = self.take(FaultCall::Send, Some(to.id));
+        self.faulty(fault, self.inner.forward(from, ids, to, random_ids))
+            .await
     }
     async fn mark_read(&self, peer: &PeerRef, max_id: i32) -> TgResult<()> {
         self.inner.mark_read(peer, max_id).await

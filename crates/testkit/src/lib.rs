@@ -27,12 +27,12 @@ pub use recording::{CallKind, CallLog, CallRecord, Connection, RecordingConnecto
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 use std::sync::Arc;
-use tg_world::{Generated, GeneratorSpec, World, generate};
+use tg_world::{Generated, GeneratorSpec, GroupSpec, World, generate};
 use tgfleet_adapter_sim::{SharedWorld, SimConnector, share};
 use tgfleet_config::{Service, Settings};
 use tgfleet_domain::GroupHandle;
 use tgfleet_runtime::{ServiceClock, ServiceContext, Shutdown};
-use tgfleet_store::{Account, ImportReport, ImportedGroup, NewAccount, Store};
+use tgfleet_store::{Account, ImportReport, ImportedGroup, NewAccount, Store, WhoamiOutcome};
 use tgfleet_telegram::AccountRef;
 
 /// A database, a simulated world and a virtual clock, wired together.
@@ -60,6 +60,7 @@ pub struct TestFleet {
 #[derive(Debug)]
 pub struct TestFleetBuilder {
     spec: GeneratorSpec,
+    extra_groups: Vec<GroupSpec>,
     settings: String,
     start: Option<DateTime<Utc>>,
     pause: bool,
@@ -70,6 +71,7 @@ impl TestFleet {
     pub fn builder(spec: GeneratorSpec) -> TestFleetBuilder {
         TestFleetBuilder {
             spec,
+            extra_groups: Vec::new(),
             settings: String::new(),
             start: None,
             pause: true,
@@ -115,6 +117,34 @@ impl TestFleet {
         }
     }
 
+    /// Records every account's Telegram user id as a `whoami` would (under a short
+    /// lease), so rules about "the fleet's messages" know the fleet.
+    pub async fn learn_user_ids(&self) {
+        let now = tgfleet_domain::Clock::now(&self.clock);
+        for account in &self.accounts {
+            let user_id = tg_world_user(&self.world, &account.label);
+            let lease = self
+                .store
+                .try_acquire_lease(
+                    account.id,
+                    "testkit",
+                    now,
+                    std::time::Duration::from_secs(60),
+                )
+                .await
+                .expect("acquiring a lease")
+                .expect("the account is free");
+            self.store
+                .record_whoami(&lease, &WhoamiOutcome::SignedIn { user_id }, now)
+                .await
+                .expect("recording whoami");
+            self.store
+                .release_lease(&lease, now)
+                .await
+                .expect("releasing the lease");
+        }
+    }
+
     /// The store account with this label.
     pub fn account(&self, label: &str) -> &Account {
         self.accounts
@@ -125,6 +155,13 @@ impl TestFleet {
 }
 
 impl TestFleetBuilder {
+    /// Adds a group or channel to the generated world, outside the import list (a
+    /// relay source, say): the fleet does not join it unless a test does.
+    pub fn with_group(mut self, group: GroupSpec) -> Self {
+        self.extra_groups.push(group);
+        self
+    }
+
     /// TOML overriding the default settings (the database URL is filled in).
     pub fn settings(mut self, toml: &str) -> Self {
         toml.clone_into(&mut self.settings);
@@ -151,7 +188,8 @@ impl TestFleetBuilder {
             self.settings
         ))
         .expect("test settings");
-        let generated = generate(&self.spec).expect("generating the scenario");
+        let mut generated = generate(&self.spec).expect("generating the scenario");
+        generated.scenario.groups.extend(self.extra_groups);
         let world = World::new(&generated.scenario).expect("building the world");
         let store = Store::for_paused_time(pool)
             .await
@@ -191,6 +229,15 @@ impl TestFleetBuilder {
             shutdown: Shutdown::new(),
         }
     }
+}
+
+fn tg_world_user(world: &SharedWorld, label: &str) -> i64 {
+    world
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .user_id(label)
+        .unwrap_or_else(|| panic!("no world account labelled {label}"))
+        .0
 }
 
 #[cfg(test)]

@@ -14,8 +14,8 @@ use tgfleet_domain::{AccountId, Clock, GroupHandle};
 use tgfleet_runtime::ServiceClock;
 use tgfleet_store::Store;
 use tgfleet_telegram::{
-    AccountRef, ChatRights, Connector, JoinTarget, Me, MessageRef, OutgoingMessage, PeerRef,
-    Resolved, ResolvedChat, SentMessage, TelegramAccount, TgResult,
+    AccountRef, ChannelPost, ChatRights, Connector, JoinTarget, Me, MessageRef, OutgoingMessage,
+    PeerRef, Resolved, ResolvedChat, SentMessage, TelegramAccount, TgResult,
 };
 
 /// What happened.
@@ -295,6 +295,25 @@ impl TelegramAccount for RecordingAccount {
     async fn recent_messages(&self, peer: &PeerRef, limit: u32) -> TgResult<Vec<MessageRef>> {
         self.note("recent_messages");
         self.inner.recent_messages(peer, limit).await
+    }
+    async fn channel_posts(
+        &self,
+        peer: &PeerRef,
+        after: i32,
+        limit: u32,
+    ) -> TgResult<Vec<ChannelPost>> {
+        self.note("channel_posts");
+        self.inner.channel_posts(peer, after, limit).await
+    }
+    async fn forward(
+        &self,
+        from: &PeerRef,
+        ids: &[i32],
+        to: &PeerRef,
+        random_ids: &[i64],
+    ) -> TgResult<Vec<SentMessage>> {
+        self.note("forward");
+        self.inner.forward(from, ids, to, random_ids).await
     }
     async fn mark_read(&self, peer: &PeerRef, max_id: i32) -> TgResult<()> {
         self.note("mark_read");

@@ -130,6 +130,8 @@ pub mod names {
     pub const PEER_ID_INVALID: &str = "PEER_ID_INVALID";
     /// The message id does not exist in the chat (400).
     pub const MESSAGE_ID_INVALID: &str = "MESSAGE_ID_INVALID";
+    /// The media is invalid or unknown (400; Telethon errors.csv MEDIA_INVALID).
+    pub const MEDIA_INVALID: &str = "MEDIA_INVALID";
     /// The message text is empty (400).
     pub const MESSAGE_EMPTY: &str = "MESSAGE_EMPTY";
     /// Reactions are disabled or the emoji is not allowed (400).

@@ -197,6 +197,9 @@ pub struct GeneratorSpec {
     pub kick_after_join_secs: u32,
     /// The limits.
     pub limits: Limits,
+    /// Members of every generated supergroup write every this many seconds (see
+    /// [`GroupSpec::chatter_every_secs`]). Default: none.
+    pub chatter_every_secs: Option<u32>,
 }
 
 impl GeneratorSpec {
@@ -217,6 +220,7 @@ impl GeneratorSpec {
             approve_after_secs: None,
             kick_after_join_secs: 3600,
             limits: Limits::default(),
+            chatter_every_secs: None,
         }
     }
 }
@@ -323,6 +327,9 @@ pub fn generate(spec: &GeneratorSpec) -> Result<Generated, ScenarioError> {
         group.title = Some(title(&username, position));
         group.participants = 100 + (hash >> 16) as u32 % 50_000;
         apply_profile(&mut group, profile, spec, vanish_at);
+        if group.kind == ChannelKind::Supergroup {
+            group.chatter_every_secs = spec.chatter_every_secs;
+        }
         if stories_left > 0 && !profile.is_inaccessible() {
             group.stories = 1 + (hash >> 40) as u32 % 5;
             stories_left -= 1;

@@ -27,16 +27,17 @@ pub use generator::{
 };
 pub use limits::{Budget, FloodPolicy, Limits, MethodClass, PeerFloodPolicy};
 pub use scenario::{
-    AccountSpec, DEFAULT_CHANNEL_ID_BASE, DEFAULT_USER_ID_BASE, GroupSpec, SLOW_MODE_VALUES,
-    Scenario, ScenarioError, VanishSpec, default_epoch,
+    AccountSpec, DEFAULT_CHANNEL_ID_BASE, DEFAULT_USER_ID_BASE, GroupSpec, MediaOrText,
+    PublishSpec, SLOW_MODE_VALUES, Scenario, ScenarioError, VanishSpec, default_epoch,
 };
 pub use secret::{AuthKey, Phone, Secret};
 pub use types::{
     BannedRights, ChannelFull, ChannelInfo, ChannelKind, ChannelParticipant, ChatInvite,
-    ForwardHeader, History, InputChannel, InvitePreview, MediaKind, Message, MessageContent,
-    Participant, Right, SentCode, StoryItem, TextBody, UpdatesState, UploadedMedia, UserId,
-    UserInfo, VanishKind,
+    ForwardHeader, History, HistoryPage, InputChannel, InvitePreview, MediaKind, Message,
+    MessageContent, Participant, Right, SentCode, StoryItem, TextBody, UpdatesState, UploadedMedia,
+    UserId, UserInfo, VanishKind,
 };
 pub use world::{
-    Counters, LedgerEntry, LedgerEvent, MembershipView, SentKind, SentRecord, Standing, World,
+    Counters, LedgerEntry, LedgerEvent, MembershipView, SentKind, SentRecord, Standing, TOPICS,
+    World, media_ref,
 };

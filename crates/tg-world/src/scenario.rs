@@ -109,6 +109,50 @@ pub struct VanishSpec {
     pub how: VanishKind,
 }
 
+/// A channel that publishes posts over simulated time (a relay source): post `k`
+/// (1-based) goes out at `epoch + k * every_secs`, its kind taken in rotation from
+/// `kinds`, its text from the channel's title, `k` and a topic in rotation (chosen for
+/// tests: "villa for rent", "market news", "sponsored offer", "beach photo").
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PublishSpec {
+    /// Seconds between two posts.
+    pub every_secs: u32,
+    /// How many posts in all; then the channel is quiet.
+    pub count: u32,
+    /// The kinds in rotation. Default: text only.
+    #[serde(default = "default_publish_kinds")]
+    pub kinds: Vec<MediaOrText>,
+    /// Every N-th post is edited `edit_after_secs` after it went out (0: none).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub edit_every: u32,
+    /// Seconds between a post and its edit.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub edit_after_secs: u32,
+    /// Every N-th post is deleted `delete_after_secs` after it went out (0: none).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub delete_every: u32,
+    /// Seconds between a post and its deletion.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub delete_after_secs: u32,
+}
+
+/// The kind of a published post.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MediaOrText {
+    /// A text post.
+    Text,
+    /// A photo with a caption.
+    Photo,
+    /// A document with a caption.
+    Document,
+}
+
+fn default_publish_kinds() -> Vec<MediaOrText> {
+    vec![MediaOrText::Text]
+}
+
 /// One group or channel with its rules.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -185,6 +229,13 @@ pub struct GroupSpec {
     /// Content is protected: forwarding from it answers CHAT_FORWARDS_RESTRICTED.
     #[serde(default, skip_serializing_if = "is_false")]
     pub noforwards: bool,
+    /// Other members write a message every this many seconds from the epoch on (a
+    /// group that is not quiet). Default: none (chosen for tests).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chatter_every_secs: Option<u32>,
+    /// The channel publishes posts over simulated time (a relay source).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub publish: Option<PublishSpec>,
     /// Accounts (labels) that created the group; they are admins.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub admins: Vec<String>,
@@ -239,6 +290,8 @@ impl GroupSpec {
             participants: default_participants(),
             reactions_disabled: false,
             noforwards: false,
+            chatter_every_secs: None,
+            publish: None,
             admins: Vec::new(),
             members: Vec::new(),
             banned: Vec::new(),

@@ -387,6 +387,56 @@ pub struct Message {
     pub content: MessageContent,
     /// Set for forwards that keep the author.
     pub forward: Option<ForwardHeader>,
+    /// When it was last edited (`message.edit_date`).
+    pub edit_date: Option<DateTime<Utc>>,
+    /// Messages of one album share it (`message.grouped_id`).
+    pub grouped_id: Option<i64>,
+    /// Its content is protected: no forwards, no copies (`message.noforwards`,
+    /// set on every message of a channel with `noforwards`).
+    pub noforwards: bool,
+}
+
+/// Which part of a history `messages.getHistory` returns
+/// (https://core.telegram.org/method/messages.getHistory): start at the newest
+/// message older than `offset_id` (0: the newest), skip `add_offset` elements
+/// (negative: move toward newer messages), take `limit` (at most 100), keep only
+/// ids in `(min_id, max_id)` (0: no bound).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct HistoryPage {
+    /// Start below this id (0: from the newest).
+    pub offset_id: i32,
+    /// Elements to skip; negative values reach newer messages.
+    pub add_offset: i32,
+    /// How many (at most 100).
+    pub limit: u32,
+    /// Only ids above this (0: none).
+    pub min_id: i32,
+    /// Only ids below this (0: none).
+    pub max_id: i32,
+}
+
+impl HistoryPage {
+    /// The `limit` messages right after `after`, oldest first in the channel's order,
+    /// the way a client reads a channel forward: `offset_id = after + 1`,
+    /// `add_offset = -limit`, `min_id = after`.
+    pub fn after(after: i32, limit: u32) -> Self {
+        let limit = limit.min(100);
+        Self {
+            offset_id: after.saturating_add(1),
+            add_offset: -i32::try_from(limit).unwrap_or(100),
+            limit,
+            min_id: after,
+            max_id: 0,
+        }
+    }
+
+    /// The newest `limit` messages.
+    pub fn newest(limit: u32) -> Self {
+        Self {
+            limit,
+            ..Self::default()
+        }
+    }
 }
 
 /// `messages.channelMessages`: a page of history, newest first.

@@ -73,6 +73,8 @@ pub struct LogCounts {
     pub precheck_failed: u32,
     /// The reviewer's summary (`Checked groups:`).
     pub review_summaries: u32,
+    /// `Relayed post … from @source`.
+    pub relayed: u32,
 }
 
 impl LogCounts {
@@ -91,6 +93,9 @@ impl LogCounts {
         }
         if line.contains("Checked groups:") {
             self.review_summaries += 1;
+        }
+        if line.contains("Relayed post") && line.contains(" from @") {
+            self.relayed += 1;
         }
     }
 }

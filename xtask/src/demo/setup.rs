@@ -43,6 +43,14 @@ const DEMO_MIX: [(&str, u32); 17] = [
     ("expired_invite", 3),
     ("missing", 4),
 ];
+/// The relay campaign of the demo and its source channel (outside the catalogue).
+const RELAY_CAMPAIGN: &str = "bali-news-relay";
+/// The relay source's username.
+const RELAY_SOURCE: &str = "bali_news_feed";
+/// The relay source posts every few simulated minutes.
+const RELAY_EVERY_SECS: u32 = 240;
+/// Members of the demo's supergroups write every this many simulated seconds.
+const CHATTER_EVERY_SECS: u32 = 120;
 /// The demo campaign's photo (tg-sim stores uploads by size and name only).
 const DEMO_PHOTO: &[u8] = b"\xFF\xD8\xFF\xE0 demo villa photo";
 /// When the first review runs, after the start (the fleet has joined groups by then).
@@ -303,6 +311,22 @@ impl Demo {
             "--caption",
             "The pool villa in Ubud",
         ])?;
+        // A relay campaign: the source's new posts, sponsored ones left out.
+        let source = format!("@{RELAY_SOURCE}");
+        self.tgfleet_step(&[
+            "campaigns",
+            "create",
+            RELAY_CAMPAIGN,
+            "--relay",
+            &source,
+            "--exclude",
+            "(?i)sponsored",
+            "--delay",
+            "2m",
+            "--max-age",
+            "6h",
+            "--all",
+        ])?;
         Ok(())
     }
 
@@ -397,13 +421,14 @@ fn generate_world(
             .arg(dir.join("groups.txt")),
     )?;
     print!("{output}");
-    let Some((calls, per_secs)) = join_budget else {
-        return Ok(());
-    };
     let text = std::fs::read_to_string(&scenario)?;
     let mut world: toml::Table = text
         .parse()
         .context("tg-sim wrote an unreadable scenario")?;
+    add_relay_source(&mut world)?;
+    let Some((calls, per_secs)) = join_budget else {
+        return write_private(&scenario, &toml::to_string(&world)?);
+    };
     let limits = world
         .entry("limits")
         .or_insert_with(|| toml::Value::Table(toml::Table::new()))
@@ -414,6 +439,46 @@ fn generate_world(
     join.insert("per_secs".into(), i64::from(per_secs).into());
     limits.insert("join".into(), toml::Value::Table(join));
     write_private(&scenario, &toml::to_string(&world)?)
+}
+
+/// The relay campaign's source channel in the demo's world: it publishes a post every
+/// [`RELAY_EVERY_SECS`] simulated seconds. Members of the supergroups talk every
+/// [`CHATTER_EVERY_SECS`], so the etiquette (no post where one of the fleet's is among
+/// the latest five) lets groups take the next post once others have spoken.
+fn add_relay_source(world: &mut toml::Table) -> anyhow::Result<()> {
+    let groups = world
+        .entry("groups")
+        .or_insert_with(|| toml::Value::Array(Vec::new()))
+        .as_array_mut()
+        .context("the scenario's groups are not an array")?;
+    for group in groups.iter_mut().filter_map(toml::Value::as_table_mut) {
+        if !group.contains_key("kind") {
+            group.insert(
+                "chatter_every_secs".into(),
+                i64::from(CHATTER_EVERY_SECS).into(),
+            );
+        }
+    }
+    let mut publish = toml::Table::new();
+    publish.insert("every_secs".into(), i64::from(RELAY_EVERY_SECS).into());
+    publish.insert("count".into(), 1000.into());
+    publish.insert(
+        "kinds".into(),
+        toml::Value::Array(
+            ["text", "photo", "text", "document"]
+                .into_iter()
+                .map(toml::Value::from)
+                .collect(),
+        ),
+    );
+    let mut source = toml::Table::new();
+    source.insert("username".into(), RELAY_SOURCE.into());
+    source.insert("title".into(), "Bali News".into());
+    source.insert("kind".into(), "broadcast".into());
+    source.insert("channel_id".into(), 1_990_000_001.into());
+    source.insert("publish".into(), toml::Value::Table(publish));
+    groups.push(toml::Value::Table(source));
+    Ok(())
 }
 
 /// Writes `mix.toml`: [`DEMO_MIX`] scaled to `groups`, open groups for the rest.

@@ -76,6 +76,7 @@ pub fn report(root: &Path, database: &Database, outcome: &FleetOutcome) -> anyho
             stored.reviews,
             counts.review_summaries,
         ),
+        ("relayed posts", stored.relayed, counts.relayed),
     ];
     println!("\ndemo: checklist (database / log lines)");
     let mut complete = queries_ok && outcome.stopped_cleanly && health_ok;
@@ -120,6 +121,7 @@ struct StoredCounts {
     flood_waits: u64,
     skipped: u64,
     reviews: u64,
+    relayed: u64,
 }
 
 fn stored_counts(database: &Database) -> anyhow::Result<StoredCounts> {
@@ -132,14 +134,16 @@ fn stored_counts(database: &Database) -> anyhow::Result<StoredCounts> {
                 (SELECT count(*) FROM posts WHERE state = 'sent'),
                 (SELECT count(*) FROM events WHERE flood_wait_secs IS NOT NULL),
                 (SELECT count(*) FROM posts WHERE state = 'skipped'),
-                (SELECT count(*) FROM review_runs WHERE finished_at IS NOT NULL)",
+                (SELECT count(*) FROM review_runs WHERE finished_at IS NOT NULL),
+                (SELECT count(*) FROM posts p JOIN relay_items r ON r.variant_id = p.variant_id
+                  WHERE p.state = 'sent')",
     ]))?;
     let numbers: Vec<u64> = text
         .split_whitespace()
         .map(str::parse)
         .collect::<Result<_, _>>()
         .with_context(|| format!("unexpected psql output {text:?}"))?;
-    let [joined, sent, flood_waits, skipped, reviews] = numbers[..] else {
+    let [joined, sent, flood_waits, skipped, reviews, relayed] = numbers[..] else {
         bail!("unexpected psql output {text:?}");
     };
     Ok(StoredCounts {
@@ -148,6 +152,7 @@ fn stored_counts(database: &Database) -> anyhow::Result<StoredCounts> {
         flood_waits,
         skipped,
         reviews,
+        relayed,
     })
 }
 

@@ -4,6 +4,7 @@
 mod device;
 mod port;
 mod proxy;
+mod relay;
 mod resilience;
 mod session;
 mod support;

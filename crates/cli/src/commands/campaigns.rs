@@ -7,12 +7,16 @@ use chrono::{DateTime, Utc};
 use clap::{ArgGroup, Args, Subcommand};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+use tgfleet_domain::GroupHandle;
 use tgfleet_domain::campaign::{Content, SourcePost, format_interval, has_link, parse_interval};
+use tgfleet_domain::relay::{
+    MAX_DELAY, MAX_MAX_AGE, MIN_MAX_AGE, RelayFilters, RelayMode, parse_relay_span,
+};
 use tgfleet_domain::{
     BodyFormat, CampaignName, CampaignStatus, Clock as _, VariantContent, VariantText,
     normalize_tag,
 };
-use tgfleet_store::{CampaignSummary, CampaignTarget, NewCampaign, NewVariant};
+use tgfleet_store::{CampaignSummary, CampaignTarget, NewCampaign, NewRelay, NewVariant};
 
 /// `tgfleet campaigns ...`
 #[derive(Debug, Subcommand)]
@@ -58,6 +62,28 @@ pub struct CreateArgs {
     /// No post from this instant on (RFC 3339).
     #[arg(long, value_name = "RFC3339")]
     pub ends: Option<String>,
+    /// A relay campaign: the new posts of this public channel become its variants.
+    #[arg(long, value_name = "@CHANNEL")]
+    pub relay: Option<String>,
+    /// How relayed posts go out: forward (keeps the author, the default) or copy.
+    #[arg(long, value_name = "MODE", requires = "relay")]
+    pub mode: Option<String>,
+    /// Relay only posts whose text matches this regular expression (repeatable: any).
+    #[arg(long = "include", value_name = "REGEX", requires = "relay")]
+    pub include: Vec<String>,
+    /// Never relay posts whose text matches this regular expression (repeatable).
+    #[arg(long = "exclude", value_name = "REGEX", requires = "relay")]
+    pub exclude: Vec<String>,
+    /// How long after it is read a post is relayed, e.g. 5m (default 0s).
+    #[arg(long, value_name = "DURATION", requires = "relay")]
+    pub delay: Option<String>,
+    /// A post older than this is not relayed, e.g. 24h (the default).
+    #[arg(long = "max-age", value_name = "DURATION", requires = "relay")]
+    pub max_age: Option<String>,
+    /// In forward mode, copy the posts of a source that forbids forwards (otherwise
+    /// they are skipped).
+    #[arg(long = "allow-copy-fallback", requires = "relay")]
+    pub allow_copy_fallback: bool,
 }
 
 /// `tgfleet campaigns add-variant NAME (--text T | --photo F | --document F | --forward P | --copy P)`
@@ -161,8 +187,88 @@ fn new_campaign(context: &Context, args: &CreateArgs) -> Result<NewCampaign, Cli
     })
 }
 
+/// The relay part of `campaigns create`, every flag checked before the database.
+fn new_relay(args: &CreateArgs) -> Result<Option<NewRelay>, CliError> {
+    let Some(source) = &args.relay else {
+        return Ok(None);
+    };
+    let source = match GroupHandle::parse(source) {
+        Ok(handle @ GroupHandle::Username(_)) => handle,
+        Ok(GroupHandle::Invite(_)) | Err(_) => {
+            return Err(bad(
+                "--relay",
+                format!("{source:?} is not a public channel: expected @channel or t.me/channel"),
+            ));
+        }
+    };
+    let mode = match args.mode.as_deref() {
+        None => RelayMode::Forward,
+        Some(text) => text.trim().parse::<RelayMode>().map_err(|_| {
+            bad(
+                "--mode",
+                format!("{text:?} is not a relay mode: expected forward or copy"),
+            )
+        })?,
+    };
+    RelayFilters::parse(&args.include, &args.exclude)
+        .map_err(|err| CliError::Failed(err.to_string()))?;
+    let delay = match &args.delay {
+        Some(text) => parse_relay_span("--delay", text, Duration::ZERO, MAX_DELAY)
+            .map_err(|err| CliError::Failed(err.to_string()))?,
+        None => Duration::ZERO,
+    };
+    let max_age = match &args.max_age {
+        Some(text) => parse_relay_span("--max-age", text, MIN_MAX_AGE, MAX_MAX_AGE)
+            .map_err(|err| CliError::Failed(err.to_string()))?,
+        None => Duration::from_secs(86_400),
+    };
+    Ok(Some(NewRelay {
+        source,
+        mode,
+        include: args.include.clone(),
+        exclude: args.exclude.clone(),
+        delay,
+        max_age,
+        allow_copy_fallback: args.allow_copy_fallback,
+    }))
+}
+
 async fn create(context: &Context, args: CreateArgs) -> Result<(), CliError> {
     let campaign = new_campaign(context, &args)?;
+    if let Some(relay) = new_relay(&args)? {
+        let store = context.store().await?;
+        let created = store
+            .create_relay_campaign(&campaign, &relay, context.clock().now())
+            .await?;
+        print_line(&format!(
+            "Created relay campaign {}: new posts of {} {} to {}{}, {} after they are read, none older than {}{}{}.",
+            created.name,
+            relay.source,
+            match relay.mode {
+                RelayMode::Forward => "forwarded",
+                RelayMode::Copy => "copied",
+            },
+            describe_target(&created.target),
+            describe_period(context, created.starts_at, created.ends_at),
+            format_interval(relay.delay.as_secs()),
+            format_interval(relay.max_age.as_secs()),
+            if relay.include.is_empty() && relay.exclude.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "; filters: {} include, {} exclude",
+                    relay.include.len(),
+                    relay.exclude.len()
+                )
+            },
+            if relay.allow_copy_fallback {
+                "; a source that forbids forwards is copied"
+            } else {
+                ""
+            }
+        ));
+        return Ok(());
+    }
     let store = context.store().await?;
     let created = store
         .create_campaign(&campaign, context.clock().now())

@@ -1,4 +1,5 @@
-//! `tgfleet stats`: the numbers of the `overview` and `posts_per_day` views.
+//! `tgfleet stats`: the numbers of the `overview`, `posts_per_day` and
+//! `post_skip_reasons` views.
 
 use crate::output::print;
 use crate::table::{Align, Table};
@@ -52,6 +53,20 @@ pub async fn run(context: &Context, args: StatsArgs) -> Result<(), CliError> {
     } else {
         per_day.render()
     };
-    print(&format!("{}\n{posts}", summary.render()));
+    // Why posts were not sent (the etiquette's `RECENT_MESSAGE_OURS` among them).
+    let mut reasons = Table::new(&[
+        ("NOT SENT", Align::Left),
+        ("REASON", Align::Left),
+        ("POSTS", Align::Right),
+    ]);
+    for (state, reason, count) in store.skip_reasons().await? {
+        reasons.row(vec![state, reason, count.to_string()]);
+    }
+    let reasons = if reasons.is_empty() {
+        String::new()
+    } else {
+        format!("\n{}", reasons.render())
+    };
+    print(&format!("{}\n{posts}{reasons}", summary.render()));
     Ok(())
 }

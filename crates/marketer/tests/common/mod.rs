@@ -46,6 +46,9 @@ pub fn spec(seed: u64, accounts: u32, mix: GroupMix) -> GeneratorSpec {
         info: wide,
         ..Limits::default()
     };
+    // Members talk every ten minutes: the etiquette (no post where one of the
+    // fleet's is among the latest five) leaves such groups open to the next post.
+    spec.chatter_every_secs = Some(600);
     spec
 }
 

@@ -90,6 +90,23 @@ fn send_media(
                 });
             (MediaKind::Document, &document.file, name)
         }
+        // A file Telegram already holds, by id and access hash (a copy of a post).
+        tl::enums::InputMedia::Photo(tl::types::InputMediaPhoto {
+            id: tl::enums::InputPhoto::Photo(photo),
+            ..
+        }) => {
+            let media = session.world.media_by_ref(photo.id, photo.access_hash)?;
+            return send_known_media(session, &request, peer, media);
+        }
+        tl::enums::InputMedia::Document(tl::types::InputMediaDocument {
+            id: tl::enums::InputDocument::Document(document),
+            ..
+        }) => {
+            let media = session
+                .world
+                .media_by_ref(document.id, document.access_hash)?;
+            return send_known_media(session, &request, peer, media);
+        }
         _ => return Err(RpcError::new(400, "MEDIA_INVALID")),
     };
     let uploaded = backend.uploads.file(ctx.auth_key_id, file)?;
@@ -99,6 +116,21 @@ fn send_media(
         size: uploaded.size,
     };
     let caption = inputs::text(request.message, request.entities);
+    let (now, me) = (session.now, session.me);
+    let sent = session.world.send_once(me, request.random_id, |world| {
+        world.messages_send_media(now, me, peer, media, caption)
+    })?;
+    Ok(session.sent_updates(peer, &[sent], &[request.random_id], &[]))
+}
+
+/// `messages.sendMedia` with a file the world already holds (by id and access hash).
+fn send_known_media(
+    session: &mut Session<'_>,
+    request: &tl::functions::messages::SendMedia,
+    peer: InputChannel,
+    media: UploadedMedia,
+) -> Result<tl::enums::Updates, RpcError> {
+    let caption = inputs::text(request.message.clone(), request.entities.clone());
     let (now, me) = (session.now, session.me);
     let sent = session.world.send_once(me, request.random_id, |world| {
         world.messages_send_media(now, me, peer, media, caption)
@@ -117,19 +149,24 @@ fn forward_messages(
     }
     let from = inputs::peer(&request.from_peer)?;
     let to = inputs::peer(&request.to_peer)?;
-    let sent = session.world.messages_forward_messages(
-        session.now,
-        session.me,
-        from,
-        &request.id,
-        to,
-        request.drop_author,
-    )?;
+    let (now, me) = (session.now, session.me);
+    // One random id per message (core.telegram.org/method/messages.forwardMessages:
+    // `random_id` "Random ID to prevent resending of messages"): a repeated id answers
+    // the message it made.
+    let mut sent = Vec::with_capacity(request.id.len());
+    for (&id, &random_id) in request.id.iter().zip(&request.random_id) {
+        sent.push(session.world.send_once(me, random_id, |world| {
+            let mut one =
+                world.messages_forward_messages(now, me, from, &[id], to, request.drop_author)?;
+            Ok(one.remove(0))
+        })?);
+    }
     Ok(session.sent_updates(to, &sent, &request.random_id, &[from]))
 }
 
-/// `messages.channelMessages`, newest first, from `offset_id` (exclusive) down; the channel in
-/// `chats`, the authors in `users`. `add_offset`, `max_id` and `min_id` are not modelled.
+/// `messages.channelMessages`, newest first, from `offset_id` (exclusive) down, moved by
+/// `add_offset`, within `(min_id, max_id)`; the channel in `chats`, the authors in `users`.
+/// `offset_date` and `hash` are not modelled.
 fn get_history(
     session: &mut Session<'_>,
     request: tl::functions::messages::GetHistory,
@@ -139,13 +176,16 @@ fn get_history(
         .ok()
         .filter(|&limit| limit > 0)
         .unwrap_or(DEFAULT_HISTORY_LIMIT);
-    let history = session.world.messages_get_history(
-        session.now,
-        session.me,
-        peer,
-        request.offset_id,
+    let page = tg_world::HistoryPage {
+        offset_id: request.offset_id,
+        add_offset: request.add_offset,
         limit,
-    )?;
+        min_id: request.min_id,
+        max_id: request.max_id,
+    };
+    let history = session
+        .world
+        .messages_get_history_page(session.now, session.me, peer, page)?;
     let authors: BTreeSet<_> = history
         .messages
         .iter()

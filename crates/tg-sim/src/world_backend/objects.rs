@@ -469,7 +469,7 @@ pub(super) fn message(message: &Message) -> tl::enums::Message {
         legacy: false,
         edit_hide: false,
         pinned: false,
-        noforwards: false,
+        noforwards: message.noforwards,
         invert_media: false,
         offline: false,
         video_processing_pending: false,
@@ -510,9 +510,9 @@ pub(super) fn message(message: &Message) -> tl::enums::Message {
         views: None,
         forwards: None,
         replies: None,
-        edit_date: None,
+        edit_date: message.edit_date.map(timestamp),
         post_author: None,
-        grouped_id: None,
+        grouped_id: message.grouped_id,
         reactions: None,
         restriction_reason: None,
         ttl_period: None,
@@ -536,8 +536,7 @@ fn media_of(
     date: DateTime<Utc>,
     media: &tg_world::UploadedMedia,
 ) -> tl::enums::MessageMedia {
-    let id = mix(channel_id, i64::from(message_id));
-    let access_hash = mix(id, 0x4d45_4449);
+    let (id, access_hash) = tg_world::media_ref(channel_id, message_id);
     let size = i64::try_from(media.size).unwrap_or(i64::MAX);
     match media.kind {
         MediaKind::Photo => tl::enums::MessageMedia::Photo(tl::types::MessageMediaPhoto {

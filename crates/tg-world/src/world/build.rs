@@ -125,6 +125,10 @@ impl World {
             noforwards: spec.noforwards,
             joined_delta: 0,
             posts: Vec::new(),
+            publish: spec.publish.clone(),
+            published: 0,
+            chatter_every_secs: spec.chatter_every_secs,
+            chattered: 0,
         });
         let key = group_index as u32;
         let epoch = self.epoch;

@@ -159,6 +159,9 @@ mod tests {
                 has_link_entity: false,
             }),
             forward: None,
+            edit_date: None,
+            grouped_id: None,
+            noforwards: false,
         };
         world.record(
             scenario.epoch,

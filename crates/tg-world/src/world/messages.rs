@@ -8,8 +8,8 @@ use crate::derive::{self, Tag};
 use crate::error::{RpcError, names};
 use crate::limits::MethodClass;
 use crate::types::{
-    ChannelKind, ForwardHeader, History, InputChannel, MediaKind, Message, MessageContent,
-    TextBody, UploadedMedia, UserId,
+    ChannelKind, ForwardHeader, History, HistoryPage, InputChannel, MediaKind, Message,
+    MessageContent, TextBody, UploadedMedia, UserId,
 };
 use chrono::{DateTime, TimeDelta, Utc};
 use rand::RngExt;
@@ -69,7 +69,11 @@ impl World {
 
     /// `messages.forwardMessages` from a channel the user can read into a group.
     /// `drop_author` copies (no forward header). CHAT_FORWARDS_RESTRICTED when
-    /// the source protects its content, MESSAGE_ID_INVALID for unknown ids;
+    /// the source protects its content (Telethon errors.csv: "You can't forward
+    /// messages from a protected chat"; `noforwards` forbids `drop_author` copies
+    /// too, core.telegram.org/constructor/channel: `noforwards` "Whether this
+    /// channel or group is protected, thus does not allow forwarding messages from
+    /// it"), MESSAGE_ID_INVALID for unknown or deleted ids;
     /// then the same checks as [`World::messages_send_message`] per message.
     pub fn messages_forward_messages(
         &mut self,
@@ -83,6 +87,7 @@ impl World {
         self.call(user, |w| {
             let account = w.begin(now, user, MethodClass::Send)?;
             let source = w.channel(account, from, now)?;
+            w.publish_due(source, now);
             let relation = w.relation(account, source, now);
             w.ensure_readable(source, &relation, now)?;
             if w.groups[source].noforwards {
@@ -143,19 +148,57 @@ impl World {
         offset_id: i32,
         limit: u32,
     ) -> Result<History, RpcError> {
+        let page = HistoryPage {
+            offset_id,
+            limit,
+            ..HistoryPage::default()
+        };
+        self.messages_get_history_page(now, user, peer, page)
+    }
+
+    /// `messages.getHistory` with its paging parameters
+    /// (https://core.telegram.org/method/messages.getHistory): newest first, from
+    /// the newest message older than `offset_id` (0: the newest), moved by
+    /// `add_offset` (negative: toward newer messages), at most `limit` (and 100),
+    /// only ids within `(min_id, max_id)`. Deleted messages are skipped; a channel
+    /// that publishes over time shows what it published up to `now`.
+    /// CHANNEL_PRIVATE when the user cannot read the group.
+    pub fn messages_get_history_page(
+        &mut self,
+        now: DateTime<Utc>,
+        user: UserId,
+        peer: InputChannel,
+        page: HistoryPage,
+    ) -> Result<History, RpcError> {
         self.call(user, |w| {
             let (_, group, _) = w.begin_reading(now, user, MethodClass::History, peer)?;
+            w.publish_due(group, now);
             let top = w.groups[group].top_message_id();
-            let newest = if offset_id > 0 {
-                (offset_id - 1).min(top)
-            } else {
-                top
-            };
-            let take = limit.min(HISTORY_PAGE_MAX) as i32;
-            let messages = (1..=newest)
+            let all: Vec<Message> = (1..=top)
                 .rev()
-                .take(take as usize)
                 .filter_map(|id| w.message_at(group, id, user))
+                .collect();
+            let start = if page.offset_id > 0 {
+                all.partition_point(|message| message.id >= page.offset_id)
+            } else {
+                0
+            };
+            let start = usize::try_from(
+                i64::try_from(start)
+                    .unwrap_or(i64::MAX)
+                    .saturating_add(i64::from(page.add_offset))
+                    .max(0),
+            )
+            .unwrap_or(0);
+            let take = page.limit.min(HISTORY_PAGE_MAX) as usize;
+            let messages = all
+                .into_iter()
+                .skip(start)
+                .take(take)
+                .filter(|message| {
+                    (page.min_id <= 0 || message.id > page.min_id)
+                        && (page.max_id <= 0 || message.id < page.max_id)
+                })
                 .collect();
             Ok(History {
                 messages,
@@ -216,6 +259,7 @@ impl World {
         content: MessageContent,
         forward: Option<ForwardHeader>,
     ) -> Result<Message, RpcError> {
+        self.publish_due(group, now);
         if self.accounts[account].spam.is_limited(now) {
             return Err(RpcError::bad_request(names::PEER_FLOOD));
         }
@@ -259,6 +303,9 @@ impl World {
             from: user,
             content,
             forward,
+            as_channel: false,
+            edit_date: None,
+            deleted: false,
         });
         let message_id = g.top_message_id();
         let channel_id = g.id;

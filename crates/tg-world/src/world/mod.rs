@@ -7,12 +7,14 @@ mod channels;
 mod inspect;
 mod ledger;
 mod messages;
+mod publish;
 mod rate;
 mod relation;
 mod stories;
 
 pub use inspect::{Counters, MembershipView, SentKind, SentRecord};
 pub use ledger::{LedgerEntry, LedgerEvent};
+pub use publish::{TOPICS, media_ref};
 pub use relation::Standing;
 
 use crate::derive::{self, Tag};
@@ -103,6 +105,12 @@ struct Group {
     noforwards: bool,
     joined_delta: i32,
     posts: Vec<StoredMessage>,
+    publish: Option<crate::scenario::PublishSpec>,
+    chatter_every_secs: Option<u32>,
+    /// Chatter messages appended so far.
+    chattered: u32,
+    /// Published posts appended so far (of `publish.count`).
+    published: u32,
 }
 
 impl Group {
@@ -145,6 +153,12 @@ struct StoredMessage {
     from: UserId,
     content: MessageContent,
     forward: Option<crate::types::ForwardHeader>,
+    /// Posted as the channel (a broadcast's own post), not by `from`.
+    as_channel: bool,
+    /// When it was edited.
+    edit_date: Option<DateTime<Utc>>,
+    /// Deleted: gone from every history.
+    deleted: bool,
 }
 
 enum KeyState {
@@ -365,14 +379,20 @@ impl World {
         let history = i32::try_from(g.history).unwrap_or(i32::MAX);
         if id > history {
             let stored = &g.posts[(id - history - 1) as usize];
+            if stored.deleted {
+                return None;
+            }
             return Some(Message {
                 id,
                 channel_id: g.id,
                 date: stored.date,
-                from_user: Some(stored.from),
-                out: stored.from == viewer,
+                from_user: (!stored.as_channel).then_some(stored.from),
+                out: !stored.as_channel && stored.from == viewer,
                 content: stored.content.clone(),
                 forward: stored.forward,
+                edit_date: stored.edit_date,
+                grouped_id: None,
+                noforwards: g.noforwards,
             });
         }
         let channel = g.id.cast_unsigned();
@@ -390,6 +410,9 @@ impl World {
             out: false,
             content: MessageContent::Text(TextBody::plain(format!("{} #{id}", g.title))),
             forward: None,
+            edit_date: None,
+            grouped_id: None,
+            noforwards: g.noforwards,
         })
     }
 }

@@ -1,0 +1,93 @@
+//! What a relay needs, through the real grammers client against tg-sim: a channel's
+//! posts read forward from a message id (`messages.getHistory` with `min_id`), their
+//! content (text, file reference, `noforwards`), forwards with one random id per
+//! message, and copies of a protected channel's posts.
+
+use crate::support::*;
+use chrono::TimeDelta;
+use tgfleet_telegram::{ChannelPost, PostContent};
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn a_relay_reads_forwards_and_copies_over_the_wire(pool: PgPool) {
+    let sim = SimWorld::start().await;
+    let store = Store::from_pool(pool);
+    let ayu = enrol(&store, &sim, "ayu").await;
+    let tg = test_connector(store.clone()).connect(&ayu).await.unwrap();
+    let market = resolve_chat(tg.as_ref(), "@bali_market").await;
+    tg.join(&JoinTarget::Public(market.peer)).await.unwrap();
+    let deals = resolve_chat(tg.as_ref(), "@bali_deals").await;
+    assert_eq!(deals.kind, ChatKind::Broadcast);
+
+    // Two posts published (every ten minutes from the epoch), read forward from the
+    // generated history's last id.
+    sim.clock.advance(TimeDelta::minutes(25));
+    let posts: Vec<ChannelPost> = tg.channel_posts(&deals.peer, 10, 20).await.unwrap();
+    let ids: Vec<i32> = posts.iter().map(|post| post.id).collect();
+    assert_eq!(ids, [11, 12], "oldest first, only after the cursor");
+    assert!(posts.iter().all(|post| post.noforwards));
+    assert_eq!(posts[0].content.text, "Bali Deals post 1: villa for rent");
+    assert!(posts[0].content.media.is_none());
+    let photo = posts[1]
+        .content
+        .media
+        .as_ref()
+        .expect("the second post is a photo");
+    assert_eq!(photo.kind, MediaKind::Photo);
+    assert_eq!(posts[1].content.text, "Bali Deals post 2: market news");
+    let after = tg.channel_posts(&deals.peer, 11, 20).await.unwrap();
+    assert_eq!(after.iter().map(|post| post.id).collect::<Vec<_>>(), [12]);
+    assert!(
+        tg.channel_posts(&deals.peer, 12, 20)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // A protected channel refuses forwards.
+    let refused = tg
+        .forward(&deals.peer, &[11], &market.peer, &[201])
+        .await
+        .unwrap_err();
+    assert_eq!(refused.name, "CHAT_FORWARDS_RESTRICTED");
+
+    // Its posts are copied: the text as it was, the photo re-sent by reference.
+    let copy = OutgoingMessage::Copy(posts[1].content.clone());
+    let copied = tg.send(&market.peer, &copy, 202).await.unwrap();
+    let record = last_sent(&sim, "ayu");
+    assert_eq!(record.message_id, copied.message_id);
+    assert_eq!(
+        record.kind,
+        SentKind::Media {
+            kind: tg_world::MediaKind::Photo,
+            file_name: "post-2.jpg".to_owned(),
+            size: 10_002,
+        }
+    );
+    assert_eq!(record.text, "Bali Deals post 2: market news");
+    let text = OutgoingMessage::Copy(PostContent {
+        text: posts[0].content.text.clone(),
+        entities: Vec::new(),
+        media: None,
+    });
+    tg.send(&market.peer, &text, 203).await.unwrap();
+    assert_eq!(last_sent(&sim, "ayu").kind, SentKind::Text);
+
+    // An open channel's posts are forwarded, one random id per message, and a repeat
+    // of the same random ids posts nothing new.
+    let news = resolve_chat(tg.as_ref(), "@bali_news").await;
+    let forwarded = tg
+        .forward(&news.peer, &[3, 4], &market.peer, &[301, 302])
+        .await
+        .unwrap();
+    assert_eq!(forwarded.len(), 2);
+    let before = sim.world().sent_by("ayu").len();
+    let again = tg
+        .forward(&news.peer, &[3, 4], &market.peer, &[301, 302])
+        .await
+        .unwrap();
+    assert_eq!(
+        again, forwarded,
+        "the same random ids answer the same messages"
+    );
+    assert_eq!(sim.world().sent_by("ayu").len(), before);
+}

@@ -1,0 +1,500 @@
+//! Relay campaigns (issue 18) on real Postgres, the in-process world and paused time:
+//! a source channel's posts reach every eligible group once, in order, within windows
+//! and caps; kills lose and repeat nothing; protected sources; the etiquette; the
+//! same content from two campaigns reaches a group once per interval.
+
+mod common;
+
+use chrono::TimeDelta;
+use common::*;
+use sqlx::PgPool;
+use std::collections::BTreeMap;
+use std::time::Duration;
+use tg_world::{
+    ChannelKind, GeneratorSpec, GroupMix, GroupSpec, MediaOrText, Profile, PublishSpec, SentKind,
+    SentRecord, TOPICS,
+};
+use tgfleet_config::Service;
+use tgfleet_domain::relay::{ETIQUETTE_CODE, NOFORWARDS_CODE, RelayMode};
+use tgfleet_domain::{ActivityWindows, CampaignName, GroupHandle, PostState};
+use tgfleet_store::{Campaign, CampaignTarget, NewCampaign, NewRelay};
+use tgfleet_testkit::TestFleet;
+
+const SOURCE: &str = "bali_news";
+/// The source's channel id (set, so tests can find its forwards).
+const SOURCE_ID: i64 = 1_990_000_001;
+/// A simulated day: 30 posts, one every 48 minutes.
+const EVERY_SECS: u32 = 48 * 60;
+
+fn source(noforwards: bool, count: u32) -> GroupSpec {
+    let mut group = GroupSpec::public(SOURCE);
+    group.kind = ChannelKind::Broadcast;
+    group.channel_id = Some(SOURCE_ID);
+    group.title = Some("Bali News".into());
+    group.noforwards = noforwards;
+    group.publish = Some(PublishSpec {
+        every_secs: EVERY_SECS,
+        count,
+        kinds: vec![
+            MediaOrText::Text,
+            MediaOrText::Photo,
+            MediaOrText::Text,
+            MediaOrText::Document,
+        ],
+        edit_every: 0,
+        edit_after_secs: 0,
+        delete_every: 0,
+        delete_after_secs: 0,
+    });
+    group
+}
+
+/// A world of `accounts` accounts and `groups` open groups whose members talk every
+/// `chatter` seconds, its epoch at the test's start, with the source channel.
+async fn relay_fleet(
+    pool: PgPool,
+    accounts: u32,
+    groups: u32,
+    chatter: Option<u32>,
+    source: GroupSpec,
+    settings: &str,
+) -> TestFleet {
+    let mut spec: GeneratorSpec = spec(
+        31,
+        accounts,
+        GroupMix::default().with(Profile::Open, groups),
+    );
+    spec.epoch = start_time();
+    spec.chatter_every_secs = chatter;
+    let fleet = TestFleet::builder(spec)
+        .with_group(source)
+        .settings(settings)
+        .starting_at(start_time())
+        .start(pool)
+        .await;
+    fleet.import_groups().await;
+    fleet
+}
+
+async fn relay_campaign(
+    fleet: &TestFleet,
+    name: &str,
+    mode: RelayMode,
+    exclude: &[&str],
+    allow_copy_fallback: bool,
+) -> Campaign {
+    fleet
+        .store
+        .create_relay_campaign(
+            &NewCampaign {
+                name: CampaignName::parse(name).unwrap(),
+                target: CampaignTarget::All,
+                repeat_interval: Duration::from_secs(86_400),
+                starts_at: None,
+                ends_at: None,
+            },
+            &NewRelay {
+                source: GroupHandle::parse(&format!("@{SOURCE}")).unwrap(),
+                mode,
+                include: Vec::new(),
+                exclude: exclude
+                    .iter()
+                    .map(|pattern| (*pattern).to_owned())
+                    .collect(),
+                delay: Duration::from_secs(300),
+                max_age: Duration::from_secs(86_400),
+                allow_copy_fallback,
+            },
+            tgfleet_domain::Clock::now(&fleet.clock),
+        )
+        .await
+        .unwrap()
+}
+
+/// The source post ids forwarded into each group, in the order they arrived.
+fn forwards_by_group(records: &[(String, SentRecord)]) -> BTreeMap<i64, Vec<i32>> {
+    let mut by_group: BTreeMap<i64, Vec<(chrono::DateTime<chrono::Utc>, i32, i32)>> =
+        BTreeMap::new();
+    for (_, record) in records {
+        if let SentKind::Forward {
+            from_channel_id: SOURCE_ID,
+            from_message_id,
+        } = record.kind
+        {
+            by_group.entry(record.channel_id).or_default().push((
+                record.date,
+                record.message_id,
+                from_message_id,
+            ));
+        }
+    }
+    by_group
+        .into_iter()
+        .map(|(group, mut items)| {
+            items.sort();
+            (group, items.into_iter().map(|(_, _, id)| id).collect())
+        })
+        .collect()
+}
+
+/// The source's message ids of posts `1..=count` (its generated history comes first)
+/// whose topic is not "sponsored".
+fn passing_ids(history: u32, count: u32) -> Vec<i32> {
+    (1..=count)
+        .filter(|k| !TOPICS[(*k as usize - 1) % TOPICS.len()].contains("sponsored"))
+        .map(|k| i32::try_from(history + k).unwrap())
+        .collect()
+}
+
+const SETTINGS: &str = "[posting]\nwindows = \"5-10,18-24\"\nper_day = 40\nper_hour = 8\nmin_gap_account_secs = 90\nmin_gap_chat_secs = 300\nrelay_poll_secs = 120";
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn a_days_posts_reach_every_group_once_in_order_within_windows_and_caps(pool: PgPool) {
+    let (logs, _guard) = Logs::capture();
+    let fleet = relay_fleet(pool, 3, 3, Some(60), source(false, 30), SETTINGS).await;
+    let joined = join_groups(&fleet, &["acc0001", "acc0002", "acc0003"], &[]).await;
+    assert_eq!(joined.len(), 3);
+    relay_campaign(
+        &fleet,
+        "bali relay",
+        RelayMode::Forward,
+        &["(?i)sponsored"],
+        false,
+    )
+    .await;
+
+    run_replicas(
+        &fleet,
+        vec![spawn_marketer(&fleet, 1)],
+        Duration::from_secs(48 * 3600),
+    )
+    .await;
+
+    let records = sent(&fleet);
+    let expected = passing_ids(50, 30);
+    assert_eq!(expected.len(), 23, "7 of 30 posts are sponsored");
+    let by_group = forwards_by_group(&records);
+    for group in &joined {
+        assert_eq!(
+            by_group.get(&group.channel_id),
+            Some(&expected),
+            "group {} got every passing post once, in order",
+            group.handle
+        );
+    }
+    let limits = RunLimits {
+        windows: ActivityWindows::parse("5-10,18-24").unwrap(),
+        zone: chrono_tz::Asia::Jakarta,
+        per_day: 40,
+        per_hour: 8,
+        gap_account: TimeDelta::seconds(90),
+        gap_chat: TimeDelta::seconds(300),
+    };
+    let found = violations(&records, &limits);
+    assert!(found.is_empty(), "{found:#?}");
+    assert_eq!(
+        logs.lines_with("Relayed post").len(),
+        expected.len() * joined.len()
+    );
+    assert!(logs.lines_with(&format!("from @{SOURCE}")).len() >= expected.len());
+    assert!(logs.lines_with("ERROR").is_empty(), "{}", logs.text());
+    resume_time();
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn killing_the_marketer_mid_relay_loses_and_repeats_nothing(pool: PgPool) {
+    let fleet = relay_fleet(
+        pool,
+        2,
+        2,
+        Some(60),
+        source(false, 30),
+        SETTINGS.replace("5-10,18-24", "0-24").as_str(),
+    )
+    .await;
+    let joined = join_groups(&fleet, &["acc0001", "acc0002"], &[]).await;
+    relay_campaign(
+        &fleet,
+        "bali relay",
+        RelayMode::Forward,
+        &["(?i)sponsored"],
+        false,
+    )
+    .await;
+
+    // Kill replicas (abort: no shutdown, leases left to expire) at odd moments,
+    // each time starting a new one.
+    let mut seed = 1;
+    for run in [
+        Duration::from_secs(5 * 3600 + 7),
+        Duration::from_secs(3 * 3600 + 61),
+        Duration::from_secs(4 * 3600 + 1),
+    ] {
+        let replica = spawn_marketer(&fleet, seed);
+        run_for(&fleet, run).await;
+        replica.abort();
+        let _ = replica.await;
+        seed += 1;
+    }
+    run_replicas(
+        &fleet,
+        vec![spawn_marketer(&fleet, seed)],
+        Duration::from_secs(36 * 3600),
+    )
+    .await;
+
+    let records = sent(&fleet);
+    let expected = passing_ids(50, 30);
+    let by_group = forwards_by_group(&records);
+    let posts = posts(&fleet.store).await;
+    for group in &joined {
+        let got = by_group.get(&group.channel_id).cloned().unwrap_or_default();
+        let mut unique = got.clone();
+        unique.dedup();
+        assert_eq!(
+            unique.len(),
+            got.len(),
+            "no post repeated in {}",
+            group.handle
+        );
+        // At most once: a post whose send a kill interrupted is `unknown` and never
+        // resent; every other passing post arrived, in order.
+        let unknown: Vec<i32> = posts
+            .iter()
+            .filter(|post| post.group_id == group.id && post.state == PostState::Unknown)
+            .map(|post| i32::try_from(post.round).unwrap())
+            .collect();
+        let delivered_or_unknown: Vec<i32> = expected
+            .iter()
+            .copied()
+            .filter(|id| got.contains(id) || unknown.contains(id))
+            .collect();
+        assert_eq!(delivered_or_unknown, expected, "group {}", group.handle);
+        let mut sorted = got.clone();
+        sorted.sort_unstable();
+        assert_eq!(sorted, got, "in order in {}", group.handle);
+        assert!(
+            unknown.len() <= 3,
+            "one unknown per kill at most: {unknown:?}"
+        );
+    }
+    // The reader's cursor covered every post exactly once.
+    let campaign = fleet
+        .store
+        .campaign_by_name("bali relay")
+        .await
+        .unwrap()
+        .unwrap();
+    let items = fleet.store.relay_items_of(campaign.id).await.unwrap();
+    assert_eq!(items.len(), 30);
+    let ids: Vec<i32> = items.iter().map(|item| item.source_message_id).collect();
+    assert_eq!(ids, (51..=80).collect::<Vec<_>>());
+    resume_time();
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn a_protected_source_is_not_forwarded_without_the_fallback(pool: PgPool) {
+    let settings = SETTINGS.replace("5-10,18-24", "0-24");
+    let fleet = relay_fleet(pool, 1, 1, Some(60), source(true, 4), &settings).await;
+    join_groups(&fleet, &["acc0001"], &[]).await;
+    relay_campaign(&fleet, "strict", RelayMode::Forward, &[], false).await;
+    run_replicas(
+        &fleet,
+        vec![spawn_marketer(&fleet, 1)],
+        Duration::from_secs(6 * 3600),
+    )
+    .await;
+
+    assert!(sent(&fleet).is_empty(), "nothing forwarded or copied");
+    let posts = posts(&fleet.store).await;
+    assert_eq!(posts.len(), 4);
+    assert!(posts.iter().all(|post| post.state == PostState::Skipped
+        && post.error_code.as_deref() == Some(NOFORWARDS_CODE)));
+    assert_eq!(
+        world_errors(&fleet, "acc0001", "CHAT_FORWARDS_RESTRICTED"),
+        0,
+        "never tried"
+    );
+    resume_time();
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn a_protected_source_is_copied_when_the_fallback_is_allowed(pool: PgPool) {
+    let (logs, _guard) = Logs::capture();
+    let settings = SETTINGS.replace("5-10,18-24", "0-24");
+    let fleet = relay_fleet(pool, 1, 1, Some(60), source(true, 4), &settings).await;
+    let joined = join_groups(&fleet, &["acc0001"], &[]).await;
+    relay_campaign(&fleet, "lenient", RelayMode::Forward, &[], true).await;
+    run_replicas(
+        &fleet,
+        vec![spawn_marketer(&fleet, 1)],
+        Duration::from_secs(6 * 3600),
+    )
+    .await;
+
+    let records = sent(&fleet);
+    assert_eq!(records.len(), 4, "{records:#?}");
+    for (k, (_, record)) in records.iter().enumerate() {
+        assert_eq!(record.channel_id, joined[0].channel_id);
+        assert!(
+            !matches!(record.kind, SentKind::Forward { .. }),
+            "a copy, not a forward"
+        );
+        assert!(
+            record
+                .text
+                .starts_with(&format!("Bali News post {}", k + 1)),
+            "{}",
+            record.text
+        );
+    }
+    assert!(
+        matches!(records[1].1.kind, SentKind::Media { .. }),
+        "the photo re-sent"
+    );
+    assert_eq!(logs.lines_with("forbids forwards").len(), 4);
+    assert_eq!(logs.lines_with("(copied)").len(), 4);
+    resume_time();
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn a_group_whose_latest_messages_include_ours_is_skipped_with_its_reason(pool: PgPool) {
+    let settings = "[posting]\nwindows = \"0-24\"\nmin_gap_chat_secs = 60\netiquette_last_messages = 5\netiquette_recheck_secs = 1800";
+    // A quiet group: nobody else writes.
+    let fleet = relay_fleet(pool, 2, 1, None, source(false, 0), settings).await;
+    fleet.learn_user_ids().await;
+    let joined = join_groups(&fleet, &["acc0001", "acc0002"], &[]).await;
+    text_campaign(
+        &fleet,
+        "villas",
+        Duration::from_secs(3600),
+        "Villa for rent",
+    )
+    .await;
+    text_campaign(
+        &fleet,
+        "scooters",
+        Duration::from_secs(3600),
+        "Scooter rental",
+    )
+    .await;
+    run_replicas(
+        &fleet,
+        vec![spawn_marketer(&fleet, 1)],
+        Duration::from_secs(4 * 3600),
+    )
+    .await;
+
+    let records = sent(&fleet);
+    assert_eq!(
+        records.len(),
+        1,
+        "one post, then the group is ours: {records:#?}"
+    );
+    assert_eq!(records[0].1.channel_id, joined[0].channel_id);
+    let posts = posts(&fleet.store).await;
+    let skipped: Vec<_> = posts
+        .iter()
+        .filter(|post| post.error_code.as_deref() == Some(ETIQUETTE_CODE))
+        .collect();
+    assert!(!skipped.is_empty(), "{posts:#?}");
+    assert!(skipped.iter().all(|post| post.state == PostState::Skipped));
+    let reasons = fleet.store.skip_reasons().await.unwrap();
+    assert!(
+        reasons
+            .iter()
+            .any(|(state, reason, count)| state == "skipped"
+                && reason == ETIQUETTE_CODE
+                && *count > 0),
+        "{reasons:?}"
+    );
+    resume_time();
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn the_same_content_from_two_campaigns_reaches_a_group_once(pool: PgPool) {
+    let settings = SETTINGS.replace("5-10,18-24", "0-24");
+    let fleet = relay_fleet(pool, 2, 2, Some(60), source(false, 6), &settings).await;
+    let joined = join_groups(&fleet, &["acc0001", "acc0002"], &[]).await;
+    relay_campaign(&fleet, "copies a", RelayMode::Copy, &[], false).await;
+    relay_campaign(&fleet, "copies b", RelayMode::Copy, &[], false).await;
+    // An ordinary campaign with the text of the source's first post.
+    text_campaign(
+        &fleet,
+        "by hand",
+        Duration::from_secs(86_400),
+        "Bali News post 1: villa for rent",
+    )
+    .await;
+    run_replicas(
+        &fleet,
+        vec![spawn_marketer(&fleet, 1)],
+        Duration::from_secs(12 * 3600),
+    )
+    .await;
+
+    let records = sent(&fleet);
+    for group in &joined {
+        let mut texts: Vec<&str> = records
+            .iter()
+            .filter(|(_, record)| record.channel_id == group.channel_id)
+            .map(|(_, record)| record.text.as_str())
+            .collect();
+        texts.sort_unstable();
+        let count = texts.len();
+        texts.dedup();
+        assert_eq!(
+            texts.len(),
+            count,
+            "no content twice in {}: {texts:#?}",
+            group.handle
+        );
+        assert_eq!(count, 6, "each of the six posts once in {}", group.handle);
+    }
+    resume_time();
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn deleted_posts_are_not_relayed_and_the_reader_polls_gently(pool: PgPool) {
+    let settings = SETTINGS.replace("5-10,18-24", "0-24");
+    let mut channel = source(false, 8);
+    if let Some(publish) = &mut channel.publish {
+        // Every second post is deleted two minutes after it went out (before the
+        // relay's five-minute delay ends).
+        publish.delete_every = 2;
+        publish.delete_after_secs = 120;
+    }
+    let fleet = relay_fleet(pool, 1, 1, Some(60), channel, &settings).await;
+    let joined = join_groups(&fleet, &["acc0001"], &[]).await;
+    relay_campaign(&fleet, "bali relay", RelayMode::Forward, &[], false).await;
+    let replica = fleet.context(Service::Marketer);
+    run_replicas(
+        &fleet,
+        vec![spawn_replica(replica, 1)],
+        Duration::from_secs(8 * 3600),
+    )
+    .await;
+
+    let by_group = forwards_by_group(&sent(&fleet));
+    assert_eq!(
+        by_group.get(&joined[0].channel_id),
+        Some(&vec![51, 53, 55, 57])
+    );
+    let campaign = fleet
+        .store
+        .campaign_by_name("bali relay")
+        .await
+        .unwrap()
+        .unwrap();
+    let items = fleet.store.relay_items_of(campaign.id).await.unwrap();
+    let deleted: Vec<i32> = items
+        .iter()
+        .filter(|item| item.deleted_at.is_some())
+        .map(|item| item.source_message_id)
+        .collect();
+    assert_eq!(deleted, vec![52, 54, 56, 58]);
+    // One history page per poll (every two minutes) at most: gentle.
+    let reads = calls(&fleet, "acc0001", tg_world::MethodClass::History);
+    assert!(reads <= 8 * 30 + 20, "{reads} history calls");
+    resume_time();
+}
