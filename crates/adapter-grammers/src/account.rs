@@ -355,10 +355,14 @@ impl TelegramAccount for GrammersAccount {
     ) -> TgResult<SentMessage> {
         let to = input_peer(peer);
         let answered = match message {
-            OutgoingMessage::Text { text, format } => {
+            OutgoingMessage::Text {
+                text,
+                format,
+                link_preview,
+            } => {
                 let (message, entities) = formatted(text, *format);
                 self.call(&tl::functions::messages::SendMessage {
-                    no_webpage: false,
+                    no_webpage: !link_preview,
                     silent: false,
                     background: false,
                     clear_draft: false,

@@ -234,8 +234,13 @@ impl TelegramAccount for SimAccount {
     ) -> TgResult<SentMessage> {
         let to = input_channel(peer)?;
         let sent = match message {
-            OutgoingMessage::Text { text, .. } => {
-                let body = TextBody::plain(text.clone());
+            OutgoingMessage::Text {
+                text, link_preview, ..
+            } => {
+                let body = TextBody {
+                    no_webpage: !link_preview,
+                    ..TextBody::plain(text.clone())
+                };
                 self.request(|w, now, user| {
                     w.send_once(user, random_id, |w| {
                         w.messages_send_message(now, user, to, body)

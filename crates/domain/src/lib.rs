@@ -31,7 +31,7 @@ pub use clock::{Clock, SystemClock, to_delta};
 pub use handle::{GroupHandle, HandleError};
 pub use ids::{AccountId, CampaignId, GroupId, PostId, VariantId};
 pub use phone::mask_phone;
-pub use review_policy::{CannotPost, ChatAccess, ChatStanding, GroupReview, ReviewVerdict};
+pub use review_policy::{CannotPost, GroupReview, ReviewVerdict};
 pub use status::{AccountStatus, GroupStatus, MembershipState, ParseStatusError, PostState};
 pub use tag::{TagError, normalize_tag};
 pub use tg_error::{About, ContentKind, TgError, TgResult};

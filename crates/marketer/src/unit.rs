@@ -2,7 +2,7 @@
 //! claim a post on fresh counts, pre-check the account's rights, send, complete.
 
 use crate::content;
-use crate::convert::{peer_ref, stored_peer, write_rights};
+use crate::convert::{peer_ref, stored_peer};
 use crate::plan::{self, Candidate};
 use crate::{Marketer, PostOutcome};
 use chrono::{DateTime, Utc};
@@ -163,7 +163,7 @@ impl Marketer {
         } else {
             None
         };
-        let Some(message) = content::outgoing(variant, media, source) else {
+        let Some(mut message) = content::outgoing(variant, media, source) else {
             let failure = TgError::unexpected("VARIANT_INCOMPLETE");
             return self.fail(lease, attempt, &failure).await;
         };
@@ -181,8 +181,8 @@ impl Marketer {
             links: has_link(&variant.body),
         };
         let now = self.now();
-        let verdict = precheck(&write_rights(&rights), needs, now);
-        if verdict != Precheck::Clear {
+        let verdict = precheck(&rights.write_rights(), needs, now);
+        if !verdict.is_clear() {
             let consequence = Consequence::skipped(verdict, now);
             return self
                 .finish(
@@ -195,6 +195,11 @@ impl Marketer {
                 .await;
         }
 
+        if verdict == Precheck::ClearWithoutPreview {
+            tracing::info!(group = %target.handle, account = %account.label,
+                "No link previews in {} for {}: sent without its preview", target.handle, account.label);
+            message = message.without_link_preview();
+        }
         let sent = self
             .bounded_send(telegram.send(&peer, &message, attempt.post.random_id))
             .await;
@@ -460,6 +465,11 @@ impl Marketer {
         } else {
             tracing::warn!(%group, %account, reason = code, retry_at = ?consequence.retry_at,
                 "Post to {group} by {account} failed ({code})");
+        }
+        if let Some(report) = &consequence.ban_report {
+            tracing::warn!(%group, %account, reason = %report.name,
+                "Ban answer in {group} for {account} ({}): reported; {} accounts' reports close the group",
+                report.name, report.witnesses);
         }
         if let Some(until) = consequence.cooldown_until {
             tracing::warn!(%account, until = %until,

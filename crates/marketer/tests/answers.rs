@@ -1,4 +1,5 @@
-//! Who an answer is about, end to end: answers about the account never close groups,
+//! Who an answer is about, end to end: answers about the account never close groups
+//! (an ambiguous ban closes one only when a second account confirms it),
 //! answers about a content kind close only that kind, a send without an answer is
 //! `unknown`, a frozen account stops.
 
@@ -110,6 +111,105 @@ async fn a_spam_limited_account_closes_no_group_and_cools_down(pool: PgPool) {
             .all(|p| p.error_code.as_deref() == Some("USER_BANNED_IN_CHANNEL")),
         "{posts:?}"
     );
+    resume_time();
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn a_second_account_in_good_standing_confirms_a_ban_answer_and_closes_the_group(
+    pool: PgPool,
+) {
+    let (logs, _guard) = Logs::capture();
+    let labels = ["acc0001", "acc0002", "acc0003"];
+    let fleet = fleet(
+        pool,
+        spec(37, 3, GroupMix::default().with(Profile::Open, 3)),
+        OPEN_LIMITS,
+    )
+    .await;
+    let joined = join_groups(&fleet, &labels, &[]).await;
+    let suspect = joined[0].clone();
+    // The group answers USER_BANNED_IN_CHANNEL to everyone while its rights show
+    // nothing: each answer alone looks like the sender's spam limit.
+    let faults = labels
+        .iter()
+        .map(|label| {
+            Fault::send(
+                label,
+                Some(suspect.channel_id),
+                FaultAction::Fail(TgError::from_rpc(400, "USER_BANNED_IN_CHANNEL", None)),
+                u32::MAX,
+            )
+        })
+        .collect();
+    let faulty = Faulty::with_faults(fleet.connector.clone(), faults);
+    for name in ["one", "two", "three"] {
+        text_campaign(
+            &fleet,
+            name,
+            Duration::from_secs(3600),
+            &format!("Offer {name}"),
+        )
+        .await;
+    }
+
+    run_replicas(
+        &fleet,
+        vec![spawn_replica(faulty.context(&fleet, Service::Marketer), 9)],
+        Duration::from_secs(6 * 3600),
+    )
+    .await;
+
+    let attempts: Vec<_> = posts(&fleet.store)
+        .await
+        .into_iter()
+        .filter(|p| p.group_id == suspect.id)
+        .collect();
+    // Each attempt is logged with its account; a post row keeps its last claimant.
+    let reports = logs.lines_with("reported; 2 accounts' reports close the group");
+    let reporters: std::collections::BTreeSet<&str> = reports
+        .iter()
+        .filter_map(|line| {
+            labels
+                .iter()
+                .find(|label| line.contains(&format!(" for {label} ")))
+        })
+        .copied()
+        .collect();
+    assert_eq!(reporters.len(), 2, "two accounts reported: {reports:?}");
+    assert_eq!(
+        reports.len(),
+        2,
+        "no attempt after the second report: {reports:?}"
+    );
+    assert!(
+        attempts.iter().all(|p| p.state == PostState::Failed
+            && p.error_code.as_deref() == Some("USER_BANNED_IN_CHANNEL")),
+        "{attempts:?}"
+    );
+    let groups = all_groups(&fleet).await;
+    let closed = groups.iter().find(|g| g.id == suspect.id).unwrap();
+    assert_eq!(
+        (
+            closed.status,
+            closed.can_post,
+            closed.status_reason.as_deref()
+        ),
+        (
+            GroupStatus::Banned,
+            false,
+            Some("USER_BANNED_IN_CHANNEL for 2 accounts")
+        )
+    );
+    // Every other group stayed open and kept receiving posts.
+    for group in groups.iter().filter(|g| g.id != suspect.id) {
+        assert_eq!((group.status, group.can_post), (GroupStatus::Active, true));
+    }
+    assert!(
+        sent(&fleet)
+            .iter()
+            .all(|(_, r)| r.channel_id != suspect.channel_id)
+    );
+    assert!(!sent(&fleet).is_empty());
     resume_time();
 }
 

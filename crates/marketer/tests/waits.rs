@@ -56,6 +56,7 @@ async fn slow_mode_is_respected_without_ever_hitting_it(pool: PgPool) {
     let manual = OutgoingMessage::Text {
         text: "hello from a human".into(),
         format: TextFormat::Plain,
+        link_preview: true,
     };
     telegram.send(&peer, &manual, 101).await.unwrap();
     telegram.close().await;

@@ -290,6 +290,8 @@ pub struct TextBody {
     /// The caller saw a `url` / `textUrl` entity: the text carries a link even
     /// if no URL is visible in it.
     pub has_link_entity: bool,
+    /// Sent without a link preview (`messages.sendMessage` flag `no_webpage`).
+    pub no_webpage: bool,
 }
 
 impl TextBody {

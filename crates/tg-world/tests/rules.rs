@@ -556,7 +556,7 @@ fn default_rights_forbid_text_media_or_links() {
 
     assert_eq!(
         err_name(f.send(at(5), "acc1", "no_links_group", "see https://example.com")),
-        names::CHAT_WRITE_FORBIDDEN
+        names::CHAT_SEND_WEBPAGE_FORBIDDEN
     );
     let user = f.user("acc1");
     let peer = f.peer("acc1", "no_links_group");
@@ -564,14 +564,23 @@ fn default_rights_forbid_text_media_or_links() {
         text: "click here".into(),
         entities: vec![1, 2, 3],
         has_link_entity: true,
+        no_webpage: false,
     };
     assert_eq!(
         err_name(
             f.world
-                .messages_send_message(at(6), user, peer, hidden_link)
+                .messages_send_message(at(6), user, peer, hidden_link.clone())
         ),
-        names::CHAT_WRITE_FORBIDDEN
+        names::CHAT_SEND_WEBPAGE_FORBIDDEN
     );
+    // The same link without its preview goes (as TDLib sends it).
+    let without_preview = TextBody {
+        no_webpage: true,
+        ..hidden_link
+    };
+    f.world
+        .messages_send_message(at(6), user, peer, without_preview)
+        .unwrap();
     f.send(at(7), "acc1", "no_links_group", "no link here")
         .unwrap();
 

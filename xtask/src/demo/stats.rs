@@ -72,6 +72,11 @@ pub fn report(root: &Path, database: &Database, outcome: &FleetOutcome) -> anyho
         ("FloodWaits handled", stored.flood_waits, counts.flood_waits),
         ("pre-check failures", stored.skipped, counts.precheck_failed),
         (
+            "content-kind skips (a group refusing the photo took a text)",
+            stored.content_skips,
+            counts.content_skips,
+        ),
+        (
             "reviewer summaries",
             stored.reviews,
             counts.review_summaries,
@@ -119,6 +124,7 @@ struct StoredCounts {
     sent: u64,
     flood_waits: u64,
     skipped: u64,
+    content_skips: u64,
     reviews: u64,
 }
 
@@ -132,6 +138,7 @@ fn stored_counts(database: &Database) -> anyhow::Result<StoredCounts> {
                 (SELECT count(*) FROM posts WHERE state = 'sent'),
                 (SELECT count(*) FROM events WHERE flood_wait_secs IS NOT NULL),
                 (SELECT count(*) FROM posts WHERE state = 'skipped'),
+                (SELECT count(*) FROM group_refused_content),
                 (SELECT count(*) FROM review_runs WHERE finished_at IS NOT NULL)",
     ]))?;
     let numbers: Vec<u64> = text
@@ -139,7 +146,7 @@ fn stored_counts(database: &Database) -> anyhow::Result<StoredCounts> {
         .map(str::parse)
         .collect::<Result<_, _>>()
         .with_context(|| format!("unexpected psql output {text:?}"))?;
-    let [joined, sent, flood_waits, skipped, reviews] = numbers[..] else {
+    let [joined, sent, flood_waits, skipped, content_skips, reviews] = numbers[..] else {
         bail!("unexpected psql output {text:?}");
     };
     Ok(StoredCounts {
@@ -147,6 +154,7 @@ fn stored_counts(database: &Database) -> anyhow::Result<StoredCounts> {
         sent,
         flood_waits,
         skipped,
+        content_skips,
         reviews,
     })
 }
