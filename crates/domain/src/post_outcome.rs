@@ -281,6 +281,9 @@ pub enum MembershipMark {
     Banned,
     /// The stored peer does not work for this account: forget it, resolve it once more.
     PeerStale,
+    /// Non-members must join before writing (CHAT_GUEST_SEND_FORBIDDEN): the
+    /// membership goes back to `pending`, so the account-manager joins again.
+    JoinFirst,
 }
 
 /// How many accounts in good standing must report an ambiguous ban answer about one
@@ -466,9 +469,13 @@ impl Consequence {
                 consequence.retry_at = Some(now);
                 consequence.account_status = error.account_status().map(|status| (status, name()));
             }
-            About::Membership(MembershipAnswer::NotMember | MembershipAnswer::JoinFirst) => {
+            About::Membership(MembershipAnswer::NotMember) => {
                 consequence.retry_at = Some(now);
                 consequence.membership = Some(MembershipMark::Left);
+            }
+            About::Membership(MembershipAnswer::JoinFirst) => {
+                consequence.retry_at = Some(now);
+                consequence.membership = Some(MembershipMark::JoinFirst);
             }
             About::Membership(MembershipAnswer::PeerStale) => {
                 consequence.retry_at = Some(now);
@@ -507,6 +514,16 @@ impl Consequence {
             }
         }
         consequence
+    }
+
+    /// The same consequence for an attempt whose peer was resolved afresh: a stale peer
+    /// again (CHANNEL_PRIVATE for a member, CHANNEL_INVALID, PEER_ID_INVALID) means the
+    /// account is no longer a member there. A peer is re-resolved once, never in a loop.
+    pub fn after_fresh_resolve(mut self) -> Self {
+        if self.membership == Some(MembershipMark::PeerStale) {
+            self.membership = Some(MembershipMark::Left);
+        }
+        self
     }
 }
 
@@ -766,6 +783,30 @@ mod tests {
         assert_eq!(
             Consequence::failed(&flood, 0, &rules, now(), &mut rng).ban_report,
             None
+        );
+    }
+
+    #[test]
+    fn a_stale_peer_is_re_resolved_once_and_a_guest_joins_first() {
+        let mut rng = ChaCha8Rng::seed_from_u64(2);
+        let rules = strike_rules();
+        let stale = TgError::from_rpc(400, "CHANNEL_PRIVATE", None);
+        let first = Consequence::failed(&stale, 0, &rules, now(), &mut rng);
+        assert_eq!(first.membership, Some(MembershipMark::PeerStale));
+        assert_eq!(first.group, None);
+        assert_eq!(
+            first.after_fresh_resolve().membership,
+            Some(MembershipMark::Left),
+            "stale again right after resolving: no longer a member"
+        );
+        let guest = TgError::from_rpc(403, "CHAT_GUEST_SEND_FORBIDDEN", None);
+        let join = Consequence::failed(&guest, 0, &rules, now(), &mut rng);
+        assert_eq!(join.membership, Some(MembershipMark::JoinFirst));
+        assert_eq!(join.clone().after_fresh_resolve(), join);
+        let banned = TgError::from_rpc(400, "CHANNEL_BANNED", None);
+        assert_eq!(
+            Consequence::failed(&banned, 0, &rules, now(), &mut rng).group,
+            Some(GroupMark::Inaccessible("CHANNEL_BANNED".into()))
         );
     }
 

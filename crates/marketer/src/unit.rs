@@ -35,6 +35,9 @@ struct Attempt<'a> {
     campaign: Campaign,
     variant: Variant,
     strikes: u32,
+    /// The group's peer was resolved for this attempt (not read from the store): a
+    /// stale peer now means the membership is gone (re-resolved once, never again).
+    fresh_peer: std::sync::atomic::AtomicBool,
 }
 
 /// What the attempt leaves for the rest of the unit.
@@ -104,6 +107,7 @@ impl Marketer {
                 campaign,
                 variant,
                 strikes,
+                fresh_peer: std::sync::atomic::AtomicBool::new(false),
             };
             let span = tracing::info_span!(
                 "post",
@@ -135,7 +139,12 @@ impl Marketer {
         let peer = match target.peer.as_ref().and_then(peer_ref) {
             Some(peer) => peer,
             None => match self.resolve_group(telegram, attempt).await? {
-                Ok(Some(peer)) => peer,
+                Ok(Some(peer)) => {
+                    attempt
+                        .fresh_peer
+                        .store(true, std::sync::atomic::Ordering::Relaxed);
+                    peer
+                }
                 Ok(None) => {
                     let consequence = Consequence::skipped(Precheck::NotMember, self.now());
                     return self.finish(lease, attempt, consequence, None, None).await;
@@ -206,7 +215,7 @@ impl Marketer {
         let now = self.now();
         let consequence = match &sent {
             Ok(_) => Consequence::sent(rights.slow_mode_secs, now),
-            Err(error) => self.failed_consequence(error, attempt.strikes, now),
+            Err(error) => self.failed_consequence(error, attempt, now),
         };
         let event = self
             .ctx
@@ -309,7 +318,7 @@ impl Marketer {
         attempt: &Attempt<'_>,
         failure: &TgError,
     ) -> Result<(PostOutcome, Next), StoreError> {
-        let consequence = self.failed_consequence(failure, attempt.strikes, self.now());
+        let consequence = self.failed_consequence(failure, attempt, self.now());
         self.finish(lease, attempt, consequence, None, None).await
     }
 
@@ -343,14 +352,23 @@ impl Marketer {
     fn failed_consequence(
         &self,
         failure: &TgError,
-        strikes: u32,
+        attempt: &Attempt<'_>,
         now: DateTime<Utc>,
     ) -> Consequence {
         let mut rng = self
             .rng
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        Consequence::failed(failure, strikes, &self.strikes, now, &mut *rng)
+        let consequence =
+            Consequence::failed(failure, attempt.strikes, &self.strikes, now, &mut *rng);
+        if attempt
+            .fresh_peer
+            .load(std::sync::atomic::Ordering::Relaxed)
+        {
+            consequence.after_fresh_resolve()
+        } else {
+            consequence
+        }
     }
 
     async fn complete(

@@ -14,29 +14,6 @@ use tgfleet_domain::{AccountStatus, Clock as _, ContentKind, GroupStatus, PostSt
 use tgfleet_telegram::TgError;
 use tgfleet_testkit::{Fault, FaultAction, Faulty};
 
-/// A fleet of one account, `acc0001`, joined to `groups` open groups.
-async fn one_account(
-    pool: PgPool,
-    seed: u64,
-    groups: u32,
-    settings: &str,
-) -> (tgfleet_testkit::TestFleet, Vec<Joined>) {
-    let spec = spec(seed, 1, GroupMix::default().with(Profile::Open, groups));
-    let fleet = fleet(pool, spec, settings).await;
-    let joined = join_groups(&fleet, &["acc0001"], &[]).await;
-    (fleet, joined)
-}
-
-/// Changes the world for `acc0001` at the fleet's now.
-fn in_world(
-    fleet: &tgfleet_testkit::TestFleet,
-    change: impl FnOnce(&mut tg_world::World, tg_world::UserId, chrono::DateTime<chrono::Utc>),
-) {
-    let mut world = fleet.world.lock().unwrap();
-    let user = world.user_id("acc0001").unwrap();
-    change(&mut world, user, fleet.clock.now());
-}
-
 /// `acc0001`'s row, checked to be stopped with `status` for `reason`.
 async fn stopped_as(
     fleet: &tgfleet_testkit::TestFleet,
@@ -56,19 +33,19 @@ async fn stopped_as(
     account
 }
 
-const OPEN_LIMITS: &str = "[posting]\nwindows = \"0-24\"\nper_day = 500\nper_hour = 100\nmin_gap_account_secs = 0\nmin_gap_chat_secs = 0";
-
 #[sqlx::test(migrations = "../../migrations")]
 async fn a_spam_limited_account_closes_no_group_and_cools_down(pool: PgPool) {
     let (logs, _guard) = Logs::capture();
     let settings = format!(
-        "{OPEN_LIMITS}\nspam_block_threshold = 20\ncooldown_min_secs = 7200\ncooldown_max_secs = 10800"
+        "{OPEN_POSTING}\nspam_block_threshold = 20\ncooldown_min_secs = 7200\ncooldown_max_secs = 10800"
     );
-    let (fleet, joined) = one_account(pool, 31, 20, &settings).await;
+    let (fleet, joined) = joined_fleet(pool, 31, 1, 20, &settings).await;
     assert_eq!(joined.len(), 20);
     // A @SpamBot limit: every supergroup answers USER_BANNED_IN_CHANNEL, the
     // groups' rights show nothing.
-    in_world(&fleet, |world, user, now| world.limit_for_spam(user, now));
+    in_world(&fleet, "acc0001", |world, user, now| {
+        world.limit_for_spam(user, now)
+    });
     villa_campaign(&fleet).await;
 
     run_replicas(
@@ -120,28 +97,15 @@ async fn a_second_account_in_good_standing_confirms_a_ban_answer_and_closes_the_
 ) {
     let (logs, _guard) = Logs::capture();
     let labels = ["acc0001", "acc0002", "acc0003"];
-    let fleet = fleet(
-        pool,
-        spec(37, 3, GroupMix::default().with(Profile::Open, 3)),
-        OPEN_LIMITS,
-    )
-    .await;
-    let joined = join_groups(&fleet, &labels, &[]).await;
+    let (fleet, joined) = joined_fleet(pool, 37, 3, 3, OPEN_POSTING).await;
     let suspect = joined[0].clone();
     // The group answers USER_BANNED_IN_CHANNEL to everyone while its rights show
     // nothing: each answer alone looks like the sender's spam limit.
-    let faults = labels
-        .iter()
-        .map(|label| {
-            Fault::send(
-                label,
-                Some(suspect.channel_id),
-                FaultAction::Fail(TgError::from_rpc(400, "USER_BANNED_IN_CHANNEL", None)),
-                u32::MAX,
-            )
-        })
-        .collect();
-    let faulty = Faulty::with_faults(fleet.connector.clone(), faults);
+    let banned = TgError::from_rpc(400, "USER_BANNED_IN_CHANNEL", None);
+    let faulty = Faulty::with_faults(
+        fleet.connector.clone(),
+        send_fault_for(&labels, suspect.channel_id, &banned),
+    );
     for name in ["one", "two", "three"] {
         text_campaign(
             &fleet,
@@ -214,12 +178,66 @@ async fn a_second_account_in_good_standing_confirms_a_ban_answer_and_closes_the_
 }
 
 #[sqlx::test(migrations = "../../migrations")]
+async fn a_stale_peer_is_re_resolved_once_then_the_membership_is_left(pool: PgPool) {
+    let (logs, _guard) = Logs::capture();
+    let (fleet, joined) = joined_fleet(pool, 41, 1, 2, OPEN_POSTING).await;
+    let gone = joined[0].clone();
+    // Every send there answers CHANNEL_PRIVATE ("private ... or you were banned"):
+    // about this account's membership, never the group.
+    let private = TgError::from_rpc(400, "CHANNEL_PRIVATE", None);
+    let faulty = Faulty::with_faults(
+        fleet.connector.clone(),
+        send_fault_for(&["acc0001"], gone.channel_id, &private),
+    );
+    text_campaign(&fleet, "offer", Duration::from_secs(3600), "Villa offer").await;
+    let resolves_before = calls(&fleet, "acc0001", tg_world::MethodClass::Resolve);
+
+    run_replicas(
+        &fleet,
+        vec![spawn_replica(faulty.context(&fleet, Service::Marketer), 3)],
+        Duration::from_secs(6 * 3600),
+    )
+    .await;
+
+    assert_eq!(
+        calls(&fleet, "acc0001", tg_world::MethodClass::Resolve) - resolves_before,
+        1,
+        "the stale peer was resolved again once, not every round"
+    );
+    let states = fleet.store.membership_states(gone.id).await.unwrap();
+    assert_eq!(states, [tgfleet_domain::MembershipState::Left]);
+    let attempts: Vec<_> = posts(&fleet.store)
+        .await
+        .into_iter()
+        .filter(|p| p.group_id == gone.id)
+        .collect();
+    assert_eq!(attempts.len(), 1, "{attempts:?}");
+    assert_eq!(
+        attempts[0].attempts, 2,
+        "the stored peer, then the fresh one"
+    );
+    let groups = all_groups(&fleet).await;
+    assert!(
+        groups
+            .iter()
+            .all(|g| g.status == GroupStatus::Active && g.can_post)
+    );
+    assert!(logs.lines_with("off-limits to every account").is_empty());
+    assert!(
+        sent(&fleet)
+            .iter()
+            .any(|(_, r)| r.channel_id == joined[1].channel_id)
+    );
+    resume_time();
+}
+
+#[sqlx::test(migrations = "../../migrations")]
 async fn a_group_refusing_photos_gets_the_text_variant_and_never_the_photo(pool: PgPool) {
     let (_logs, _guard) = Logs::capture();
     let mix = GroupMix::default()
         .with(Profile::Open, 1)
         .with(Profile::NoPhotos, 1);
-    let fleet = fleet(pool, spec(32, 1, mix), OPEN_LIMITS).await;
+    let fleet = fleet(pool, spec(32, 1, mix), OPEN_POSTING).await;
     let joined = join_groups(&fleet, &["acc0001"], &[]).await;
     let by_profile = |profile: Profile| {
         joined
@@ -288,10 +306,10 @@ async fn a_group_refusing_photos_gets_the_text_variant_and_never_the_photo(pool:
 #[sqlx::test(migrations = "../../migrations")]
 async fn a_one_hour_personal_restriction_is_retried_after_it_ends(pool: PgPool) {
     let (_logs, _guard) = Logs::capture();
-    let (fleet, joined) = one_account(pool, 33, 1, OPEN_LIMITS).await;
+    let (fleet, joined) = joined_fleet(pool, 33, 1, 1, OPEN_POSTING).await;
     let group = joined[0].clone();
     let until = fleet.clock.now() + chrono::TimeDelta::hours(1);
-    in_world(&fleet, |world, user, now| {
+    in_world(&fleet, "acc0001", |world, user, now| {
         world.restrict_member(user, group.channel_id, Some(until), now);
     });
     villa_campaign(&fleet).await;
@@ -330,7 +348,7 @@ async fn a_one_hour_personal_restriction_is_retried_after_it_ends(pool: PgPool) 
 #[sqlx::test(migrations = "../../migrations")]
 async fn a_send_without_an_answer_is_unknown_and_a_retry_never_posts_twice(pool: PgPool) {
     let (_logs, _guard) = Logs::capture();
-    let (fleet, joined) = one_account(pool, 34, 2, OPEN_LIMITS).await;
+    let (fleet, joined) = joined_fleet(pool, 34, 1, 2, OPEN_POSTING).await;
     let (timed_out, reset) = (joined[0].clone(), joined[1].clone());
     let fault = |group: &Joined, action| Fault::send("acc0001", Some(group.channel_id), action, 1);
     let faulty = Faulty::with_faults(
@@ -400,8 +418,10 @@ async fn a_send_without_an_answer_is_unknown_and_a_retry_never_posts_twice(pool:
 #[sqlx::test(migrations = "../../migrations")]
 async fn a_frozen_account_stops_and_is_shown_as_frozen(pool: PgPool) {
     let (logs, _guard) = Logs::capture();
-    let (fleet, _) = one_account(pool, 35, 3, OPEN_LIMITS).await;
-    in_world(&fleet, |world, user, now| world.freeze_account(user, now));
+    let (fleet, _) = joined_fleet(pool, 35, 1, 3, OPEN_POSTING).await;
+    in_world(&fleet, "acc0001", |world, user, now| {
+        world.freeze_account(user, now)
+    });
     villa_campaign(&fleet).await;
 
     run_replicas(
@@ -453,7 +473,7 @@ async fn a_frozen_account_stops_and_is_shown_as_frozen(pool: PgPool) {
 #[sqlx::test(migrations = "../../migrations")]
 async fn a_dead_key_is_marked_once_and_never_reconnected(pool: PgPool) {
     let (logs, _guard) = Logs::capture();
-    let (fleet, _) = one_account(pool, 36, 2, OPEN_LIMITS).await;
+    let (fleet, _) = joined_fleet(pool, 36, 1, 2, OPEN_POSTING).await;
     {
         let mut world = fleet.world.lock().unwrap();
         let key = world.preshared_auth_key("acc0001").unwrap().id();

@@ -643,6 +643,7 @@ impl Store {
         let membership_state = consequence.membership.and_then(|mark| match mark {
             MembershipMark::Left => Some("left"),
             MembershipMark::Banned => Some("banned"),
+            MembershipMark::JoinFirst => Some("pending"),
             MembershipMark::PeerStale => None,
         });
         let forget_peer = consequence.membership == Some(MembershipMark::PeerStale);

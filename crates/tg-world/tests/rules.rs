@@ -102,6 +102,22 @@ fn the_500th_membership_is_the_last() {
 }
 
 #[test]
+fn too_many_joins_in_a_day_answer_channels_too_much_below_the_cap() {
+    let limits = Limits {
+        channels_per_day: 3,
+        ..Limits::unlimited()
+    };
+    let mut f = Fixture::new(1, open_groups(5), limits);
+    for i in 1..=3 {
+        f.join(at(i), "acc1", &format!("group_{i:05}")).unwrap();
+    }
+    let held = f.join(at(10), "acc1", "group_00004").unwrap_err();
+    assert_eq!(held.name, names::CHANNELS_TOO_MUCH);
+    // A day after the first join, the hold is over: three memberships, far below 500.
+    f.join(at(86_402), "acc1", "group_00004").unwrap();
+}
+
+#[test]
 fn admins_ban_after_the_nth_ad_post() {
     let mut group = GroupSpec::public("strict_admins");
     group.ban_after_posts = Some(2);
