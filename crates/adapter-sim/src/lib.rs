@@ -199,6 +199,7 @@ impl TelegramAccount for SimAccount {
                             my_banned: Some(port_banned(rights)),
                             default_banned: tgfleet_telegram::BannedRights::default(),
                             join_to_send: false,
+                            paid_stars: None,
                             slow_mode_secs: None,
                             slow_mode_next_send_at: None,
                         });
@@ -219,6 +220,7 @@ impl TelegramAccount for SimAccount {
                 my_banned,
                 default_banned: port_banned(full.channel.default_banned),
                 join_to_send: full.channel.join_to_send,
+                paid_stars: full.channel.paid_stars.map(i64::from),
                 slow_mode_secs: full.slowmode_seconds,
                 slow_mode_next_send_at: full.slowmode_next_send_date,
             })

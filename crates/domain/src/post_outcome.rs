@@ -109,6 +109,9 @@ pub struct WriteRights {
     pub defaults: Restrictions,
     /// Non-members must join before writing.
     pub join_to_send: bool,
+    /// The group charges Stars per message (`send_paid_messages_stars`); admins
+    /// write free. No campaign pays, so nothing goes there.
+    pub paid: bool,
     /// Slow mode lets this account send next at this time.
     pub slow_mode_next_send_at: Option<DateTime<Utc>>,
 }
@@ -214,6 +217,9 @@ pub fn precheck(rights: &WriteRights, needs: ContentNeeds, now: DateTime<Utc>) -
     let defaults = rights.defaults;
     if defaults.send {
         return Precheck::CannotPost("PRECHECK_NO_SEND_RIGHT");
+    }
+    if rights.paid {
+        return Precheck::RefusesContent(ContentKind::Paid);
     }
     if let Some(kind) = needs.kinds.iter().find(|kind| defaults.refuses(**kind)) {
         return Precheck::RefusesContent(*kind);
@@ -566,6 +572,7 @@ mod tests {
             mine: Restrictions::default(),
             defaults: Restrictions::default(),
             join_to_send: false,
+            paid: false,
             slow_mode_next_send_at: None,
         }
     }
@@ -676,6 +683,14 @@ mod tests {
                 },
                 TEXT,
                 Precheck::SlowModeUntil(now + TimeDelta::seconds(30)),
+            ),
+            (
+                WriteRights {
+                    paid: true,
+                    ..member()
+                },
+                PHOTO,
+                Precheck::RefusesContent(ContentKind::Paid),
             ),
         ];
         for (rights, needs, expected) in cases {

@@ -6,7 +6,7 @@
 //! and [`precheck`] judges them, asked whether the account may post anything at all.
 
 use crate::post_outcome::{ContentNeeds, Precheck, WriteRights, precheck};
-use crate::{GroupStatus, MembershipState};
+use crate::{ContentKind, GroupStatus, MembershipState};
 use chrono::{DateTime, Utc};
 
 /// Why a member cannot post.
@@ -19,6 +19,8 @@ pub enum CannotPost {
     RestrictedPersonally,
     /// The group's default rights forbid messages.
     DefaultRights,
+    /// The group charges Stars per message and no campaign pays.
+    Paid,
 }
 
 impl CannotPost {
@@ -28,6 +30,7 @@ impl CannotPost {
             Self::Broadcast => "broadcast channel: only admins post",
             Self::RestrictedPersonally => "the account is restricted from sending until a date",
             Self::DefaultRights => "the group's default rights forbid messages",
+            Self::Paid => "the group charges Stars per message",
         }
     }
 }
@@ -54,6 +57,7 @@ impl ReviewVerdict {
     /// keeps the group open; a refused content kind leaves the others postable.
     pub fn from_rights(rights: &WriteRights, now: DateTime<Utc>) -> Self {
         match precheck(rights, ContentNeeds::ANYTHING, now) {
+            Precheck::RefusesContent(ContentKind::Paid) => Self::CannotPost(CannotPost::Paid),
             Precheck::Clear
             | Precheck::ClearWithoutPreview
             | Precheck::SlowModeUntil(_)
@@ -168,6 +172,7 @@ mod tests {
             mine: Restrictions::default(),
             defaults: Restrictions::default(),
             join_to_send: false,
+            paid: false,
             slow_mode_next_send_at: None,
         }
     }
@@ -248,6 +253,13 @@ mod tests {
             ),
             (
                 WriteRights {
+                    paid: true,
+                    ..member()
+                },
+                ReviewVerdict::CannotPost(CannotPost::Paid),
+            ),
+            (
+                WriteRights {
                     standing: MemberStanding::Left,
                     ..member()
                 },
@@ -284,7 +296,7 @@ mod tests {
         // pre-check closes (banned) is one the reviewer marks banned.
         let hour = Some(now() + TimeDelta::hours(1));
         let text = ContentNeeds {
-            kinds: &[crate::ContentKind::Plain],
+            kinds: &[ContentKind::Plain],
             links: true,
         };
         let mut all = Vec::new();

@@ -178,6 +178,7 @@ mod tests {
             my_banned: None,
             default_banned: BannedRights::default(),
             join_to_send: false,
+            paid_stars: None,
             slow_mode_secs: None,
             slow_mode_next_send_at: None,
         }

@@ -232,6 +232,58 @@ async fn a_stale_peer_is_re_resolved_once_then_the_membership_is_left(pool: PgPo
 }
 
 #[sqlx::test(migrations = "../../migrations")]
+async fn a_paid_group_is_read_by_the_pre_check_once_and_never_retried(pool: PgPool) {
+    let (logs, _guard) = Logs::capture();
+    let mix = GroupMix::default()
+        .with(Profile::Open, 1)
+        .with(Profile::Paid, 1);
+    let fleet = fleet(pool, spec(43, 1, mix), OPEN_POSTING).await;
+    let joined = join_groups(&fleet, &["acc0001"], &[]).await;
+    let paid = joined
+        .iter()
+        .find(|g| g.profile == Profile::Paid)
+        .unwrap()
+        .clone();
+    text_campaign(&fleet, "hourly", Duration::from_secs(3600), "Villa offer").await;
+
+    run_replicas(
+        &fleet,
+        vec![spawn_marketer(&fleet, 4)],
+        Duration::from_secs(6 * 3600),
+    )
+    .await;
+
+    let attempts: Vec<_> = posts(&fleet.store)
+        .await
+        .into_iter()
+        .filter(|p| p.group_id == paid.id)
+        .collect();
+    assert_eq!(
+        attempts.len(),
+        1,
+        "one pre-check, then never again: {attempts:?}"
+    );
+    assert_eq!(attempts[0].state, PostState::Skipped);
+    assert_eq!(
+        fleet.store.refused_content(paid.id).await.unwrap(),
+        [ContentKind::Paid]
+    );
+    assert_eq!(
+        world_errors(&fleet, "acc0001", "ALLOW_PAYMENT_REQUIRED"),
+        0,
+        "the pre-check saw the price; nothing was sent to be refused"
+    );
+    assert!(
+        sent(&fleet)
+            .iter()
+            .all(|(_, r)| r.channel_id != paid.channel_id)
+    );
+    assert!(sent(&fleet).len() >= 5, "the free group took every round");
+    assert_eq!(logs.lines_with("the group refuses paid").len(), 1);
+    resume_time();
+}
+
+#[sqlx::test(migrations = "../../migrations")]
 async fn a_group_refusing_photos_gets_the_text_variant_and_never_the_photo(pool: PgPool) {
     let (_logs, _guard) = Logs::capture();
     let mix = GroupMix::default()

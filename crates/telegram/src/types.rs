@@ -274,6 +274,10 @@ pub struct ChatRights {
     pub default_banned: BannedRights,
     /// Non-members must join before writing.
     pub join_to_send: bool,
+    /// Stars each message of a non-admin costs (`send_paid_messages_stars`,
+    /// core.telegram.org/api/paid-messages); `None`: free.
+    #[serde(default)]
+    pub paid_stars: Option<i64>,
     /// Slow-mode interval, if enabled.
     pub slow_mode_secs: Option<u32>,
     /// When this account may send next under slow mode (`None`: now).
@@ -299,6 +303,7 @@ impl ChatRights {
                 .map_or_else(Restrictions::default, BannedRights::restrictions),
             defaults: self.default_banned.restrictions(),
             join_to_send: self.join_to_send,
+            paid: self.paid_stars.is_some_and(|stars| stars > 0),
             slow_mode_next_send_at: self.slow_mode_next_send_at,
         }
     }
@@ -431,6 +436,7 @@ mod tests {
                 ..BannedRights::default()
             },
             join_to_send: false,
+            paid_stars: None,
             slow_mode_secs: None,
             slow_mode_next_send_at: None,
         };

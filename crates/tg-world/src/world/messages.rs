@@ -332,6 +332,17 @@ impl World {
         if relation.restricted {
             return Err(RpcError::bad_request(names::USER_BANNED_IN_CHANNEL));
         }
+        // A group charging Stars per message (send_paid_messages_stars,
+        // core.telegram.org/api/paid-messages) refuses a message that does not offer
+        // them: PyroTGFork 403_FORBIDDEN.tsv:3 ALLOW_PAYMENT_REQUIRED_X "charges
+        // {value} Stars per message". The world's clients never offer Stars.
+        if g.paid_stars > 0 {
+            return Err(RpcError::with_value(
+                403,
+                names::ALLOW_PAYMENT_REQUIRED,
+                g.paid_stars,
+            ));
+        }
         let rights = g.default_banned;
         if rights.send_messages {
             return Err(RpcError::forbidden(names::CHAT_WRITE_FORBIDDEN));
