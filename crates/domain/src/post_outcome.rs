@@ -541,7 +541,7 @@ pub fn cooldown(rules: &StrikeRules, rng: &mut impl Rng) -> TimeDelta {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use proptest::prelude::*;
     use rand::SeedableRng as _;
@@ -565,7 +565,8 @@ mod tests {
         rights
     }
 
-    fn member() -> WriteRights {
+    /// A member with no restriction in a group where members write.
+    pub(crate) fn member() -> WriteRights {
         WriteRights {
             standing: MemberStanding::Member,
             members_write: true,

@@ -156,6 +156,7 @@ pub struct GroupReview {
 mod tests {
     use super::*;
 
+    use crate::post_outcome::tests::member;
     use crate::post_outcome::{MemberStanding, Restrictions};
     use chrono::TimeDelta;
 
@@ -163,18 +164,6 @@ mod tests {
         DateTime::parse_from_rfc3339("2026-01-10T03:00:00Z")
             .unwrap()
             .to_utc()
-    }
-
-    fn member() -> WriteRights {
-        WriteRights {
-            standing: MemberStanding::Member,
-            members_write: true,
-            mine: Restrictions::default(),
-            defaults: Restrictions::default(),
-            join_to_send: false,
-            paid: false,
-            slow_mode_next_send_at: None,
-        }
     }
 
     fn restricted(edit: impl Fn(&mut Restrictions)) -> Restrictions {

@@ -106,22 +106,7 @@ async fn a_second_account_in_good_standing_confirms_a_ban_answer_and_closes_the_
         fleet.connector.clone(),
         send_fault_for(&labels, suspect.channel_id, &banned),
     );
-    for name in ["one", "two", "three"] {
-        text_campaign(
-            &fleet,
-            name,
-            Duration::from_secs(3600),
-            &format!("Offer {name}"),
-        )
-        .await;
-    }
-
-    run_replicas(
-        &fleet,
-        vec![spawn_replica(faulty.context(&fleet, Service::Marketer), 9)],
-        Duration::from_secs(6 * 3600),
-    )
-    .await;
+    three_hourly_campaigns_for_six_hours(&fleet, faulty.context(&fleet, Service::Marketer)).await;
 
     let attempts: Vec<_> = posts(&fleet.store)
         .await

@@ -12,7 +12,7 @@ use tgfleet_config::Service;
 use tgfleet_domain::{ContentKind, GroupId, GroupStatus, MembershipState, PostState, VariantKind};
 use tgfleet_store::{GroupFilter, PostFilter};
 use tgfleet_telegram::TgError;
-use tgfleet_testkit::{Fault, FaultAction, Faulty};
+use tgfleet_testkit::Faulty;
 
 const OPEN_LIMITS: &str = "[posting]\nwindows = \"0-24\"\nper_day = 200\nper_hour = 60\nmin_gap_account_secs = 0\nmin_gap_chat_secs = 0";
 
@@ -191,34 +191,14 @@ async fn a_ban_at_send_time_closes_the_group_for_every_account(pool: PgPool) {
     let forbidden = joined[0].clone();
     // The group's admins removed the account between the pre-check and the send
     // (USER_KICKED: an answer about the group's moderation).
-    let faults = ["acc0001", "acc0002", "acc0003"]
-        .iter()
-        .map(|label| {
-            Fault::send(
-                label,
-                Some(forbidden.channel_id),
-                FaultAction::Fail(TgError::from_rpc(400, "USER_KICKED", None)),
-                u32::MAX,
-            )
-        })
-        .collect();
+    let kicked = TgError::from_rpc(400, "USER_KICKED", None);
+    let faults = send_fault_for(
+        &["acc0001", "acc0002", "acc0003"],
+        forbidden.channel_id,
+        &kicked,
+    );
     let faulty = Faulty::with_faults(fleet.connector.clone(), faults);
-    for name in ["one", "two", "three"] {
-        text_campaign(
-            &fleet,
-            name,
-            Duration::from_secs(3600),
-            &format!("Offer {name}"),
-        )
-        .await;
-    }
-
-    run_replicas(
-        &fleet,
-        vec![spawn_replica(faulty.context(&fleet, Service::Marketer), 9)],
-        Duration::from_secs(6 * 3600),
-    )
-    .await;
+    three_hourly_campaigns_for_six_hours(&fleet, faulty.context(&fleet, Service::Marketer)).await;
 
     let attempts = posts(&fleet.store)
         .await

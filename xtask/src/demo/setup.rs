@@ -22,9 +22,10 @@ const DEMO_JOIN_BUDGET: (u32, u32) = (3, 1800);
 pub const CAMPAIGN: &str = "bali-villas";
 /// The demo's groups per 150, by tg-world profile (open groups fill the rest): every
 /// kind the fleet must handle, with link-forbidding groups (the link goes without its
-/// preview) and groups refusing photos only, where the photo variant (the campaign's
-/// first) is skipped and a text goes.
-const DEMO_MIX: [(&str, u32); 17] = [
+/// preview), groups refusing photos only, where the photo variant (the campaign's
+/// first) is skipped and a text goes, and groups charging Stars per message, which
+/// the pre-check reads once and never retries.
+const DEMO_MIX: [(&str, u32); 18] = [
     ("broadcast", 8),
     ("private_invite", 10),
     ("approval", 8),
@@ -42,6 +43,7 @@ const DEMO_MIX: [(&str, u32); 17] = [
     ("vanished_deleted", 2),
     ("expired_invite", 3),
     ("missing", 4),
+    ("paid", 2),
 ];
 /// The demo campaign's photo (tg-sim stores uploads by size and name only).
 const DEMO_PHOTO: &[u8] = b"\xFF\xD8\xFF\xE0 demo villa photo";

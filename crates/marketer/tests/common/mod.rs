@@ -103,6 +103,29 @@ pub fn send_fault_for(labels: &[&str], channel_id: i64, error: &TgError) -> Vec<
         .collect()
 }
 
+/// Three hourly text campaigns (`one`, `two`, `three`), then six hours of one replica
+/// over `context` (a connector with faults).
+pub async fn three_hourly_campaigns_for_six_hours(
+    fleet: &TestFleet,
+    context: tgfleet_runtime::ServiceContext,
+) {
+    for name in ["one", "two", "three"] {
+        text_campaign(
+            fleet,
+            name,
+            Duration::from_secs(3600),
+            &format!("Offer {name}"),
+        )
+        .await;
+    }
+    run_replicas(
+        fleet,
+        vec![spawn_replica(context, 9)],
+        Duration::from_secs(6 * 3600),
+    )
+    .await;
+}
+
 /// Changes the world for `label` at the fleet's now.
 pub fn in_world(
     fleet: &TestFleet,
