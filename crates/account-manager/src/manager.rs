@@ -20,6 +20,8 @@ pub fn join_rules(settings: &Settings) -> JoinRules {
         flood_wait_short_max: std::time::Duration::from_secs(joins.flood_wait_short_max_secs),
         flood_wait_rest_above: std::time::Duration::from_secs(joins.flood_wait_rest_above_secs),
         transient_retries: joins.transient_retries,
+        channels_cap: joins.max_memberships_per_account,
+        channels_hold: std::time::Duration::from_secs(joins.channels_hold_hours * 3600),
     }
 }
 

@@ -371,6 +371,11 @@ impl JoinUnit<'_> {
             _ if decision.group == Some(GroupStatus::Banned) => {
                 tracing::warn!(account = %account, "Banned in {group} ({error}): the group is off-limits to every account")
             }
+            About::Account(AccountAnswer::TooManyChannels)
+                if matches!(decision.account, AccountEffect::JoinFloodUntil(_)) =>
+            {
+                tracing::warn!(account = %account, "CHANNELS_TOO_MUCH on {group} below the cap of {}: Telegram's anti-abuse hold; no joins until {}", rules.channels_cap, text::local(until(decision, now), zone))
+            }
             About::Account(AccountAnswer::TooManyChannels) => {
                 tracing::error!(account = %account, "CHANNELS_TOO_MUCH on {group}: this account stops joining; its pending groups go to other accounts")
             }

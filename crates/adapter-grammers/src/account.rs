@@ -297,6 +297,7 @@ impl TelegramAccount for GrammersAccount {
                             my_banned: Some(banned_rights(&banned.banned_rights)),
                             default_banned: BannedRights::default(),
                             join_to_send: false,
+                            paid_stars: None,
                             slow_mode_secs: None,
                             slow_mode_next_send_at: None,
                         });
@@ -339,6 +340,7 @@ impl TelegramAccount for GrammersAccount {
                 .map(banned_rights)
                 .unwrap_or_default(),
             join_to_send: chat.join_to_send,
+            paid_stars: chat.send_paid_messages_stars.filter(|stars| *stars > 0),
             slow_mode_secs: channel_full
                 .slowmode_seconds
                 .and_then(|secs| u32::try_from(secs).ok())
@@ -355,10 +357,14 @@ impl TelegramAccount for GrammersAccount {
     ) -> TgResult<SentMessage> {
         let to = input_peer(peer);
         let answered = match message {
-            OutgoingMessage::Text { text, format } => {
+            OutgoingMessage::Text {
+                text,
+                format,
+                link_preview,
+            } => {
                 let (message, entities) = formatted(text, *format);
                 self.call(&tl::functions::messages::SendMessage {
-                    no_webpage: false,
+                    no_webpage: !link_preview,
                     silent: false,
                     background: false,
                     clear_draft: false,

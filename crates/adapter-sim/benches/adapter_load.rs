@@ -132,6 +132,7 @@ async fn run_account(
                         &OutgoingMessage::Text {
                             text: "Promo of the day".into(),
                             format: TextFormat::Plain,
+                            link_preview: true,
                         },
                         i64::try_from(call).unwrap_or_default(),
                     )

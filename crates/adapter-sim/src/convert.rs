@@ -57,6 +57,7 @@ pub(crate) fn port_banned(rights: tg_world::BannedRights) -> BannedRights {
         send_docs: rights.send_docs,
         embed_links: rights.embed_links,
         until: rights.until_date,
+        ..BannedRights::default()
     })
 }
 

@@ -201,6 +201,7 @@ impl TelegramAccount for SimAccount {
                             my_banned: Some(port_banned(rights)),
                             default_banned: tgfleet_telegram::BannedRights::default(),
                             join_to_send: false,
+                            paid_stars: None,
                             slow_mode_secs: None,
                             slow_mode_next_send_at: None,
                         });
@@ -221,6 +222,7 @@ impl TelegramAccount for SimAccount {
                 my_banned,
                 default_banned: port_banned(full.channel.default_banned),
                 join_to_send: full.channel.join_to_send,
+                paid_stars: full.channel.paid_stars.map(i64::from),
                 slow_mode_secs: full.slowmode_seconds,
                 slow_mode_next_send_at: full.slowmode_next_send_date,
             })
@@ -236,8 +238,13 @@ impl TelegramAccount for SimAccount {
     ) -> TgResult<SentMessage> {
         let to = input_channel(peer)?;
         let sent = match message {
-            OutgoingMessage::Text { text, .. } => {
-                let body = TextBody::plain(text.clone());
+            OutgoingMessage::Text {
+                text, link_preview, ..
+            } => {
+                let body = TextBody {
+                    no_webpage: !link_preview,
+                    ..TextBody::plain(text.clone())
+                };
                 self.request(|w, now, user| {
                     w.send_once(user, random_id, |w| {
                         w.messages_send_message(now, user, to, body)

@@ -119,6 +119,7 @@ fn text(body: &str) -> OutgoingMessage {
     OutgoingMessage::Text {
         text: body.to_owned(),
         format: TextFormat::Markdown,
+        link_preview: true,
     }
 }
 

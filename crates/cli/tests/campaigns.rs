@@ -121,10 +121,17 @@ async fn bad_variants_name_the_flag_and_write_nothing(pool: PgPool) {
     let empty = directory.path().join("empty.jpg");
     std::fs::write(&empty, b"").unwrap();
     let missing = directory.path().join("missing.jpg");
+    // One byte above Telegram's 10 MB photo limit (the same file goes as a document).
+    let huge = directory.path().join("huge.jpg");
+    std::fs::write(&huge, vec![0xFF; 10 * 1024 * 1024 + 1]).unwrap();
     let long = "x".repeat(4097);
     let cases: Vec<(Vec<&str>, &str)> = vec![
         (vec!["--photo", missing.to_str().unwrap()], "--photo"),
         (vec!["--photo", dir], "--photo"),
+        (
+            vec!["--photo", huge.to_str().unwrap()],
+            "10 MB (10485760 bytes)",
+        ),
         (vec!["--document", empty.to_str().unwrap()], "--document"),
         (vec!["--text", "   "], "--text"),
         (vec!["--text", &long], "--text"),

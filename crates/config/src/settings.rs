@@ -99,6 +99,9 @@ pub struct JoinSettings {
     pub flood_wait_rest_above_secs: u64,
     /// `joins.max_memberships_per_account`: Telegram's channel cap per account.
     pub max_memberships_per_account: u32,
+    /// `joins.channels_hold_hours`: how long joins pause after CHANNELS_TOO_MUCH
+    /// below that cap (Telegram's anti-abuse hold).
+    pub channels_hold_hours: u64,
     /// `joins.transient_retries`: retries after a network error, within the slot.
     pub transient_retries: u32,
 }

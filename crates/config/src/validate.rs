@@ -76,6 +76,7 @@ pub(crate) fn validate(settings: &Settings) -> Result<(), ConfigError> {
         "joins.max_memberships_per_account",
         joins.max_memberships_per_account.into(),
     )?;
+    positive("joins.channels_hold_hours", joins.channels_hold_hours)?;
 
     let posting = &settings.posting;
     positive("posting.per_day", posting.per_day.into())?;

@@ -78,9 +78,17 @@ impl VariantKind {
 
     /// Whether a group refusing `refused` takes this variant.
     pub fn allowed_with(self, refused: &[ContentKind]) -> bool {
-        !self.needs().iter().any(|kind| refused.contains(kind))
+        // A group charging Stars per message takes nothing from a campaign that does
+        // not pay (none does).
+        !refused.contains(&ContentKind::Paid)
+            && !self.needs().iter().any(|kind| refused.contains(kind))
     }
 }
+
+/// The largest photo Telegram takes, in bytes: 10 MB ("The photo must be at most
+/// 10 MB in size", core.telegram.org/bots/api#sendphoto; python-telegram-bot's
+/// `MAX_PHOTOSIZE_UPLOAD`, 10 MB). Larger pictures go as documents.
+pub const MAX_PHOTO_BYTES: u64 = 10 * 1024 * 1024;
 
 /// Whether a text contains a link (so a group's "embed links" right matters).
 pub fn has_link(text: &str) -> bool {

@@ -28,6 +28,10 @@ pub struct JoinRules {
     pub flood_wait_rest_above: Duration,
     /// Retries of a group after transient errors, within one slot.
     pub transient_retries: u32,
+    /// Telegram's cap on an account's channels and supergroups (500).
+    pub channels_cap: u32,
+    /// How long joins pause after CHANNELS_TOO_MUCH below the cap.
+    pub channels_hold: Duration,
 }
 
 /// How long to wait before retrying a group after a transient (network) error.
@@ -88,6 +92,9 @@ pub struct AttemptHistory {
     pub attempts: u32,
     /// Transient failures in the current slot before this one.
     pub transient_failures: u32,
+    /// The account's memberships (joined) when it tried: CHANNELS_TOO_MUCH below
+    /// [`JoinRules::channels_cap`] is an anti-abuse hold, at the cap a stop.
+    pub account_memberships: u32,
 }
 
 /// What happens to the membership after an answer.
@@ -196,6 +203,18 @@ pub fn decide_join(
             Some(GroupStatus::Banned),
             next,
         ),
+        // Below the cap, CHANNELS_TOO_MUCH is Telegram's anti-abuse hold (community
+        // report: https://github.com/tdlib/td/issues/1139, "Total chat count is less
+        // than 200"): joins pause, then resume. At the cap, joins stop.
+        About::Account(AccountAnswer::TooManyChannels)
+            if history.account_memberships < rules.channels_cap =>
+        {
+            decision(
+                LaterSlot,
+                None,
+                AccountEffect::JoinFloodUntil(after(now, rules.channels_hold)),
+            )
+        }
         About::Account(AccountAnswer::TooManyChannels) => {
             decision(LaterSlot, None, AccountEffect::StopJoins)
         }
@@ -327,6 +346,8 @@ mod tests {
             flood_wait_short_max: Duration::from_secs(600),
             flood_wait_rest_above: Duration::from_secs(3600),
             transient_retries: 2,
+            channels_cap: 500,
+            channels_hold: Duration::from_secs(24 * 3600),
         }
     }
 
@@ -441,10 +462,6 @@ mod tests {
     fn unusable_accounts_hand_their_groups_over() {
         for (answer, effect) in [
             (
-                JoinAnswer::Refused(&rpc("CHANNELS_TOO_MUCH")),
-                AccountEffect::StopJoins,
-            ),
-            (
                 JoinAnswer::Refused(&rpc("SESSION_REVOKED")),
                 AccountEffect::Disable(AccountStatus::Unauthorized),
             ),
@@ -463,6 +480,34 @@ mod tests {
     }
 
     #[test]
+    fn channels_too_much_below_the_cap_holds_joins_and_at_the_cap_stops_them() {
+        let rules = rules();
+        let too_much = rpc("CHANNELS_TOO_MUCH");
+        let with = |account_memberships| {
+            decide_join(
+                JoinAnswer::Refused(&too_much),
+                AttemptHistory {
+                    account_memberships,
+                    ..AttemptHistory::default()
+                },
+                &rules,
+                now(),
+                secs(300),
+            )
+        };
+        let held = with(42);
+        assert_eq!(
+            held.account,
+            AccountEffect::JoinFloodUntil(now() + TimeDelta::hours(24))
+        );
+        assert_eq!(held.membership, MembershipEffect::LaterSlot);
+        assert!(held.ends_slot() && !held.hands_over(), "the groups stay");
+        let full = with(rules.channels_cap);
+        assert_eq!(full.account, AccountEffect::StopJoins);
+        assert!(full.ends_slot() && full.hands_over());
+    }
+
+    #[test]
     fn transient_errors_are_retried_a_bounded_number_of_times() {
         let rules = rules();
         let attempt = |transient_failures| {
@@ -471,6 +516,7 @@ mod tests {
                 AttemptHistory {
                     attempts: transient_failures,
                     transient_failures,
+                    account_memberships: 0,
                 },
                 &rules,
                 now(),
@@ -502,6 +548,7 @@ mod tests {
                 AttemptHistory {
                     attempts,
                     transient_failures: 0,
+                    account_memberships: 0,
                 },
                 &rules,
                 now(),

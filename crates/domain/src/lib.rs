@@ -34,7 +34,7 @@ pub use ids::{
     AccountCheckId, AccountId, CampaignId, GroupId, MessageRequestId, PostId, VariantId,
 };
 pub use phone::mask_phone;
-pub use review_policy::{CannotPost, ChatAccess, ChatStanding, GroupReview, ReviewVerdict};
+pub use review_policy::{CannotPost, GroupReview, ReviewVerdict};
 pub use status::{AccountStatus, GroupStatus, MembershipState, ParseStatusError, PostState};
 pub use tag::{TagError, normalize_tag};
 pub use tg_error::{About, ContentKind, TgError, TgResult};

@@ -11,13 +11,17 @@ use chrono::{DateTime, TimeDelta, Utc};
 use rand::{Rng, RngExt as _};
 use sha2::{Digest, Sha256};
 
-/// Rights that a restriction removes (`true`: removed), as TDLib reads
-/// `chatBannedRights` (`td/telegram/RestrictedRights.cpp`): the legacy
-/// `send_messages` removes everything, the legacy `send_media` every kind of file,
-/// and since layer 150 each kind has its own right.
+/// Rights that a restriction removes (`true`: removed), one per flag of Telegram's
+/// `chatBannedRights` (core.telegram.org/constructor/chatBannedRights; granular
+/// rights since layer 150). TDLib reads the granular flags
+/// (`td/telegram/DialogParticipant.cpp`, `RestrictedRights(chatBannedRights)`), the
+/// server setting them whenever a legacy flag is set; reading the legacy
+/// `send_messages` as "nothing" and `send_media` as "no file of any kind" gives the
+/// same answer for servers of either kind.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Restrictions {
-    /// Cannot read the group (a ban: TDLib decides "banned" by `view_messages`).
+    /// Cannot read the group (a ban: TDLib decides "banned" by `view_messages`,
+    /// `DialogParticipantStatus(is_member, chatBannedRights)`).
     pub view: bool,
     /// Cannot send anything (legacy `send_messages`).
     pub send: bool,
@@ -27,9 +31,27 @@ pub struct Restrictions {
     pub media: bool,
     /// Cannot send photos (`send_photos`).
     pub photos: bool,
+    /// Cannot send videos (`send_videos`).
+    pub videos: bool,
     /// Cannot send documents (`send_docs`).
     pub docs: bool,
-    /// Cannot send links (`embed_links`).
+    /// Cannot send music (`send_audios`).
+    pub audios: bool,
+    /// Cannot send voice notes (`send_voices`).
+    pub voices: bool,
+    /// Cannot send round videos (`send_roundvideos`).
+    pub round_videos: bool,
+    /// Cannot send stickers (`send_stickers`).
+    pub stickers: bool,
+    /// Cannot send GIFs (`send_gifs`).
+    pub gifs: bool,
+    /// Cannot send polls (`send_polls`).
+    pub polls: bool,
+    /// Cannot use inline bots (`send_inline`).
+    pub inline: bool,
+    /// Cannot send games (`send_games`).
+    pub games: bool,
+    /// Cannot add link previews (`embed_links`).
     pub links: bool,
     /// When a personal restriction ends (`until_date`; `None`: until lifted).
     pub until: Option<DateTime<Utc>>,
@@ -38,14 +60,25 @@ pub struct Restrictions {
 impl Restrictions {
     /// Whether these restrictions refuse `kind`.
     pub fn refuses(&self, kind: ContentKind) -> bool {
+        use ContentKind as K;
+        let file = |granular: bool| self.media || granular;
         self.send
             || match kind {
-                ContentKind::Plain => self.plain,
-                ContentKind::Photos => self.media || self.photos,
-                ContentKind::Docs => self.media || self.docs,
-                ContentKind::LinkPreviews => self.links,
-                ContentKind::Paid => false,
-                _ => self.media,
+                K::Plain => self.plain,
+                K::Media => self.media,
+                K::Photos => file(self.photos),
+                K::Videos => file(self.videos),
+                K::Docs => file(self.docs),
+                K::Audios => file(self.audios),
+                K::Voices => file(self.voices),
+                K::RoundVideos => file(self.round_videos),
+                K::Stickers => file(self.stickers),
+                K::Gifs => file(self.gifs),
+                K::Polls => file(self.polls),
+                K::Inline => file(self.inline),
+                K::Games => file(self.games),
+                K::LinkPreviews => self.links,
+                K::Paid => false,
             }
     }
 }
@@ -76,6 +109,9 @@ pub struct WriteRights {
     pub defaults: Restrictions,
     /// Non-members must join before writing.
     pub join_to_send: bool,
+    /// The group charges Stars per message (`send_paid_messages_stars`); admins
+    /// write free. No campaign pays, so nothing goes there.
+    pub paid: bool,
     /// Slow mode lets this account send next at this time.
     pub slow_mode_next_send_at: Option<DateTime<Utc>>,
 }
@@ -89,11 +125,36 @@ pub struct ContentNeeds {
     pub links: bool,
 }
 
+impl ContentNeeds {
+    /// Nothing beyond the right to send: what the group-reviewer asks ("may this
+    /// account post at all?").
+    pub const ANYTHING: Self = Self {
+        kinds: &[],
+        links: false,
+    };
+}
+
+impl Precheck {
+    /// The code of [`Precheck::CannotPost`] in a broadcast channel or gigagroup.
+    pub const BROADCAST: &'static str = "PRECHECK_BROADCAST";
+
+    /// Whether the message may go (with or without its link preview).
+    pub fn is_clear(&self) -> bool {
+        matches!(self, Self::Clear | Self::ClearWithoutPreview)
+    }
+}
+
 /// The pre-check's answer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Precheck {
     /// Send.
     Clear,
+    /// Send with the link preview off: the text has a link and the account may not
+    /// embed links there (`embed_links`). TDLib does the same
+    /// (`td/telegram/MessageContent.cpp`, `get_input_message_content`: no web page
+    /// unless `can_add_web_page_previews`); Telegram refuses a preview with
+    /// CHAT_SEND_WEBPAGE_FORBIDDEN.
+    ClearWithoutPreview,
     /// Slow mode: not before this time (nothing is wrong with the group).
     SlowModeUntil(DateTime<Utc>),
     /// The account is no longer a member: its membership is marked left; the group
@@ -114,7 +175,7 @@ impl Precheck {
     /// The reason code stored in `posts.error_code` for a failed pre-check.
     pub fn code(&self) -> Option<&'static str> {
         match self {
-            Self::Clear => None,
+            Self::Clear | Self::ClearWithoutPreview => None,
             Self::SlowModeUntil(_) => Some("SLOWMODE_WAIT"),
             Self::NotMember => Some("PRECHECK_NOT_MEMBER"),
             Self::RestrictedUntil(_) => Some("PRECHECK_RESTRICTED_UNTIL"),
@@ -126,7 +187,10 @@ impl Precheck {
 
 /// Judges the account's rights before a send: still a member, not banned
 /// (`view_messages`) or restricted (until its end), the group's default rights
-/// allow each kind of content the message carries (and links), then slow mode.
+/// allow each kind of content the message carries, then slow mode; a link the
+/// account may not preview goes without its preview. The marketer asks it before
+/// each send, the group-reviewer with [`ContentNeeds::ANYTHING`]: both read a group's
+/// rights through this one function and agree.
 pub fn precheck(rights: &WriteRights, needs: ContentNeeds, now: DateTime<Utc>) -> Precheck {
     match rights.standing {
         MemberStanding::Banned => return Precheck::Banned("PRECHECK_BANNED"),
@@ -140,9 +204,7 @@ pub fn precheck(rights: &WriteRights, needs: ContentNeeds, now: DateTime<Utc>) -
     if mine_in_force && mine.view {
         return Precheck::Banned("PRECHECK_BANNED");
     }
-    let refused_to_me = mine.send
-        || needs.kinds.iter().any(|kind| mine.refuses(*kind))
-        || (needs.links && mine.links);
+    let refused_to_me = mine.send || needs.kinds.iter().any(|kind| mine.refuses(*kind));
     if mine_in_force && refused_to_me {
         return match mine.until {
             Some(until) => Precheck::RestrictedUntil(until),
@@ -150,21 +212,26 @@ pub fn precheck(rights: &WriteRights, needs: ContentNeeds, now: DateTime<Utc>) -
         };
     }
     if !rights.members_write {
-        return Precheck::CannotPost("PRECHECK_BROADCAST");
+        return Precheck::CannotPost(Precheck::BROADCAST);
     }
     let defaults = rights.defaults;
     if defaults.send {
         return Precheck::CannotPost("PRECHECK_NO_SEND_RIGHT");
     }
+    if rights.paid {
+        return Precheck::RefusesContent(ContentKind::Paid);
+    }
     if let Some(kind) = needs.kinds.iter().find(|kind| defaults.refuses(**kind)) {
         return Precheck::RefusesContent(*kind);
     }
-    if needs.links && defaults.links {
-        return Precheck::CannotPost("PRECHECK_NO_LINKS_RIGHT");
+    if let Some(at) = rights.slow_mode_next_send_at.filter(|at| *at > now) {
+        return Precheck::SlowModeUntil(at);
     }
-    match rights.slow_mode_next_send_at {
-        Some(at) if at > now => Precheck::SlowModeUntil(at),
-        _ => Precheck::Clear,
+    let no_preview = defaults.links || (mine_in_force && mine.links);
+    if needs.links && no_preview {
+        Precheck::ClearWithoutPreview
+    } else {
+        Precheck::Clear
     }
 }
 
@@ -220,6 +287,31 @@ pub enum MembershipMark {
     Banned,
     /// The stored peer does not work for this account: forget it, resolve it once more.
     PeerStale,
+    /// Non-members must join before writing (CHAT_GUEST_SEND_FORBIDDEN): the
+    /// membership goes back to `pending`, so the account-manager joins again.
+    JoinFirst,
+}
+
+/// How many accounts in good standing must report an ambiguous ban answer about one
+/// group ([`BanReport`]) before the group closes for the fleet.
+pub const BAN_WITNESSES: u32 = 2;
+/// How long such a report counts.
+pub const BAN_REPORT_WINDOW: TimeDelta = TimeDelta::days(7);
+
+/// One account's report of an answer that is usually about the account but may be
+/// about the group (`USER_BANNED_IN_CHANNEL` after a clean pre-check, see
+/// [`TgError::may_be_about_the_group`]). A group is closed for the fleet only on
+/// evidence about the group: its rights showing the ban (the pre-check), or a
+/// second account confirming — `witnesses` distinct accounts, each in good standing
+/// (no strike before the answer), reporting it since `since`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BanReport {
+    /// The answer's name, kept as the group's reason.
+    pub name: String,
+    /// Distinct accounts whose reports close the group.
+    pub witnesses: u32,
+    /// Reports older than this no longer count.
+    pub since: DateTime<Utc>,
 }
 
 /// Everything one attempt changes, written in one fenced transaction.
@@ -245,6 +337,8 @@ pub struct Consequence {
     pub membership: Option<MembershipMark>,
     /// The group is marked.
     pub group: Option<GroupMark>,
+    /// The account reports an answer that may be about the group.
+    pub ban_report: Option<BanReport>,
     /// The account's unit of work ends here (it sent, must wait, or is held).
     pub ends_unit: bool,
 }
@@ -262,6 +356,7 @@ impl Consequence {
             next_send_at: None,
             membership: None,
             group: None,
+            ban_report: None,
             ends_unit: false,
         }
     }
@@ -284,7 +379,7 @@ impl Consequence {
         let code = verdict.code().map(str::to_owned);
         let mut consequence = Self::post(PostState::Skipped, code);
         match verdict {
-            Precheck::Clear => {}
+            Precheck::Clear | Precheck::ClearWithoutPreview => {}
             Precheck::SlowModeUntil(at) => {
                 consequence.retry_at = Some(at);
                 consequence.next_send_at = Some(at);
@@ -361,6 +456,15 @@ impl Consequence {
             About::Account(AccountAnswer::SpamLimited) => {
                 consequence.retry_at = Some(now);
                 strike = true;
+                // An account in good standing (no strike before) meeting a ban answer
+                // in one group reports it; a second such account closes the group.
+                if error.may_be_about_the_group() && strikes_before == 0 {
+                    consequence.ban_report = Some(BanReport {
+                        name: name(),
+                        witnesses: BAN_WITNESSES,
+                        since: now - BAN_REPORT_WINDOW,
+                    });
+                }
             }
             About::Account(
                 AccountAnswer::Frozen
@@ -371,9 +475,13 @@ impl Consequence {
                 consequence.retry_at = Some(now);
                 consequence.account_status = error.account_status().map(|status| (status, name()));
             }
-            About::Membership(MembershipAnswer::NotMember | MembershipAnswer::JoinFirst) => {
+            About::Membership(MembershipAnswer::NotMember) => {
                 consequence.retry_at = Some(now);
                 consequence.membership = Some(MembershipMark::Left);
+            }
+            About::Membership(MembershipAnswer::JoinFirst) => {
+                consequence.retry_at = Some(now);
+                consequence.membership = Some(MembershipMark::JoinFirst);
             }
             About::Membership(MembershipAnswer::PeerStale) => {
                 consequence.retry_at = Some(now);
@@ -413,6 +521,16 @@ impl Consequence {
         }
         consequence
     }
+
+    /// The same consequence for an attempt whose peer was resolved afresh: a stale peer
+    /// again (CHANNEL_PRIVATE for a member, CHANNEL_INVALID, PEER_ID_INVALID) means the
+    /// account is no longer a member there. A peer is re-resolved once, never in a loop.
+    pub fn after_fresh_resolve(mut self) -> Self {
+        if self.membership == Some(MembershipMark::PeerStale) {
+            self.membership = Some(MembershipMark::Left);
+        }
+        self
+    }
 }
 
 /// A cool-down length, uniform in `[cooldown_min, cooldown_max]` (whole seconds).
@@ -423,7 +541,7 @@ pub fn cooldown(rules: &StrikeRules, rng: &mut impl Rng) -> TimeDelta {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use proptest::prelude::*;
     use rand::SeedableRng as _;
@@ -447,13 +565,15 @@ mod tests {
         rights
     }
 
-    fn member() -> WriteRights {
+    /// A member with no restriction in a group where members write.
+    pub(crate) fn member() -> WriteRights {
         WriteRights {
             standing: MemberStanding::Member,
             members_write: true,
             mine: Restrictions::default(),
             defaults: Restrictions::default(),
             join_to_send: false,
+            paid: false,
             slow_mode_next_send_at: None,
         }
     }
@@ -555,7 +675,7 @@ mod tests {
                     kinds: &[ContentKind::Plain],
                     links: true,
                 },
-                Precheck::CannotPost("PRECHECK_NO_LINKS_RIGHT"),
+                Precheck::ClearWithoutPreview,
             ),
             (
                 WriteRights {
@@ -564,6 +684,14 @@ mod tests {
                 },
                 TEXT,
                 Precheck::SlowModeUntil(now + TimeDelta::seconds(30)),
+            ),
+            (
+                WriteRights {
+                    paid: true,
+                    ..member()
+                },
+                PHOTO,
+                Precheck::RefusesContent(ContentKind::Paid),
             ),
         ];
         for (rights, needs, expected) in cases {
@@ -600,6 +728,129 @@ mod tests {
             ),
             Precheck::Clear
         );
+    }
+
+    #[test]
+    fn granular_rights_refuse_their_own_kind_and_the_legacy_ones_every_kind() {
+        use ContentKind as K;
+        let files = [
+            K::Photos,
+            K::Videos,
+            K::Docs,
+            K::Audios,
+            K::Voices,
+            K::RoundVideos,
+            K::Stickers,
+            K::Gifs,
+            K::Polls,
+            K::Inline,
+            K::Games,
+        ];
+        let media = Restrictions {
+            media: true,
+            ..Restrictions::default()
+        };
+        assert!(files.iter().all(|kind| media.refuses(*kind)));
+        assert!(!media.refuses(K::Plain) && !media.refuses(K::LinkPreviews));
+        let nothing = Restrictions {
+            send: true,
+            ..Restrictions::default()
+        };
+        assert!(
+            K::ALL
+                .iter()
+                .filter(|kind| **kind != K::Paid)
+                .all(|kind| nothing.refuses(*kind))
+        );
+        let videos = Restrictions {
+            videos: true,
+            ..Restrictions::default()
+        };
+        assert_eq!(
+            K::ALL
+                .iter()
+                .filter(|kind| videos.refuses(**kind))
+                .collect::<Vec<_>>(),
+            [&K::Videos]
+        );
+    }
+
+    #[test]
+    fn an_ambiguous_ban_is_reported_only_by_an_account_in_good_standing() {
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        let rules = strike_rules();
+        let banned = TgError::from_rpc(400, "USER_BANNED_IN_CHANNEL", None);
+        let first = Consequence::failed(&banned, 0, &rules, now(), &mut rng);
+        assert_eq!(
+            first.ban_report,
+            Some(BanReport {
+                name: "USER_BANNED_IN_CHANNEL".into(),
+                witnesses: BAN_WITNESSES,
+                since: now() - BAN_REPORT_WINDOW,
+            })
+        );
+        assert_eq!(first.group, None, "one account never closes the group");
+        let struck = Consequence::failed(&banned, 1, &rules, now(), &mut rng);
+        assert_eq!(
+            struck.ban_report, None,
+            "a spam-limited account reports nothing"
+        );
+        let flood = TgError::from_rpc(400, "PEER_FLOOD", None);
+        assert_eq!(
+            Consequence::failed(&flood, 0, &rules, now(), &mut rng).ban_report,
+            None
+        );
+    }
+
+    #[test]
+    fn a_stale_peer_is_re_resolved_once_and_a_guest_joins_first() {
+        let mut rng = ChaCha8Rng::seed_from_u64(2);
+        let rules = strike_rules();
+        let stale = TgError::from_rpc(400, "CHANNEL_PRIVATE", None);
+        let first = Consequence::failed(&stale, 0, &rules, now(), &mut rng);
+        assert_eq!(first.membership, Some(MembershipMark::PeerStale));
+        assert_eq!(first.group, None);
+        assert_eq!(
+            first.after_fresh_resolve().membership,
+            Some(MembershipMark::Left),
+            "stale again right after resolving: no longer a member"
+        );
+        let guest = TgError::from_rpc(403, "CHAT_GUEST_SEND_FORBIDDEN", None);
+        let join = Consequence::failed(&guest, 0, &rules, now(), &mut rng);
+        assert_eq!(join.membership, Some(MembershipMark::JoinFirst));
+        assert_eq!(join.clone().after_fresh_resolve(), join);
+        let banned = TgError::from_rpc(400, "CHANNEL_BANNED", None);
+        assert_eq!(
+            Consequence::failed(&banned, 0, &rules, now(), &mut rng).group,
+            Some(GroupMark::Inaccessible("CHANNEL_BANNED".into()))
+        );
+    }
+
+    #[test]
+    fn a_link_without_the_embed_right_goes_without_its_preview() {
+        let now = now();
+        let link = ContentNeeds {
+            kinds: &[ContentKind::Plain],
+            links: true,
+        };
+        let mine = with_mine(|r| r.links = true);
+        assert_eq!(precheck(&mine, link, now), Precheck::ClearWithoutPreview);
+        assert_eq!(precheck(&mine, TEXT, now), Precheck::Clear);
+        let ended = with_mine(|r| {
+            r.links = true;
+            r.until = Some(now - TimeDelta::minutes(1));
+        });
+        assert_eq!(precheck(&ended, link, now), Precheck::Clear);
+        let slow = WriteRights {
+            slow_mode_next_send_at: Some(now + TimeDelta::seconds(5)),
+            ..with_defaults(|r| r.links = true)
+        };
+        assert_eq!(
+            precheck(&slow, link, now),
+            Precheck::SlowModeUntil(now + TimeDelta::seconds(5))
+        );
+        assert!(Precheck::ClearWithoutPreview.is_clear());
+        assert_eq!(Precheck::ClearWithoutPreview.code(), None);
     }
 
     fn strike_rules() -> StrikeRules {

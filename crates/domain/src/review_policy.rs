@@ -1,48 +1,26 @@
 //! The group-reviewer's verdicts: what an account's standing in a group means for
 //! the group's catalogue status, its `can_post` flag and the membership row.
 //!
-//! The port's `ChatRights` lives in `tgfleet-telegram`, which this crate may not
-//! name; the reviewer turns it into a [`ChatAccess`] (a few booleans) first.
+//! The reviewer reads a group's rights as the marketer's pre-check does: the port's
+//! `ChatRights` become a [`WriteRights`] (`tgfleet_telegram::ChatRights::write_rights`)
+//! and [`precheck`] judges them, asked whether the account may post anything at all.
 
-use crate::{GroupStatus, MembershipState};
-
-/// The account's standing in a group, as far as the reviewer cares.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum ChatStanding {
-    /// A regular member.
-    Member,
-    /// An admin or the creator.
-    Admin,
-    /// Not a member (never joined, left, or a join request is pending).
-    Left,
-    /// Banned (kicked) by the group's admins.
-    Banned,
-}
-
-/// What the account may do in a group, reduced from the port's `ChatRights`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct ChatAccess {
-    /// Member, admin, left or banned.
-    pub standing: ChatStanding,
-    /// A broadcast channel or gigagroup: only admins post.
-    pub broadcast: bool,
-    /// A personal restriction forbids reading (a ban in all but name).
-    pub view_banned: bool,
-    /// A personal restriction, in force now, forbids sending messages.
-    pub send_banned_personally: bool,
-    /// The group's default rights forbid sending messages.
-    pub send_banned_by_default: bool,
-}
+use crate::post_outcome::{ContentNeeds, Precheck, WriteRights, precheck};
+use crate::{ContentKind, GroupStatus, MembershipState};
+use chrono::{DateTime, Utc};
 
 /// Why a member cannot post.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum CannotPost {
     /// A broadcast channel where the account is not an admin.
     Broadcast,
-    /// The admins restricted this account.
+    /// The admins restricted this account until a date: the group stays open
+    /// (the marketer retries after the restriction ends).
     RestrictedPersonally,
     /// The group's default rights forbid messages.
     DefaultRights,
+    /// The group charges Stars per message and no campaign pays.
+    Paid,
 }
 
 impl CannotPost {
@@ -50,8 +28,9 @@ impl CannotPost {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Broadcast => "broadcast channel: only admins post",
-            Self::RestrictedPersonally => "the account is restricted from sending",
+            Self::RestrictedPersonally => "the account is restricted from sending until a date",
             Self::DefaultRights => "the group's default rights forbid messages",
+            Self::Paid => "the group charges Stars per message",
         }
     }
 }
@@ -72,22 +51,33 @@ pub enum ReviewVerdict {
 }
 
 impl ReviewVerdict {
-    /// The verdict for an account that could read the group's rights.
-    pub fn from_access(access: &ChatAccess) -> Self {
-        if access.standing == ChatStanding::Banned || access.view_banned {
-            return Self::Banned;
-        }
-        match access.standing {
-            ChatStanding::Left => Self::NotMember,
-            ChatStanding::Admin => Self::CanPost,
-            ChatStanding::Member if access.broadcast => Self::CannotPost(CannotPost::Broadcast),
-            ChatStanding::Member if access.send_banned_personally => {
-                Self::CannotPost(CannotPost::RestrictedPersonally)
+    /// The verdict for an account that could read the group's rights, from the
+    /// marketer's own pre-check ([`precheck`] with [`ContentNeeds::ANYTHING`]): a ban
+    /// or a restriction without end is `Banned` for both; a restriction with an end
+    /// keeps the group open; a refused content kind leaves the others postable.
+    pub fn from_rights(rights: &WriteRights, now: DateTime<Utc>) -> Self {
+        match precheck(rights, ContentNeeds::ANYTHING, now) {
+            Precheck::RefusesContent(ContentKind::Paid) => Self::CannotPost(CannotPost::Paid),
+            Precheck::Clear
+            | Precheck::ClearWithoutPreview
+            | Precheck::SlowModeUntil(_)
+            | Precheck::RefusesContent(_) => Self::CanPost,
+            Precheck::NotMember => Self::NotMember,
+            Precheck::Banned(_) => Self::Banned,
+            Precheck::CannotPost(code) if code == Precheck::BROADCAST => {
+                Self::CannotPost(CannotPost::Broadcast)
             }
-            ChatStanding::Member if access.send_banned_by_default => {
-                Self::CannotPost(CannotPost::DefaultRights)
+            Precheck::CannotPost(_) => Self::CannotPost(CannotPost::DefaultRights),
+            Precheck::RestrictedUntil(_) => {
+                let group_only = WriteRights {
+                    mine: Default::default(),
+                    ..*rights
+                };
+                match Self::from_rights(&group_only, now) {
+                    Self::CanPost => Self::CannotPost(CannotPost::RestrictedPersonally),
+                    group => group,
+                }
             }
-            ChatStanding::Member | ChatStanding::Banned => Self::CanPost,
         }
     }
 
@@ -116,6 +106,11 @@ impl ReviewVerdict {
             _ if current == GroupStatus::Banned => (GroupStatus::Banned, false, None),
             Self::Inaccessible => (GroupStatus::Inaccessible, false, None),
             Self::CanPost => (GroupStatus::Active, true, None),
+            Self::CannotPost(CannotPost::RestrictedPersonally) => (
+                GroupStatus::Active,
+                true,
+                Some(CannotPost::RestrictedPersonally.as_str()),
+            ),
             Self::CannotPost(why) => (GroupStatus::Active, false, Some(why.as_str())),
             Self::NotMember => (
                 GroupStatus::Active,
@@ -161,76 +156,188 @@ pub struct GroupReview {
 mod tests {
     use super::*;
 
-    fn member() -> ChatAccess {
-        ChatAccess {
-            standing: ChatStanding::Member,
-            broadcast: false,
-            view_banned: false,
-            send_banned_personally: false,
-            send_banned_by_default: false,
-        }
+    use crate::post_outcome::tests::member;
+    use crate::post_outcome::{MemberStanding, Restrictions};
+    use chrono::TimeDelta;
+
+    fn now() -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339("2026-01-10T03:00:00Z")
+            .unwrap()
+            .to_utc()
+    }
+
+    fn restricted(edit: impl Fn(&mut Restrictions)) -> Restrictions {
+        let mut restrictions = Restrictions::default();
+        edit(&mut restrictions);
+        restrictions
     }
 
     #[test]
-    fn verdicts_from_access() {
+    fn verdicts_from_rights() {
+        let hour = Some(now() + TimeDelta::hours(1));
         let cases = [
             (member(), ReviewVerdict::CanPost),
             (
-                ChatAccess {
-                    broadcast: true,
+                WriteRights {
+                    members_write: false,
                     ..member()
                 },
                 ReviewVerdict::CannotPost(CannotPost::Broadcast),
             ),
             (
-                ChatAccess {
-                    standing: ChatStanding::Admin,
-                    broadcast: true,
-                    send_banned_by_default: true,
+                WriteRights {
+                    standing: MemberStanding::Admin,
+                    members_write: false,
+                    defaults: restricted(|r| r.send = true),
                     ..member()
                 },
                 ReviewVerdict::CanPost,
             ),
             (
-                ChatAccess {
-                    send_banned_personally: true,
-                    send_banned_by_default: true,
+                WriteRights {
+                    mine: restricted(|r| {
+                        r.send = true;
+                        r.until = hour;
+                    }),
                     ..member()
                 },
                 ReviewVerdict::CannotPost(CannotPost::RestrictedPersonally),
             ),
             (
-                ChatAccess {
-                    send_banned_by_default: true,
+                WriteRights {
+                    mine: restricted(|r| {
+                        r.send = true;
+                        r.until = hour;
+                    }),
+                    defaults: restricted(|r| r.send = true),
                     ..member()
                 },
                 ReviewVerdict::CannotPost(CannotPost::DefaultRights),
             ),
+            // A restriction without end is the admins' ban, as the marketer reads it.
             (
-                ChatAccess {
-                    standing: ChatStanding::Left,
-                    send_banned_by_default: true,
+                WriteRights {
+                    mine: restricted(|r| r.send = true),
+                    ..member()
+                },
+                ReviewVerdict::Banned,
+            ),
+            (
+                WriteRights {
+                    defaults: restricted(|r| r.send = true),
+                    ..member()
+                },
+                ReviewVerdict::CannotPost(CannotPost::DefaultRights),
+            ),
+            // One refused kind (photos, links) leaves the group postable.
+            (
+                WriteRights {
+                    defaults: restricted(|r| {
+                        r.photos = true;
+                        r.links = true;
+                    }),
+                    ..member()
+                },
+                ReviewVerdict::CanPost,
+            ),
+            (
+                WriteRights {
+                    paid: true,
+                    ..member()
+                },
+                ReviewVerdict::CannotPost(CannotPost::Paid),
+            ),
+            (
+                WriteRights {
+                    standing: MemberStanding::Left,
                     ..member()
                 },
                 ReviewVerdict::NotMember,
             ),
             (
-                ChatAccess {
-                    standing: ChatStanding::Banned,
+                WriteRights {
+                    standing: MemberStanding::Banned,
                     ..member()
                 },
                 ReviewVerdict::Banned,
             ),
             (
-                ChatAccess {
-                    view_banned: true,
+                WriteRights {
+                    mine: restricted(|r| r.view = true),
                     ..member()
                 },
                 ReviewVerdict::Banned,
             ),
         ];
-        for (access, expected) in cases {
-            assert_eq!(ReviewVerdict::from_access(&access), expected, "{access:?}");
+        for (rights, expected) in cases {
+            assert_eq!(
+                ReviewVerdict::from_rights(&rights, now()),
+                expected,
+                "{rights:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_reviewer_and_the_pre_check_agree() {
+        // Whatever the rights, a group the reviewer leaves open (`can_post`) is one
+        // where the pre-check of a plain text does not close it, and a group the
+        // pre-check closes (banned) is one the reviewer marks banned.
+        let hour = Some(now() + TimeDelta::hours(1));
+        let text = ContentNeeds {
+            kinds: &[ContentKind::Plain],
+            links: true,
+        };
+        let mut all = Vec::new();
+        for standing in [
+            MemberStanding::Member,
+            MemberStanding::Admin,
+            MemberStanding::Left,
+            MemberStanding::Banned,
+        ] {
+            for members_write in [true, false] {
+                for mine in [
+                    Restrictions::default(),
+                    restricted(|r| r.view = true),
+                    restricted(|r| r.send = true),
+                    restricted(|r| {
+                        r.send = true;
+                        r.until = hour;
+                    }),
+                    restricted(|r| r.links = true),
+                ] {
+                    for defaults in [
+                        Restrictions::default(),
+                        restricted(|r| r.send = true),
+                        restricted(|r| r.plain = true),
+                        restricted(|r| r.media = true),
+                        restricted(|r| r.links = true),
+                    ] {
+                        all.push(WriteRights {
+                            standing,
+                            members_write,
+                            mine,
+                            defaults,
+                            ..member()
+                        });
+                    }
+                }
+            }
+        }
+        for rights in all {
+            let review = ReviewVerdict::from_rights(&rights, now());
+            let pre = precheck(&rights, text, now());
+            assert_eq!(
+                review == ReviewVerdict::Banned,
+                matches!(pre, Precheck::Banned(_)),
+                "{rights:?}: {review:?} vs {pre:?}"
+            );
+            if pre.is_clear() {
+                assert!(
+                    review.group_after(GroupStatus::Active).can_post,
+                    "{rights:?}"
+                );
+            }
         }
     }
 

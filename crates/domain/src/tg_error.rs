@@ -277,6 +277,17 @@ impl TgError {
         }
     }
 
+    /// Whether this answer about the account may be about the group instead:
+    /// `USER_BANNED_IN_CHANNEL` ("You're banned from sending messages in
+    /// supergroups/channels", Telethon errors.csv:488) is in the common case the
+    /// account-wide spam limit (Telegram's apps show the @SpamBot alert for it), but an
+    /// admin's ban in that one group answers the same. Evidence about the group decides
+    /// (`post_outcome::BanReport`).
+    pub fn may_be_about_the_group(&self) -> bool {
+        self.about == About::Account(AccountAnswer::SpamLimited)
+            && self.name == "USER_BANNED_IN_CHANNEL"
+    }
+
     /// Whether the account itself can no longer work.
     pub fn is_account_fatal(&self) -> bool {
         self.account_status().is_some()

@@ -3,11 +3,10 @@
 //! verdict and the facts worth storing.
 
 use chrono::{DateTime, Utc};
-use tgfleet_domain::{ChatAccess, ChatStanding, ReviewVerdict};
+use tgfleet_domain::ReviewVerdict;
 use tgfleet_store::{CatalogueFacts, ReviewTarget};
 use tgfleet_telegram::{
-    About, ChatKind, ChatRights, GroupAnswer, MemberStatus, MembershipAnswer, PeerRef, Resolved,
-    TelegramAccount, TgError,
+    About, ChatKind, GroupAnswer, MembershipAnswer, PeerRef, Resolved, TelegramAccount, TgError,
 };
 
 /// What a check of one group came to.
@@ -118,7 +117,7 @@ pub async fn check_group(
         Ok(rights) => {
             facts.kind = Some(rights.kind.as_str().to_owned());
             CheckOutcome::Verdict(Seen {
-                verdict: ReviewVerdict::from_access(&access_of(&rights, now)),
+                verdict: ReviewVerdict::from_rights(&rights.write_rights(), now),
                 resolved,
                 facts,
                 slow_mode_secs: rights.slow_mode_secs,
@@ -157,26 +156,6 @@ fn from_error(error: TgError, resolved: Option<PeerRef>) -> CheckOutcome {
     }
 }
 
-/// The reviewer's reading of the port's rights at `now` (a personal restriction
-/// whose `until` has passed no longer counts).
-pub fn access_of(rights: &ChatRights, now: DateTime<Utc>) -> ChatAccess {
-    let personal = rights
-        .my_banned
-        .filter(|banned| banned.until.is_none_or(|until| until > now));
-    ChatAccess {
-        standing: match rights.status {
-            MemberStatus::Member => ChatStanding::Member,
-            MemberStatus::Admin => ChatStanding::Admin,
-            MemberStatus::Left => ChatStanding::Left,
-            MemberStatus::Banned => ChatStanding::Banned,
-        },
-        broadcast: matches!(rights.kind, ChatKind::Broadcast | ChatKind::Gigagroup),
-        view_banned: personal.is_some_and(|banned| banned.view_messages),
-        send_banned_personally: personal.is_some_and(|banned| banned.send_messages),
-        send_banned_by_default: rights.default_banned.send_messages,
-    }
-}
-
 pub use tgfleet_runtime::peers::{peer_ref, stored_peer};
 
 #[cfg(test)]
@@ -184,7 +163,7 @@ mod tests {
     use super::*;
     use chrono::TimeDelta;
     use tgfleet_domain::CannotPost;
-    use tgfleet_telegram::BannedRights;
+    use tgfleet_telegram::{BannedRights, ChatRights, MemberStatus};
 
     fn now() -> DateTime<Utc> {
         DateTime::parse_from_rfc3339("2026-01-10T03:00:00Z")
@@ -199,13 +178,14 @@ mod tests {
             my_banned: None,
             default_banned: BannedRights::default(),
             join_to_send: false,
+            paid_stars: None,
             slow_mode_secs: None,
             slow_mode_next_send_at: None,
         }
     }
 
     fn verdict(rights: &ChatRights) -> ReviewVerdict {
-        ReviewVerdict::from_access(&access_of(rights, now()))
+        ReviewVerdict::from_rights(&rights.write_rights(), now())
     }
 
     #[test]
@@ -266,10 +246,8 @@ mod tests {
             }),
             ..rights(MemberStatus::Member, ChatKind::Supergroup)
         };
-        assert_eq!(
-            verdict(&restricted(None)),
-            ReviewVerdict::CannotPost(CannotPost::RestrictedPersonally)
-        );
+        // Without an end, the admins' restriction is a ban (as the pre-check reads it).
+        assert_eq!(verdict(&restricted(None)), ReviewVerdict::Banned);
         assert_eq!(
             verdict(&restricted(Some(now() + TimeDelta::hours(1)))),
             ReviewVerdict::CannotPost(CannotPost::RestrictedPersonally)

@@ -20,7 +20,7 @@ mod requests;
 mod summary;
 
 pub use account::{BUSY_RETRIES, BUSY_RETRY_AFTER};
-pub use check::{RESOLVE_ACTION, RIGHTS_ACTION, access_of};
+pub use check::{RESOLVE_ACTION, RIGHTS_ACTION};
 pub use error::ReviewError;
 pub use pacing::{Pacer, ServiceTime};
 pub use progress::{Progress, TerminalProgress};

@@ -49,6 +49,7 @@ async fn marketer_stand_in(
     let message = OutgoingMessage::Text {
         text: "Fresh coconuts at the market today".into(),
         format: TextFormat::Plain,
+        link_preview: true,
     };
     let mut random_id = 0;
     while !stop.load(Ordering::SeqCst) {

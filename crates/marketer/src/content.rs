@@ -89,6 +89,7 @@ pub(crate) fn outgoing(
         VariantKind::Text => OutgoingMessage::Text {
             text: variant.body.clone(),
             format,
+            link_preview: true,
         },
         VariantKind::Photo | VariantKind::Document => {
             let path = variant.media_path.as_deref()?;

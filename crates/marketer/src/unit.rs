@@ -2,7 +2,7 @@
 //! claim a post on fresh counts, pre-check the account's rights, send, complete.
 
 use crate::content;
-use crate::convert::{peer_ref, stored_peer, write_rights};
+use crate::convert::{peer_ref, stored_peer};
 use crate::plan::{self, Candidate};
 use crate::relay::RelayMessage;
 use crate::{Marketer, PostOutcome};
@@ -37,6 +37,9 @@ struct Attempt<'a> {
     campaign: Campaign,
     variant: Variant,
     strikes: u32,
+    /// The group's peer was resolved for this attempt (not read from the store): a
+    /// stale peer now means the membership is gone (re-resolved once, never again).
+    fresh_peer: std::sync::atomic::AtomicBool,
 }
 
 /// What the attempt leaves for the rest of the unit.
@@ -106,6 +109,7 @@ impl Marketer {
                 campaign,
                 variant,
                 strikes,
+                fresh_peer: std::sync::atomic::AtomicBool::new(false),
             };
             let span = tracing::info_span!(
                 "post",
@@ -137,7 +141,12 @@ impl Marketer {
         let peer = match target.peer.as_ref().and_then(peer_ref) {
             Some(peer) => peer,
             None => match self.resolve_group(telegram, attempt).await? {
-                Ok(Some(peer)) => peer,
+                Ok(Some(peer)) => {
+                    attempt
+                        .fresh_peer
+                        .store(true, std::sync::atomic::Ordering::Relaxed);
+                    peer
+                }
                 Ok(None) => {
                     let consequence = Consequence::skipped(Precheck::NotMember, self.now());
                     return self.finish(lease, attempt, consequence, None, None).await;
@@ -180,7 +189,7 @@ impl Marketer {
                 return self.finish(lease, attempt, consequence, None, None).await;
             }
         };
-        let Some(message) = message else {
+        let Some(mut message) = message else {
             let failure = TgError::unexpected("VARIANT_INCOMPLETE");
             return self.fail(lease, attempt, &failure).await;
         };
@@ -198,8 +207,8 @@ impl Marketer {
             links: has_link(&variant.body),
         };
         let now = self.now();
-        let verdict = precheck(&write_rights(&rights), needs, now);
-        if verdict != Precheck::Clear {
+        let verdict = precheck(&rights.write_rights(), needs, now);
+        if !verdict.is_clear() {
             let consequence = Consequence::skipped(verdict, now);
             return self
                 .finish(
@@ -239,13 +248,18 @@ impl Marketer {
                 "{source} forbids forwards: post {} goes to {} as a copy (fallback allowed)",
                 post.source_message_id, target.handle);
         }
+        if verdict == Precheck::ClearWithoutPreview {
+            tracing::info!(group = %target.handle, account = %account.label,
+                "No link previews in {} for {}: sent without its preview", target.handle, account.label);
+            message = message.without_link_preview();
+        }
         let sent = self
             .bounded_send(telegram.send(&peer, &message, attempt.post.random_id))
             .await;
         let now = self.now();
         let consequence = match &sent {
             Ok(_) => Consequence::sent(rights.slow_mode_secs, now),
-            Err(error) => self.failed_consequence(error, attempt.strikes, now),
+            Err(error) => self.failed_consequence(error, attempt, now),
         };
         let event = self
             .ctx
@@ -327,7 +341,7 @@ impl Marketer {
         attempt: &Attempt<'_>,
         failure: &TgError,
     ) -> Result<(PostOutcome, Next), StoreError> {
-        let consequence = self.failed_consequence(failure, attempt.strikes, self.now());
+        let consequence = self.failed_consequence(failure, attempt, self.now());
         self.finish(lease, attempt, consequence, None, None).await
     }
 
@@ -361,14 +375,23 @@ impl Marketer {
     pub(crate) fn failed_consequence(
         &self,
         failure: &TgError,
-        strikes: u32,
+        attempt: &Attempt<'_>,
         now: DateTime<Utc>,
     ) -> Consequence {
         let mut rng = self
             .rng
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        Consequence::failed(failure, strikes, &self.strikes, now, &mut *rng)
+        let consequence =
+            Consequence::failed(failure, attempt.strikes, &self.strikes, now, &mut *rng);
+        if attempt
+            .fresh_peer
+            .load(std::sync::atomic::Ordering::Relaxed)
+        {
+            consequence.after_fresh_resolve()
+        } else {
+            consequence
+        }
     }
 
     async fn complete(
@@ -483,6 +506,11 @@ impl Marketer {
         } else {
             tracing::warn!(%group, %account, reason = code, retry_at = ?consequence.retry_at,
                 "Post to {group} by {account} failed ({code})");
+        }
+        if let Some(report) = &consequence.ban_report {
+            tracing::warn!(%group, %account, reason = %report.name,
+                "Ban answer in {group} for {account} ({}): reported; {} accounts' reports close the group",
+                report.name, report.witnesses);
         }
         if let Some(until) = consequence.cooldown_until {
             tracing::warn!(%account, until = %until,

@@ -1,4 +1,5 @@
-//! Who an answer is about, end to end: answers about the account never close groups,
+//! Who an answer is about, end to end: answers about the account never close groups
+//! (an ambiguous ban closes one only when a second account confirms it),
 //! answers about a content kind close only that kind, a send without an answer is
 //! `unknown`, a frozen account stops.
 
@@ -12,29 +13,6 @@ use tgfleet_config::Service;
 use tgfleet_domain::{AccountStatus, Clock as _, ContentKind, GroupStatus, PostState, VariantKind};
 use tgfleet_telegram::TgError;
 use tgfleet_testkit::{Fault, FaultAction, Faulty};
-
-/// A fleet of one account, `acc0001`, joined to `groups` open groups.
-async fn one_account(
-    pool: PgPool,
-    seed: u64,
-    groups: u32,
-    settings: &str,
-) -> (tgfleet_testkit::TestFleet, Vec<Joined>) {
-    let spec = spec(seed, 1, GroupMix::default().with(Profile::Open, groups));
-    let fleet = fleet(pool, spec, settings).await;
-    let joined = join_groups(&fleet, &["acc0001"], &[]).await;
-    (fleet, joined)
-}
-
-/// Changes the world for `acc0001` at the fleet's now.
-fn in_world(
-    fleet: &tgfleet_testkit::TestFleet,
-    change: impl FnOnce(&mut tg_world::World, tg_world::UserId, chrono::DateTime<chrono::Utc>),
-) {
-    let mut world = fleet.world.lock().unwrap();
-    let user = world.user_id("acc0001").unwrap();
-    change(&mut world, user, fleet.clock.now());
-}
 
 /// `acc0001`'s row, checked to be stopped with `status` for `reason`.
 async fn stopped_as(
@@ -55,19 +33,19 @@ async fn stopped_as(
     account
 }
 
-const OPEN_LIMITS: &str = "[posting]\nwindows = \"0-24\"\nper_day = 500\nper_hour = 100\nmin_gap_account_secs = 0\nmin_gap_chat_secs = 0\netiquette_last_messages = 0";
-
 #[sqlx::test(migrations = "../../migrations")]
 async fn a_spam_limited_account_closes_no_group_and_cools_down(pool: PgPool) {
     let (logs, _guard) = Logs::capture();
     let settings = format!(
-        "{OPEN_LIMITS}\nspam_block_threshold = 20\ncooldown_min_secs = 7200\ncooldown_max_secs = 10800"
+        "{OPEN_POSTING}\nspam_block_threshold = 20\ncooldown_min_secs = 7200\ncooldown_max_secs = 10800"
     );
-    let (fleet, joined) = one_account(pool, 31, 20, &settings).await;
+    let (fleet, joined) = joined_fleet(pool, 31, 1, 20, &settings).await;
     assert_eq!(joined.len(), 20);
     // A @SpamBot limit: every supergroup answers USER_BANNED_IN_CHANNEL, the
     // groups' rights show nothing.
-    in_world(&fleet, |world, user, now| world.limit_for_spam(user, now));
+    in_world(&fleet, "acc0001", |world, user, now| {
+        world.limit_for_spam(user, now)
+    });
     villa_campaign(&fleet).await;
 
     run_replicas(
@@ -114,12 +92,189 @@ async fn a_spam_limited_account_closes_no_group_and_cools_down(pool: PgPool) {
 }
 
 #[sqlx::test(migrations = "../../migrations")]
+async fn a_second_account_in_good_standing_confirms_a_ban_answer_and_closes_the_group(
+    pool: PgPool,
+) {
+    let (logs, _guard) = Logs::capture();
+    let labels = ["acc0001", "acc0002", "acc0003"];
+    let (fleet, joined) = joined_fleet(pool, 37, 3, 3, OPEN_POSTING).await;
+    let suspect = joined[0].clone();
+    // The group answers USER_BANNED_IN_CHANNEL to everyone while its rights show
+    // nothing: each answer alone looks like the sender's spam limit.
+    let banned = TgError::from_rpc(400, "USER_BANNED_IN_CHANNEL", None);
+    let faulty = Faulty::with_faults(
+        fleet.connector.clone(),
+        send_fault_for(&labels, suspect.channel_id, &banned),
+    );
+    three_hourly_campaigns_for_six_hours(&fleet, faulty.context(&fleet, Service::Marketer)).await;
+
+    let attempts: Vec<_> = posts(&fleet.store)
+        .await
+        .into_iter()
+        .filter(|p| p.group_id == suspect.id)
+        .collect();
+    // Each attempt is logged with its account; a post row keeps its last claimant.
+    let reports = logs.lines_with("reported; 2 accounts' reports close the group");
+    let reporters: std::collections::BTreeSet<&str> = reports
+        .iter()
+        .filter_map(|line| {
+            labels
+                .iter()
+                .find(|label| line.contains(&format!(" for {label} ")))
+        })
+        .copied()
+        .collect();
+    assert_eq!(reporters.len(), 2, "two accounts reported: {reports:?}");
+    assert_eq!(
+        reports.len(),
+        2,
+        "no attempt after the second report: {reports:?}"
+    );
+    assert!(
+        attempts.iter().all(|p| p.state == PostState::Failed
+            && p.error_code.as_deref() == Some("USER_BANNED_IN_CHANNEL")),
+        "{attempts:?}"
+    );
+    let groups = all_groups(&fleet).await;
+    let closed = groups.iter().find(|g| g.id == suspect.id).unwrap();
+    assert_eq!(
+        (
+            closed.status,
+            closed.can_post,
+            closed.status_reason.as_deref()
+        ),
+        (
+            GroupStatus::Banned,
+            false,
+            Some("USER_BANNED_IN_CHANNEL for 2 accounts")
+        )
+    );
+    // Every other group stayed open and kept receiving posts.
+    for group in groups.iter().filter(|g| g.id != suspect.id) {
+        assert_eq!((group.status, group.can_post), (GroupStatus::Active, true));
+    }
+    assert!(
+        sent(&fleet)
+            .iter()
+            .all(|(_, r)| r.channel_id != suspect.channel_id)
+    );
+    assert!(!sent(&fleet).is_empty());
+    resume_time();
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn a_stale_peer_is_re_resolved_once_then_the_membership_is_left(pool: PgPool) {
+    let (logs, _guard) = Logs::capture();
+    let (fleet, joined) = joined_fleet(pool, 41, 1, 2, OPEN_POSTING).await;
+    let gone = joined[0].clone();
+    // Every send there answers CHANNEL_PRIVATE ("private ... or you were banned"):
+    // about this account's membership, never the group.
+    let private = TgError::from_rpc(400, "CHANNEL_PRIVATE", None);
+    let faulty = Faulty::with_faults(
+        fleet.connector.clone(),
+        send_fault_for(&["acc0001"], gone.channel_id, &private),
+    );
+    text_campaign(&fleet, "offer", Duration::from_secs(3600), "Villa offer").await;
+    let resolves_before = calls(&fleet, "acc0001", tg_world::MethodClass::Resolve);
+
+    run_replicas(
+        &fleet,
+        vec![spawn_replica(faulty.context(&fleet, Service::Marketer), 3)],
+        Duration::from_secs(6 * 3600),
+    )
+    .await;
+
+    assert_eq!(
+        calls(&fleet, "acc0001", tg_world::MethodClass::Resolve) - resolves_before,
+        1,
+        "the stale peer was resolved again once, not every round"
+    );
+    let states = fleet.store.membership_states(gone.id).await.unwrap();
+    assert_eq!(states, [tgfleet_domain::MembershipState::Left]);
+    let attempts: Vec<_> = posts(&fleet.store)
+        .await
+        .into_iter()
+        .filter(|p| p.group_id == gone.id)
+        .collect();
+    assert_eq!(attempts.len(), 1, "{attempts:?}");
+    assert_eq!(
+        attempts[0].attempts, 2,
+        "the stored peer, then the fresh one"
+    );
+    let groups = all_groups(&fleet).await;
+    assert!(
+        groups
+            .iter()
+            .all(|g| g.status == GroupStatus::Active && g.can_post)
+    );
+    assert!(logs.lines_with("off-limits to every account").is_empty());
+    assert!(
+        sent(&fleet)
+            .iter()
+            .any(|(_, r)| r.channel_id == joined[1].channel_id)
+    );
+    resume_time();
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn a_paid_group_is_read_by_the_pre_check_once_and_never_retried(pool: PgPool) {
+    let (logs, _guard) = Logs::capture();
+    let mix = GroupMix::default()
+        .with(Profile::Open, 1)
+        .with(Profile::Paid, 1);
+    let fleet = fleet(pool, spec(43, 1, mix), OPEN_POSTING).await;
+    let joined = join_groups(&fleet, &["acc0001"], &[]).await;
+    let paid = joined
+        .iter()
+        .find(|g| g.profile == Profile::Paid)
+        .unwrap()
+        .clone();
+    text_campaign(&fleet, "hourly", Duration::from_secs(3600), "Villa offer").await;
+
+    run_replicas(
+        &fleet,
+        vec![spawn_marketer(&fleet, 4)],
+        Duration::from_secs(6 * 3600),
+    )
+    .await;
+
+    let attempts: Vec<_> = posts(&fleet.store)
+        .await
+        .into_iter()
+        .filter(|p| p.group_id == paid.id)
+        .collect();
+    assert_eq!(
+        attempts.len(),
+        1,
+        "one pre-check, then never again: {attempts:?}"
+    );
+    assert_eq!(attempts[0].state, PostState::Skipped);
+    assert_eq!(
+        fleet.store.refused_content(paid.id).await.unwrap(),
+        [ContentKind::Paid]
+    );
+    assert_eq!(
+        world_errors(&fleet, "acc0001", "ALLOW_PAYMENT_REQUIRED"),
+        0,
+        "the pre-check saw the price; nothing was sent to be refused"
+    );
+    assert!(
+        sent(&fleet)
+            .iter()
+            .all(|(_, r)| r.channel_id != paid.channel_id)
+    );
+    assert!(sent(&fleet).len() >= 5, "the free group took every round");
+    assert_eq!(logs.lines_with("the group refuses paid").len(), 1);
+    resume_time();
+}
+
+#[sqlx::test(migrations = "../../migrations")]
 async fn a_group_refusing_photos_gets_the_text_variant_and_never_the_photo(pool: PgPool) {
     let (_logs, _guard) = Logs::capture();
     let mix = GroupMix::default()
         .with(Profile::Open, 1)
         .with(Profile::NoPhotos, 1);
-    let fleet = fleet(pool, spec(32, 1, mix), OPEN_LIMITS).await;
+    let fleet = fleet(pool, spec(32, 1, mix), OPEN_POSTING).await;
     let joined = join_groups(&fleet, &["acc0001"], &[]).await;
     let by_profile = |profile: Profile| {
         joined
@@ -188,10 +343,10 @@ async fn a_group_refusing_photos_gets_the_text_variant_and_never_the_photo(pool:
 #[sqlx::test(migrations = "../../migrations")]
 async fn a_one_hour_personal_restriction_is_retried_after_it_ends(pool: PgPool) {
     let (_logs, _guard) = Logs::capture();
-    let (fleet, joined) = one_account(pool, 33, 1, OPEN_LIMITS).await;
+    let (fleet, joined) = joined_fleet(pool, 33, 1, 1, OPEN_POSTING).await;
     let group = joined[0].clone();
     let until = fleet.clock.now() + chrono::TimeDelta::hours(1);
-    in_world(&fleet, |world, user, now| {
+    in_world(&fleet, "acc0001", |world, user, now| {
         world.restrict_member(user, group.channel_id, Some(until), now);
     });
     villa_campaign(&fleet).await;
@@ -230,7 +385,7 @@ async fn a_one_hour_personal_restriction_is_retried_after_it_ends(pool: PgPool) 
 #[sqlx::test(migrations = "../../migrations")]
 async fn a_send_without_an_answer_is_unknown_and_a_retry_never_posts_twice(pool: PgPool) {
     let (_logs, _guard) = Logs::capture();
-    let (fleet, joined) = one_account(pool, 34, 2, OPEN_LIMITS).await;
+    let (fleet, joined) = joined_fleet(pool, 34, 1, 2, OPEN_POSTING).await;
     let (timed_out, reset) = (joined[0].clone(), joined[1].clone());
     let fault = |group: &Joined, action| Fault::send("acc0001", Some(group.channel_id), action, 1);
     let faulty = Faulty::with_faults(
@@ -300,8 +455,10 @@ async fn a_send_without_an_answer_is_unknown_and_a_retry_never_posts_twice(pool:
 #[sqlx::test(migrations = "../../migrations")]
 async fn a_frozen_account_stops_and_is_shown_as_frozen(pool: PgPool) {
     let (logs, _guard) = Logs::capture();
-    let (fleet, _) = one_account(pool, 35, 3, OPEN_LIMITS).await;
-    in_world(&fleet, |world, user, now| world.freeze_account(user, now));
+    let (fleet, _) = joined_fleet(pool, 35, 1, 3, OPEN_POSTING).await;
+    in_world(&fleet, "acc0001", |world, user, now| {
+        world.freeze_account(user, now)
+    });
     villa_campaign(&fleet).await;
 
     run_replicas(
@@ -353,7 +510,7 @@ async fn a_frozen_account_stops_and_is_shown_as_frozen(pool: PgPool) {
 #[sqlx::test(migrations = "../../migrations")]
 async fn a_dead_key_is_marked_once_and_never_reconnected(pool: PgPool) {
     let (logs, _guard) = Logs::capture();
-    let (fleet, _) = one_account(pool, 36, 2, OPEN_LIMITS).await;
+    let (fleet, _) = joined_fleet(pool, 36, 1, 2, OPEN_POSTING).await;
     {
         let mut world = fleet.world.lock().unwrap();
         let key = world.preshared_auth_key("acc0001").unwrap().id();

@@ -21,13 +21,7 @@ async fn villas_with_faults(
     seed: u64,
     faults: Vec<Fault>,
 ) -> (TestFleet, Vec<Joined>, Arc<Faulty>) {
-    let fleet = fleet(
-        pool,
-        spec(seed, 2, GroupMix::default().with(Profile::Open, 4)),
-        OPEN_LIMITS,
-    )
-    .await;
-    let joined = join_groups(&fleet, &["acc0001", "acc0002"], &[]).await;
+    let (fleet, joined) = joined_fleet(pool, seed, 2, 4, OPEN_POSTING).await;
     let faulty = Faulty::with_faults(fleet.connector.clone(), faults);
     text_campaign(
         &fleet,
@@ -39,14 +33,12 @@ async fn villas_with_faults(
     (fleet, joined, faulty)
 }
 
-const OPEN_LIMITS: &str = "[posting]\nwindows = \"0-24\"\nper_day = 500\nper_hour = 100\nmin_gap_account_secs = 0\nmin_gap_chat_secs = 0\netiquette_last_messages = 0";
-
 #[sqlx::test(migrations = "../../migrations")]
 async fn slow_mode_is_respected_without_ever_hitting_it(pool: PgPool) {
     let (logs, _guard) = Logs::capture();
     let mut spec = spec(21, 1, GroupMix::default().with(Profile::SlowMode, 1));
     spec.slow_mode_secs = 3600;
-    let fleet = fleet(pool, spec, OPEN_LIMITS).await;
+    let fleet = fleet(pool, spec, OPEN_POSTING).await;
     let joined = join_groups(&fleet, &["acc0001"], &[]).await;
     let group = joined[0].clone();
 
@@ -56,6 +48,7 @@ async fn slow_mode_is_respected_without_ever_hitting_it(pool: PgPool) {
     let manual = OutgoingMessage::Text {
         text: "hello from a human".into(),
         format: TextFormat::Plain,
+        link_preview: true,
     };
     telegram.send(&peer, &manual, 101).await.unwrap();
     telegram.close().await;
@@ -113,7 +106,7 @@ async fn slow_mode_is_respected_without_ever_hitting_it(pool: PgPool) {
 async fn peer_floods_and_long_flood_waits_in_a_row_start_a_cool_down(pool: PgPool) {
     let (logs, _guard) = Logs::capture();
     let settings = format!(
-        "{OPEN_LIMITS}\nspam_block_threshold = 3\nflood_wait_short_max_secs = 600\ncooldown_min_secs = 7200\ncooldown_max_secs = 10800"
+        "{OPEN_POSTING}\nspam_block_threshold = 3\nflood_wait_short_max_secs = 600\ncooldown_min_secs = 7200\ncooldown_max_secs = 10800"
     );
     let fleet = fleet(
         pool,

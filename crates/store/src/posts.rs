@@ -10,7 +10,9 @@ use crate::{Lease, NewEvent, Store, StoreError, StoredPeer, check_lease, record_
 use chrono::{DateTime, TimeDelta, Utc};
 use sqlx::PgConnection;
 use std::time::Duration;
-use tgfleet_domain::post_outcome::{Consequence, GroupMark, MembershipMark, send_random_id};
+use tgfleet_domain::post_outcome::{
+    BanReport, Consequence, GroupMark, MembershipMark, send_random_id,
+};
 use tgfleet_domain::{
     AccountId, AccountStatus, CampaignId, ContentKind, GroupHandle, GroupId, PostId, PostState,
     VariantId,
@@ -562,7 +564,8 @@ impl Store {
     /// state (sent with the message id, skipped or failed with the reason, the retry
     /// time), the account (FloodWait, strikes, cool-down, status, last activity), the
     /// membership (slow mode, last post, left / banned), the group (banned,
-    /// inaccessible, cannot post) and the event.
+    /// inaccessible, cannot post; banned once enough accounts reported an ambiguous
+    /// ban there, [`BanReport`]) and the event.
     ///
     /// Locks: [`check_lease`] first (fails with [`StoreError::LeaseLost`] and writes
     /// nothing if the lease moved on, so a zombie holder never completes a post), then
@@ -640,6 +643,7 @@ impl Store {
         let membership_state = consequence.membership.and_then(|mark| match mark {
             MembershipMark::Left => Some("left"),
             MembershipMark::Banned => Some("banned"),
+            MembershipMark::JoinFirst => Some("pending"),
             MembershipMark::PeerStale => None,
         });
         let forget_peer = consequence.membership == Some(MembershipMark::PeerStale);
@@ -700,6 +704,9 @@ impl Store {
             .bind(reason)
             .execute(&mut *tx)
             .await?;
+        }
+        if let Some(report) = &consequence.ban_report {
+            report_ban(&mut tx, group, account, report, now).await?;
         }
         record_event(&mut tx, completion.event).await?;
         tx.commit().await?;
@@ -871,4 +878,49 @@ impl Store {
         .await?;
         Ok(())
     }
+}
+
+/// Records `account`'s report of an ambiguous ban in `group` and closes the group when
+/// `report.witnesses` distinct accounts reported it since `report.since`. Runs inside
+/// [`Store::complete_post`]'s transaction, which holds the group row `FOR UPDATE`, so
+/// two accounts' reports are counted one after the other.
+async fn report_ban(
+    tx: &mut PgConnection,
+    group: i64,
+    account: i64,
+    report: &BanReport,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO group_ban_reports (group_id, account_id, name, reported_at)
+         VALUES ($1, $2, $3, $4)
+         ON CONFLICT (group_id, account_id) DO UPDATE SET name = $3, reported_at = $4",
+    )
+    .bind(group)
+    .bind(account)
+    .bind(&report.name)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    let witnesses: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM group_ban_reports WHERE group_id = $1 AND reported_at > $2",
+    )
+    .bind(group)
+    .bind(report.since)
+    .fetch_one(&mut *tx)
+    .await?;
+    if witnesses >= i64::from(report.witnesses) {
+        sqlx::query(
+            "UPDATE groups
+                SET status = 'banned', can_post = false, updated_at = now(),
+                    status_reason = $2 || ' for ' || $3 || ' accounts'
+              WHERE id = $1",
+        )
+        .bind(group)
+        .bind(&report.name)
+        .bind(witnesses.to_string())
+        .execute(&mut *tx)
+        .await?;
+    }
+    Ok(())
 }

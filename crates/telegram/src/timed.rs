@@ -212,6 +212,7 @@ mod tests {
         let text = OutgoingMessage::Text {
             text: "hi".into(),
             format: crate::TextFormat::Plain,
+            link_preview: true,
         };
         let unanswered = timed.send(&peer, &text, 1).await.unwrap_err();
         assert_eq!(

@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use tgfleet_domain::GroupHandle;
+use tgfleet_domain::post_outcome::{MemberStanding, Restrictions, WriteRights};
 
 /// The kind of peer an access hash belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -155,10 +156,10 @@ pub enum MemberStatus {
     Banned,
 }
 
-/// Rights that a group's defaults or an admin's restriction remove.
+/// Rights that a group's defaults or an admin's restriction remove, one field per
+/// flag of `chatBannedRights` (core.telegram.org/constructor/chatBannedRights).
 /// `true` means the right is *banned* (Telegram's convention). Adapters fill the
-/// granular rights as TDLib reads them: a banned legacy `send_messages` bans every
-/// kind, a banned legacy `send_media` every kind of file.
+/// granular rights as TDLib reads them ([`BannedRights::as_tdlib_reads`]).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BannedRights {
     /// Cannot read (a ban).
@@ -171,9 +172,36 @@ pub struct BannedRights {
     pub send_media: bool,
     /// Cannot send photos (`send_photos`).
     pub send_photos: bool,
+    /// Cannot send videos (`send_videos`).
+    #[serde(default)]
+    pub send_videos: bool,
     /// Cannot send documents (`send_docs`).
     pub send_docs: bool,
-    /// Cannot send links (embed links).
+    /// Cannot send music (`send_audios`).
+    #[serde(default)]
+    pub send_audios: bool,
+    /// Cannot send voice notes (`send_voices`).
+    #[serde(default)]
+    pub send_voices: bool,
+    /// Cannot send round videos (`send_roundvideos`).
+    #[serde(default)]
+    pub send_roundvideos: bool,
+    /// Cannot send stickers (`send_stickers`).
+    #[serde(default)]
+    pub send_stickers: bool,
+    /// Cannot send GIFs (`send_gifs`).
+    #[serde(default)]
+    pub send_gifs: bool,
+    /// Cannot send polls (`send_polls`).
+    #[serde(default)]
+    pub send_polls: bool,
+    /// Cannot use inline bots (`send_inline`).
+    #[serde(default)]
+    pub send_inline: bool,
+    /// Cannot send games (`send_games`).
+    #[serde(default)]
+    pub send_games: bool,
+    /// Cannot add link previews (`embed_links`).
     pub embed_links: bool,
     /// Until when a personal restriction lasts (`None`: forever or not applicable).
     pub until: Option<DateTime<Utc>>,
@@ -181,9 +209,10 @@ pub struct BannedRights {
 
 impl BannedRights {
     /// The rights as TDLib reads Telegram's `chatBannedRights` flags
-    /// (`td/telegram/RestrictedRights.cpp`): a banned legacy `send_messages` bans
-    /// every kind, a banned legacy `send_media` every kind of file; `raw` holds the
-    /// flags as Telegram sent them.
+    /// (`td/telegram/DialogParticipant.cpp`, `RestrictedRights(chatBannedRights)`
+    /// reads the granular flags, which the server sets with a legacy one): a banned
+    /// legacy `send_messages` bans every kind, a banned legacy `send_media` every
+    /// kind of file; `raw` holds the flags as Telegram sent them.
     pub fn as_tdlib_reads(raw: Self) -> Self {
         let nothing = raw.send_messages;
         let media = nothing || raw.send_media;
@@ -191,9 +220,41 @@ impl BannedRights {
             send_plain: nothing || raw.send_plain,
             send_media: media,
             send_photos: media || raw.send_photos,
+            send_videos: media || raw.send_videos,
             send_docs: media || raw.send_docs,
+            send_audios: media || raw.send_audios,
+            send_voices: media || raw.send_voices,
+            send_roundvideos: media || raw.send_roundvideos,
+            send_stickers: media || raw.send_stickers,
+            send_gifs: media || raw.send_gifs,
+            send_polls: media || raw.send_polls,
+            send_inline: media || raw.send_inline,
+            send_games: media || raw.send_games,
             embed_links: nothing || raw.embed_links,
             ..raw
+        }
+    }
+
+    /// The domain's reading of these rights.
+    pub fn restrictions(&self) -> Restrictions {
+        Restrictions {
+            view: self.view_messages,
+            send: self.send_messages,
+            plain: self.send_plain,
+            media: self.send_media,
+            photos: self.send_photos,
+            videos: self.send_videos,
+            docs: self.send_docs,
+            audios: self.send_audios,
+            voices: self.send_voices,
+            round_videos: self.send_roundvideos,
+            stickers: self.send_stickers,
+            gifs: self.send_gifs,
+            polls: self.send_polls,
+            inline: self.send_inline,
+            games: self.send_games,
+            links: self.embed_links,
+            until: self.until,
         }
     }
 }
@@ -213,10 +274,39 @@ pub struct ChatRights {
     pub default_banned: BannedRights,
     /// Non-members must join before writing.
     pub join_to_send: bool,
+    /// Stars each message of a non-admin costs (`send_paid_messages_stars`,
+    /// core.telegram.org/api/paid-messages); `None`: free.
+    #[serde(default)]
+    pub paid_stars: Option<i64>,
     /// Slow-mode interval, if enabled.
     pub slow_mode_secs: Option<u32>,
     /// When this account may send next under slow mode (`None`: now).
     pub slow_mode_next_send_at: Option<DateTime<Utc>>,
+}
+
+impl ChatRights {
+    /// The one reading of the account's rights that the marketer's pre-check and the
+    /// group-reviewer share (`tgfleet_domain::post_outcome::precheck` judges it):
+    /// broadcast channels and gigagroups let only admins post.
+    pub fn write_rights(&self) -> WriteRights {
+        WriteRights {
+            standing: match self.status {
+                MemberStatus::Member => MemberStanding::Member,
+                MemberStatus::Admin => MemberStanding::Admin,
+                MemberStatus::Left => MemberStanding::Left,
+                MemberStatus::Banned => MemberStanding::Banned,
+            },
+            members_write: matches!(self.kind, ChatKind::Supergroup | ChatKind::BasicGroup),
+            mine: self
+                .my_banned
+                .as_ref()
+                .map_or_else(Restrictions::default, BannedRights::restrictions),
+            defaults: self.default_banned.restrictions(),
+            join_to_send: self.join_to_send,
+            paid: self.paid_stars.is_some_and(|stars| stars > 0),
+            slow_mode_next_send_at: self.slow_mode_next_send_at,
+        }
+    }
 }
 
 /// How a text is formatted.
@@ -251,6 +341,9 @@ pub enum OutgoingMessage {
         text: String,
         /// How `text` is formatted.
         format: TextFormat,
+        /// Telegram may show a preview of its first link (`false`: sent with
+        /// `no_webpage`, as where the account lacks `embed_links`).
+        link_preview: bool,
     },
     /// A photo or document with an optional caption.
     Media {
@@ -288,6 +381,19 @@ impl OutgoingMessage {
             Self::Media { .. } => true,
             Self::Copy(content) => content.media.is_some(),
             Self::Text { .. } | Self::Forward { .. } => false,
+        }
+    }
+
+    /// The same message with its link preview off (`no_webpage`): what a text with a
+    /// link becomes where the account may not embed links.
+    pub fn without_link_preview(self) -> Self {
+        match self {
+            Self::Text { text, format, .. } => Self::Text {
+                text,
+                format,
+                link_preview: false,
+            },
+            other => other,
         }
     }
 
@@ -368,4 +474,70 @@ pub struct ChannelPost {
     pub grouped_id: Option<i64>,
     /// Its content is protected: no forward, no `drop_author` copy.
     pub noforwards: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn broadcast_channels_do_not_let_members_write() {
+        let rights = ChatRights {
+            status: MemberStatus::Member,
+            kind: ChatKind::Broadcast,
+            my_banned: None,
+            default_banned: BannedRights {
+                send_media: true,
+                ..BannedRights::default()
+            },
+            join_to_send: false,
+            paid_stars: None,
+            slow_mode_secs: None,
+            slow_mode_next_send_at: None,
+        };
+        let view = rights.write_rights();
+        assert!(!view.members_write);
+        assert!(view.defaults.media && !view.defaults.send);
+        assert_eq!(view.mine, Restrictions::default());
+    }
+
+    #[test]
+    fn legacy_flags_read_as_every_granular_one() {
+        let media = BannedRights::as_tdlib_reads(BannedRights {
+            send_media: true,
+            ..BannedRights::default()
+        });
+        assert!(media.send_photos && media.send_videos && media.send_docs && media.send_audios);
+        assert!(media.send_voices && media.send_roundvideos && media.send_stickers);
+        assert!(media.send_gifs && media.send_polls && media.send_inline && media.send_games);
+        assert!(!media.send_plain && !media.embed_links);
+        let nothing = BannedRights::as_tdlib_reads(BannedRights {
+            send_messages: true,
+            ..BannedRights::default()
+        });
+        assert!(nothing.send_plain && nothing.send_media && nothing.embed_links);
+        let videos = BannedRights {
+            send_videos: true,
+            ..BannedRights::default()
+        }
+        .restrictions();
+        assert!(videos.videos && !videos.photos && !videos.media);
+    }
+
+    #[test]
+    fn a_text_without_preview_keeps_its_words() {
+        let text = OutgoingMessage::Text {
+            text: "see https://example.com".into(),
+            format: TextFormat::Plain,
+            link_preview: true,
+        };
+        assert_eq!(
+            text.without_link_preview(),
+            OutgoingMessage::Text {
+                text: "see https://example.com".into(),
+                format: TextFormat::Plain,
+                link_preview: false,
+            }
+        );
+    }
 }

@@ -109,6 +109,12 @@ pub mod names {
     pub const FROZEN_METHOD_INVALID: &str = "FROZEN_METHOD_INVALID";
     /// A repeated `random_id`: the message was sent already (500).
     pub const RANDOM_ID_DUPLICATE: &str = "RANDOM_ID_DUPLICATE";
+    /// The group charges this many Stars per message (403; PyroTGFork
+    /// 403_FORBIDDEN.tsv:3 ALLOW_PAYMENT_REQUIRED_X).
+    pub const ALLOW_PAYMENT_REQUIRED: &str = "ALLOW_PAYMENT_REQUIRED";
+    /// The group refuses link previews: `embed_links` is banned (403; PyroTGFork
+    /// 403_FORBIDDEN.tsv:29).
+    pub const CHAT_SEND_WEBPAGE_FORBIDDEN: &str = "CHAT_SEND_WEBPAGE_FORBIDDEN";
     /// The group refuses photos (403).
     pub const CHAT_SEND_PHOTOS_FORBIDDEN: &str = "CHAT_SEND_PHOTOS_FORBIDDEN";
     /// The group refuses documents (403).

@@ -99,6 +99,9 @@ profiles! {
     VanishedDeleted => vanished_deleted, "vanished_deleted", 2;
     /// A private supergroup whose invite expired.
     ExpiredInvite => expired_invite, "expired_invite", 3;
+    /// A public supergroup charging Stars per message (`send_paid_messages_stars`):
+    /// every message answers ALLOW_PAYMENT_REQUIRED_X.
+    Paid => paid, "paid", 0;
     /// A username that no group has (a typo or a long-gone group).
     Missing => missing, "missing", 4;
 }
@@ -414,5 +417,6 @@ fn apply_profile(
         Profile::VanishedReleased => group.vanish = vanish(VanishKind::UsernameReleased),
         Profile::VanishedDeleted => group.vanish = vanish(VanishKind::Deleted),
         Profile::ExpiredInvite => group.invite_expires_at = Some(vanish_at),
+        Profile::Paid => group.paid_stars = 10,
     }
 }

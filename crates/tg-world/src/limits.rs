@@ -115,6 +115,11 @@ pub struct Limits {
     /// Memberships in channels and supergroups before CHANNELS_TOO_MUCH.
     /// Default 500: Telegram's documented limit for accounts without Premium.
     pub channels_max: u32,
+    /// New memberships in any 24 hours before CHANNELS_TOO_MUCH *below* the cap:
+    /// Telegram's anti-abuse answers it to accounts far from 500 channels
+    /// (community report: https://github.com/tdlib/td/issues/1139, "Total chat count
+    /// is less than 200"); the number is undocumented. Default 0: off.
+    pub channels_per_day: u32,
 }
 
 impl Default for Limits {
@@ -131,6 +136,7 @@ impl Default for Limits {
             flood: FloodPolicy::default(),
             peer_flood: PeerFloodPolicy::default(),
             channels_max: 500,
+            channels_per_day: 0,
         }
     }
 }
@@ -223,6 +229,7 @@ impl Limits {
                 ..PeerFloodPolicy::default()
             },
             channels_max: 500,
+            channels_per_day: 0,
         }
     }
 }

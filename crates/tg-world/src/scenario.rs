@@ -189,6 +189,11 @@ pub struct GroupSpec {
     /// Non-members must join before writing (CHAT_GUEST_SEND_FORBIDDEN).
     #[serde(default, skip_serializing_if = "is_false")]
     pub join_to_send: bool,
+    /// Stars each message of a non-admin costs (`send_paid_messages_stars`,
+    /// core.telegram.org/api/paid-messages); 0: free. A message without
+    /// `allow_paid_stars` answers ALLOW_PAYMENT_REQUIRED_X.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub paid_stars: u32,
     /// Slow-mode interval in seconds: 0 (off), 10, 30, 60, 300, 900 or 3600.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub slow_mode_secs: u32,
@@ -279,6 +284,7 @@ impl GroupSpec {
             approve_after_secs: None,
             default_banned: Vec::new(),
             join_to_send: false,
+            paid_stars: 0,
             slow_mode_secs: 0,
             ban_after_posts: None,
             ban_probability: None,

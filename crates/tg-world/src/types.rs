@@ -167,6 +167,8 @@ pub struct ChannelInfo {
     pub my_banned: Option<BannedRights>,
     /// Non-members must join before writing (`join_to_send`).
     pub join_to_send: bool,
+    /// Stars each message costs (`send_paid_messages_stars`); `None`: free.
+    pub paid_stars: Option<u32>,
     /// Joining needs an admin's approval (`join_request`).
     pub join_request: bool,
     /// Slow mode is on (`slowmode_enabled`).
@@ -290,6 +292,8 @@ pub struct TextBody {
     /// The caller saw a `url` / `textUrl` entity: the text carries a link even
     /// if no URL is visible in it.
     pub has_link_entity: bool,
+    /// Sent without a link preview (`messages.sendMessage` flag `no_webpage`).
+    pub no_webpage: bool,
 }
 
 impl TextBody {

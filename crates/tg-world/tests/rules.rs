@@ -102,6 +102,22 @@ fn the_500th_membership_is_the_last() {
 }
 
 #[test]
+fn too_many_joins_in_a_day_answer_channels_too_much_below_the_cap() {
+    let limits = Limits {
+        channels_per_day: 3,
+        ..Limits::unlimited()
+    };
+    let mut f = Fixture::new(1, open_groups(5), limits);
+    for i in 1..=3 {
+        f.join(at(i), "acc1", &format!("group_{i:05}")).unwrap();
+    }
+    let held = f.join(at(10), "acc1", "group_00004").unwrap_err();
+    assert_eq!(held.name, names::CHANNELS_TOO_MUCH);
+    // A day after the first join, the hold is over: three memberships, far below 500.
+    f.join(at(86_402), "acc1", "group_00004").unwrap();
+}
+
+#[test]
 fn admins_ban_after_the_nth_ad_post() {
     let mut group = GroupSpec::public("strict_admins");
     group.ban_after_posts = Some(2);
@@ -556,7 +572,7 @@ fn default_rights_forbid_text_media_or_links() {
 
     assert_eq!(
         err_name(f.send(at(5), "acc1", "no_links_group", "see https://example.com")),
-        names::CHAT_WRITE_FORBIDDEN
+        names::CHAT_SEND_WEBPAGE_FORBIDDEN
     );
     let user = f.user("acc1");
     let peer = f.peer("acc1", "no_links_group");
@@ -564,14 +580,23 @@ fn default_rights_forbid_text_media_or_links() {
         text: "click here".into(),
         entities: vec![1, 2, 3],
         has_link_entity: true,
+        no_webpage: false,
     };
     assert_eq!(
         err_name(
             f.world
-                .messages_send_message(at(6), user, peer, hidden_link)
+                .messages_send_message(at(6), user, peer, hidden_link.clone())
         ),
-        names::CHAT_WRITE_FORBIDDEN
+        names::CHAT_SEND_WEBPAGE_FORBIDDEN
     );
+    // The same link without its preview goes (as TDLib sends it).
+    let without_preview = TextBody {
+        no_webpage: true,
+        ..hidden_link
+    };
+    f.world
+        .messages_send_message(at(6), user, peer, without_preview)
+        .unwrap();
     f.send(at(7), "acc1", "no_links_group", "no link here")
         .unwrap();
 

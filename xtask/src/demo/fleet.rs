@@ -71,6 +71,9 @@ pub struct LogCounts {
     pub sent: u32,
     /// `Pre-check failed`.
     pub precheck_failed: u32,
+    /// A content-kind skip: `the group refuses` (pre-check) or `refuses … its other
+    /// variants still go` (Telegram's answer).
+    pub content_skips: u32,
     /// The reviewer's summary (`Checked groups:`).
     pub review_summaries: u32,
     /// `Relayed post … from @source`.
@@ -90,6 +93,9 @@ impl LogCounts {
         }
         if line.contains("Pre-check failed") {
             self.precheck_failed += 1;
+        }
+        if line.contains("the group refuses") || line.contains("its other variants still go") {
+            self.content_skips += 1;
         }
         if line.contains("Checked groups:") {
             self.review_summaries += 1;

@@ -21,10 +21,11 @@ const DEMO_JOIN_BUDGET: (u32, u32) = (3, 1800);
 /// The campaign the demo posts.
 pub const CAMPAIGN: &str = "bali-villas";
 /// The demo's groups per 150, by tg-world profile (open groups fill the rest): every
-/// kind the fleet must handle, with more link-forbidding groups than usual so that
-/// the campaign's link variant meets write pre-checks within minutes, and groups
-/// refusing photos only, where the photo variant is skipped and the text goes.
-const DEMO_MIX: [(&str, u32); 17] = [
+/// kind the fleet must handle, with link-forbidding groups (the link goes without its
+/// preview), groups refusing photos only, where the photo variant (the campaign's
+/// first) is skipped and a text goes, and groups charging Stars per message, which
+/// the pre-check reads once and never retries.
+const DEMO_MIX: [(&str, u32); 18] = [
     ("broadcast", 8),
     ("private_invite", 10),
     ("approval", 8),
@@ -42,6 +43,7 @@ const DEMO_MIX: [(&str, u32); 17] = [
     ("vanished_deleted", 2),
     ("expired_invite", 3),
     ("missing", 4),
+    ("paid", 2),
 ];
 /// The relay campaign of the demo and its source channel (outside the catalogue).
 const RELAY_CAMPAIGN: &str = "bali-news-relay";
@@ -281,6 +283,22 @@ impl Demo {
             "demo",
         ])?;
         self.tgfleet_step(&["campaigns", "create", CAMPAIGN, "--all"])?;
+        // The photo variant first: every group's first round carries it, so the groups
+        // refusing photos (`no_photos`, `no_media`) skip it within minutes and take a
+        // text variant instead (a content-kind skip in the log and in
+        // `group_refused_content`).
+        let photo = self.dir.join("villa.jpg");
+        std::fs::write(&photo, DEMO_PHOTO)
+            .with_context(|| format!("cannot write {}", photo.display()))?;
+        self.tgfleet_step(&[
+            "campaigns",
+            "add-variant",
+            CAMPAIGN,
+            "--photo",
+            &photo.to_string_lossy(),
+            "--caption",
+            "The pool villa in Ubud",
+        ])?;
         self.tgfleet_step(&[
             "campaigns",
             "add-variant",
@@ -296,20 +314,6 @@ impl Demo {
             "markdown",
             "--text",
             "**Bali villas**: ask us about this week's prices",
-        ])?;
-        // A photo variant: groups refusing photos (`no_photos`, `no_media`) skip it
-        // and take a text variant instead (a content-kind skip in the log).
-        let photo = self.dir.join("villa.jpg");
-        std::fs::write(&photo, DEMO_PHOTO)
-            .with_context(|| format!("cannot write {}", photo.display()))?;
-        self.tgfleet_step(&[
-            "campaigns",
-            "add-variant",
-            CAMPAIGN,
-            "--photo",
-            &photo.to_string_lossy(),
-            "--caption",
-            "The pool villa in Ubud",
         ])?;
         // A relay campaign: the source's new posts, sponsored ones left out.
         let source = format!("@{RELAY_SOURCE}");

@@ -72,6 +72,11 @@ pub fn report(root: &Path, database: &Database, outcome: &FleetOutcome) -> anyho
         ("FloodWaits handled", stored.flood_waits, counts.flood_waits),
         ("pre-check failures", stored.skipped, counts.precheck_failed),
         (
+            "content-kind skips (a group refusing the photo took a text)",
+            stored.content_skips,
+            counts.content_skips,
+        ),
+        (
             "reviewer summaries",
             stored.reviews,
             counts.review_summaries,
@@ -120,10 +125,13 @@ struct StoredCounts {
     sent: u64,
     flood_waits: u64,
     skipped: u64,
+    content_skips: u64,
     reviews: u64,
     relayed: u64,
 }
 
+/// Pre-check failures come from the event log: a post skipped for a refused content
+/// kind is retried in its round with another variant, so its row may end `sent`.
 fn stored_counts(database: &Database) -> anyhow::Result<StoredCounts> {
     let text = crate::process::capture(database.psql().args([
         "-tA",
@@ -133,7 +141,8 @@ fn stored_counts(database: &Database) -> anyhow::Result<StoredCounts> {
         "SELECT (SELECT count(*) FROM memberships WHERE state = 'joined'),
                 (SELECT count(*) FROM posts WHERE state = 'sent'),
                 (SELECT count(*) FROM events WHERE flood_wait_secs IS NOT NULL),
-                (SELECT count(*) FROM posts WHERE state = 'skipped'),
+                (SELECT count(*) FROM events WHERE action = 'post' AND outcome = 'precheck_failed'),
+                (SELECT count(*) FROM group_refused_content),
                 (SELECT count(*) FROM review_runs WHERE finished_at IS NOT NULL),
                 (SELECT count(*) FROM posts p JOIN relay_items r ON r.variant_id = p.variant_id
                   WHERE p.state = 'sent')",
@@ -143,7 +152,7 @@ fn stored_counts(database: &Database) -> anyhow::Result<StoredCounts> {
         .map(str::parse)
         .collect::<Result<_, _>>()
         .with_context(|| format!("unexpected psql output {text:?}"))?;
-    let [joined, sent, flood_waits, skipped, reviews, relayed] = numbers[..] else {
+    let [joined, sent, flood_waits, skipped, content_skips, reviews, relayed] = numbers[..] else {
         bail!("unexpected psql output {text:?}");
     };
     Ok(StoredCounts {
@@ -151,6 +160,7 @@ fn stored_counts(database: &Database) -> anyhow::Result<StoredCounts> {
         sent,
         flood_waits,
         skipped,
+        content_skips,
         reviews,
         relayed,
     })

@@ -37,6 +37,7 @@ async fn every_port_method_round_trips(pool: PgPool) {
     let text = OutgoingMessage::Text {
         text: "**Sale** at https://shop.example".to_owned(),
         format: TextFormat::Markdown,
+        link_preview: true,
     };
     let sent = tg.send(&market.peer, &text, 101).await.unwrap();
     let record = last_sent(&sim, "ayu");
@@ -175,6 +176,7 @@ async fn the_rights_pre_check_sees_defaults_join_to_send_and_slow_mode(pool: PgP
             &OutgoingMessage::Text {
                 text: "hello".to_owned(),
                 format: TextFormat::Plain,
+                link_preview: true,
             },
             105,
         )

@@ -119,6 +119,7 @@ async fn a_stored_peer_is_used_after_a_restart_without_resolving_again(pool: PgP
             &OutgoingMessage::Text {
                 text: "after the restart".to_owned(),
                 format: TextFormat::Plain,
+                link_preview: true,
             },
             301,
         )

@@ -8,7 +8,9 @@ use clap::{ArgGroup, Args, Subcommand};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use tgfleet_domain::GroupHandle;
-use tgfleet_domain::campaign::{Content, SourcePost, format_interval, has_link, parse_interval};
+use tgfleet_domain::campaign::{
+    Content, MAX_PHOTO_BYTES, SourcePost, format_interval, has_link, parse_interval,
+};
 use tgfleet_domain::relay::{
     MAX_DELAY, MAX_MAX_AGE, MIN_MAX_AGE, RelayFilters, RelayMode, parse_relay_span,
 };
@@ -352,6 +354,15 @@ fn new_variant(args: &AddVariantArgs) -> Result<NewVariant, CliError> {
         let caption = VariantText::caption(args.caption.as_deref().unwrap_or_default())
             .map_err(|err| bad("--caption", err))?;
         let (path, bytes) = media_file(flag, path)?;
+        let size = bytes.len() as u64;
+        if flag == "--photo" && size > MAX_PHOTO_BYTES {
+            return Err(bad(
+                flag,
+                format!(
+                    "{path}: {size} bytes; Telegram takes photos up to 10 MB ({MAX_PHOTO_BYTES} bytes): send it with --document"
+                ),
+            ));
+        }
         let content = if flag == "--photo" {
             VariantContent::Photo { path, caption }
         } else {
@@ -403,7 +414,7 @@ async fn add_variant(context: &Context, args: AddVariantArgs) -> Result<(), CliE
         added.id,
         args.name,
         if has_link(&added.body) {
-            " (contains a link: groups that forbid links will be skipped)"
+            " (contains a link: where links may not be previewed, it goes without its preview)"
         } else {
             ""
         }

@@ -26,8 +26,8 @@ use tgfleet_store::{
     Campaign, CampaignTarget, GroupFilter, NewCampaign, NewVariant, Post, PostFilter, Store,
     StoredPeer,
 };
-use tgfleet_telegram::{Connector, JoinTarget, PeerRef, Resolved, TelegramAccount};
-use tgfleet_testkit::TestFleet;
+use tgfleet_telegram::{Connector, JoinTarget, PeerRef, Resolved, TelegramAccount, TgError};
+use tgfleet_testkit::{Fault, FaultAction, TestFleet};
 use tokio::task::JoinHandle;
 
 /// 2026-01-10 00:00 UTC: 07:00 in Jakarta (inside the default 5-10 window).
@@ -61,6 +61,84 @@ pub async fn fleet(pool: PgPool, spec: GeneratorSpec, settings: &str) -> TestFle
         .await;
     fleet.import_groups().await;
     fleet
+}
+
+/// Posting without windows, gaps or tight caps: only the rule under test holds.
+pub const OPEN_POSTING: &str = "[posting]\nwindows = \"0-24\"\nper_day = 500\nper_hour = 100\nmin_gap_account_secs = 0\nmin_gap_chat_secs = 0\netiquette_last_messages = 0";
+
+/// A fleet of `accounts` accounts (`acc0001`, …) over `open` open groups, every account
+/// joined to every group, with `settings`.
+pub async fn joined_fleet(
+    pool: PgPool,
+    seed: u64,
+    accounts: u32,
+    open: u32,
+    settings: &str,
+) -> (TestFleet, Vec<Joined>) {
+    let fleet = fleet(
+        pool,
+        spec(
+            seed,
+            accounts,
+            GroupMix::default().with(Profile::Open, open),
+        ),
+        settings,
+    )
+    .await;
+    let labels: Vec<String> = (1..=accounts).map(|n| format!("acc{n:04}")).collect();
+    let labels: Vec<&str> = labels.iter().map(String::as_str).collect();
+    let joined = join_groups(&fleet, &labels, &[]).await;
+    (fleet, joined)
+}
+
+/// The same fault on sends to `channel_id` for every one of `labels`, forever.
+pub fn send_fault_for(labels: &[&str], channel_id: i64, error: &TgError) -> Vec<Fault> {
+    labels
+        .iter()
+        .map(|label| {
+            Fault::send(
+                label,
+                Some(channel_id),
+                FaultAction::Fail(error.clone()),
+                u32::MAX,
+            )
+        })
+        .collect()
+}
+
+/// Three hourly text campaigns (`one`, `two`, `three`), then six hours of one replica
+/// over `context` (a connector with faults).
+pub async fn three_hourly_campaigns_for_six_hours(
+    fleet: &TestFleet,
+    context: tgfleet_runtime::ServiceContext,
+) {
+    for name in ["one", "two", "three"] {
+        text_campaign(
+            fleet,
+            name,
+            Duration::from_secs(3600),
+            &format!("Offer {name}"),
+        )
+        .await;
+    }
+    run_replicas(
+        fleet,
+        vec![spawn_replica(context, 9)],
+        Duration::from_secs(6 * 3600),
+    )
+    .await;
+}
+
+/// Changes the world for `label` at the fleet's now.
+pub fn in_world(
+    fleet: &TestFleet,
+    label: &str,
+    change: impl FnOnce(&mut tg_world::World, tg_world::UserId, DateTime<Utc>),
+) {
+    use tgfleet_domain::Clock as _;
+    let mut world = fleet.world.lock().unwrap();
+    let user = world.user_id(label).unwrap();
+    change(&mut world, user, fleet.clock.now());
 }
 
 /// A group the fleet joined.

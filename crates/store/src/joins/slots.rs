@@ -299,7 +299,9 @@ impl Store {
             "SELECT m.group_id, g.handle, m.peer_id, m.access_hash, m.peer_kind, m.planned_seq,
                     m.join_started_at IS NOT NULL AS in_flight, m.attempts, m.join_transient_failures,
                     (SELECT count(*) FROM memberships x
-                      WHERE x.account_id = m.account_id AND x.planned_tick = m.planned_tick) AS slot_size
+                      WHERE x.account_id = m.account_id AND x.planned_tick = m.planned_tick) AS slot_size,
+                    (SELECT count(*) FROM memberships j
+                      WHERE j.account_id = m.account_id AND j.state = 'joined') AS joined
                FROM accounts a
                JOIN memberships m ON m.account_id = a.id
                JOIN groups g ON g.id = m.group_id
@@ -329,6 +331,7 @@ impl Store {
             history: AttemptHistory {
                 attempts: row.attempts.unsigned_abs(),
                 transient_failures: row.join_transient_failures.unsigned_abs(),
+                account_memberships: u32::try_from(row.joined).unwrap_or(u32::MAX),
             },
         }))
     }
@@ -405,6 +408,7 @@ struct NextJoinRow {
     attempts: i32,
     join_transient_failures: i32,
     slot_size: i64,
+    joined: i64,
 }
 
 #[derive(sqlx::FromRow)]

@@ -56,6 +56,7 @@ pub(super) fn text(text: String, entities: Option<Vec<tl::enums::MessageEntity>>
             entities.to_bytes()
         },
         has_link_entity,
+        no_webpage: false,
     }
 }
 

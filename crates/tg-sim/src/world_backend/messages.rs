@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 
 use grammers_tl_types as tl;
-use tg_world::{InputChannel, LedgerEvent, MediaKind, Message, UploadedMedia};
+use tg_world::{InputChannel, LedgerEvent, MediaKind, Message, TextBody, UploadedMedia};
 
 use super::{Session, WorldBackend, inputs, objects};
 use crate::backend::{CallContext, RpcCall, RpcError, RpcResponse};
@@ -60,7 +60,10 @@ fn send_message(
     request: tl::functions::messages::SendMessage,
 ) -> Result<tl::enums::Updates, RpcError> {
     let peer = inputs::peer(&request.peer)?;
-    let body = inputs::text(request.message, request.entities);
+    let body = TextBody {
+        no_webpage: request.no_webpage,
+        ..inputs::text(request.message, request.entities)
+    };
     let (now, me) = (session.now, session.me);
     let sent = session.world.send_once(me, request.random_id, |world| {
         world.messages_send_message(now, me, peer, body)

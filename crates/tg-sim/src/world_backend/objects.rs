@@ -55,7 +55,8 @@ pub(super) fn peer_user(user: UserId) -> tl::enums::Peer {
 ///
 /// Flags: `megagroup` for supergroups and gigagroups, `broadcast` for broadcast channels,
 /// `gigagroup` for gigagroups; `left` unless a member; `join_to_send`, `join_request`,
-/// `slowmode_enabled`, `noforwards` from the group. `default_banned_rights` always,
+/// `slowmode_enabled`, `noforwards`, `send_paid_messages_stars` from the group.
+/// `default_banned_rights` always,
 /// `banned_rights` when personally restricted, `admin_rights` for admins.
 pub(super) fn channel(info: &ChannelInfo) -> tl::enums::Chat {
     let broadcast = info.kind == ChannelKind::Broadcast;
@@ -118,7 +119,7 @@ pub(super) fn channel(info: &ChannelInfo) -> tl::enums::Chat {
         level: None,
         subscription_until_date: None,
         bot_verification_icon: None,
-        send_paid_messages_stars: None,
+        send_paid_messages_stars: info.paid_stars.map(i64::from),
         linked_monoforum_id: None,
         linked_community_id: None,
     })

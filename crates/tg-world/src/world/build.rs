@@ -112,6 +112,7 @@ impl World {
             approve_after_secs: spec.approve_after_secs,
             default_banned: BannedRights::from_rights(&spec.default_banned),
             join_to_send: spec.join_to_send,
+            paid_stars: spec.paid_stars,
             slow_mode_secs: spec.slow_mode_secs,
             ban_after_posts: spec.ban_after_posts,
             ban_probability: spec.ban_probability,

@@ -279,6 +279,12 @@ impl World {
         if memberships >= self.limits.channels_max as usize {
             return Err(RpcError::bad_request(names::CHANNELS_TOO_MUCH));
         }
+        // The anti-abuse hold below the cap (Limits::channels_per_day; community
+        // report https://github.com/tdlib/td/issues/1139).
+        let per_day = self.limits.channels_per_day as usize;
+        if per_day > 0 && self.joins_since(account, now - TimeDelta::days(1), now) >= per_day {
+            return Err(RpcError::bad_request(names::CHANNELS_TOO_MUCH));
+        }
         let g = &self.groups[group];
         let (approval, approve_after, kick) = (
             g.approval_required,
@@ -304,6 +310,18 @@ impl World {
     }
 
     /// Groups the account is a member or admin of at `now`.
+    /// Memberships of `account` that began after `since` (and still hold).
+    fn joins_since(&self, account: usize, since: DateTime<Utc>, now: DateTime<Utc>) -> usize {
+        self.accounts[account]
+            .relations
+            .iter()
+            .filter(|(group, relation)| {
+                let kick = self.groups[**group as usize].kick_after_join_secs;
+                relation.since > since && relation.at(now, kick).standing.is_member()
+            })
+            .count()
+    }
+
     pub(crate) fn membership_count(&self, account: usize, now: DateTime<Utc>) -> usize {
         self.accounts[account]
             .relations

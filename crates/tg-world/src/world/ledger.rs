@@ -157,6 +157,7 @@ mod tests {
                 text: "hello".into(),
                 entities: Vec::new(),
                 has_link_entity: false,
+                no_webpage: false,
             }),
             forward: None,
             edit_date: None,

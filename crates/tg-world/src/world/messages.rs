@@ -23,8 +23,8 @@ impl World {
     /// CHANNEL_PRIVATE), standing (USER_BANNED_IN_CHANNEL for kicked or
     /// restricted users, CHAT_GUEST_SEND_FORBIDDEN / CHAT_WRITE_FORBIDDEN for
     /// non-members), kind (CHAT_WRITE_FORBIDDEN in broadcasts), default rights
-    /// (CHAT_WRITE_FORBIDDEN, CHAT_SEND_PLAIN_FORBIDDEN, CHAT_WRITE_FORBIDDEN
-    /// for links), slow mode (SLOWMODE_WAIT_X), then the burst check (PEER_FLOOD).
+    /// (CHAT_WRITE_FORBIDDEN, CHAT_SEND_PLAIN_FORBIDDEN, CHAT_SEND_WEBPAGE_FORBIDDEN
+    /// for a link preview without `embed_links`), slow mode (SLOWMODE_WAIT_X), then the burst check (PEER_FLOOD).
     /// Admins skip rights and slow mode. After the post, the group's admins may
     /// schedule a ban (after N posts, or with a probability).
     pub fn messages_send_message(
@@ -379,6 +379,17 @@ impl World {
         if relation.restricted {
             return Err(RpcError::bad_request(names::USER_BANNED_IN_CHANNEL));
         }
+        // A group charging Stars per message (send_paid_messages_stars,
+        // core.telegram.org/api/paid-messages) refuses a message that does not offer
+        // them: PyroTGFork 403_FORBIDDEN.tsv:3 ALLOW_PAYMENT_REQUIRED_X "charges
+        // {value} Stars per message". The world's clients never offer Stars.
+        if g.paid_stars > 0 {
+            return Err(RpcError::with_value(
+                403,
+                names::ALLOW_PAYMENT_REQUIRED,
+                g.paid_stars,
+            ));
+        }
         let rights = g.default_banned;
         if rights.send_messages {
             return Err(RpcError::forbidden(names::CHAT_WRITE_FORBIDDEN));
@@ -404,8 +415,18 @@ impl World {
         if !content.is_media() && rights.send_plain {
             return Err(RpcError::forbidden(names::CHAT_SEND_PLAIN_FORBIDDEN));
         }
-        if rights.embed_links && content.text().has_link() {
-            return Err(RpcError::forbidden(names::CHAT_WRITE_FORBIDDEN));
+        // Without `embed_links` a link may go, but not its preview: TDLib sends such
+        // a text with `no_webpage` (td/telegram/MessageContent.cpp,
+        // get_input_message_content: no web page unless can_add_web_page_previews),
+        // and Telegram refuses a preview there (PyroTGFork 403_FORBIDDEN.tsv:29
+        // CHAT_SEND_WEBPAGE_FORBIDDEN "You can't send webpage previews to this
+        // chat"). A caption never has a preview.
+        if let MessageContent::Text(body) = content
+            && rights.embed_links
+            && body.has_link()
+            && !body.no_webpage
+        {
+            return Err(RpcError::forbidden(names::CHAT_SEND_WEBPAGE_FORBIDDEN));
         }
         if g.slow_mode_secs > 0
             && let Some(last) = relation.last_post_at
