@@ -280,6 +280,7 @@ impl TelegramAccount for SimAccount {
                     text: content.text.clone(),
                     entities: content.entities.clone(),
                     has_link_entity: false,
+                    no_webpage: false,
                 };
                 match &content.media {
                     None => {

@@ -10,7 +10,7 @@
 //! over the account's one connection; an account that may not connect (suspended,
 //! unauthorized, out of service) is answered without connecting.
 
-use crate::convert::{peer_ref, stored_peer, text_format, write_rights};
+use crate::convert::{peer_ref, stored_peer, text_format};
 use crate::plan::{account_ready, zone_of};
 use crate::{Marketer, PassReport, PostOutcome};
 use chrono::{DateTime, Utc};
@@ -307,7 +307,7 @@ impl Marketer {
             event,
         };
         let failed = |error: &TgError| {
-            let consequence = self.failed_consequence(error, account_strikes(account), self.now());
+            let consequence = self.failure_consequence(error, account_strikes(account), self.now());
             let event = self.not_sent_event(account, due, &consequence);
             done(consequence, None, None, event)
         };
@@ -367,8 +367,8 @@ impl Marketer {
             links: has_link(request.content.body()),
         };
         let now = self.now();
-        let verdict = precheck(&write_rights(&rights), needs, now);
-        if verdict != Precheck::Clear {
+        let verdict = precheck(&rights.write_rights(), needs, now);
+        if !verdict.is_clear() {
             let mut consequence = Consequence::skipped(verdict, now);
             if let Precheck::RefusesContent(_) = verdict {
                 // A campaign has other variants for the group; a one-off send has
@@ -385,13 +385,18 @@ impl Marketer {
                 )
                 .await;
         }
+        let message = if verdict == Precheck::ClearWithoutPreview {
+            message.without_link_preview()
+        } else {
+            message
+        };
         let sent = self
             .bounded_send(telegram.send(&peer, &message, request.random_id()))
             .await;
         let now = self.now();
         let consequence = match &sent {
             Ok(_) => Consequence::sent(rights.slow_mode_secs, now),
-            Err(error) => self.failed_consequence(error, account_strikes(account), now),
+            Err(error) => self.failure_consequence(error, account_strikes(account), now),
         };
         let event = self
             .ctx
@@ -507,6 +512,7 @@ async fn outgoing(
             return Some(OutgoingMessage::Text {
                 text: text.as_str().to_owned(),
                 format: text_format(format),
+                link_preview: true,
             });
         }
         VariantContent::Photo { .. } => MediaKind::Photo,

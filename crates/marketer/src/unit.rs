@@ -372,18 +372,13 @@ impl Marketer {
         Ok(self.report(attempt, &consequence, verdict, None))
     }
 
-    pub(crate) fn failed_consequence(
+    fn failed_consequence(
         &self,
         failure: &TgError,
         attempt: &Attempt<'_>,
         now: DateTime<Utc>,
     ) -> Consequence {
-        let mut rng = self
-            .rng
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let consequence =
-            Consequence::failed(failure, attempt.strikes, &self.strikes, now, &mut *rng);
+        let consequence = self.failure_consequence(failure, attempt.strikes, now);
         if attempt
             .fresh_peer
             .load(std::sync::atomic::Ordering::Relaxed)
@@ -392,6 +387,20 @@ impl Marketer {
         } else {
             consequence
         }
+    }
+
+    /// What `failure` means for a send by an account with `strikes` post strikes.
+    pub(crate) fn failure_consequence(
+        &self,
+        failure: &TgError,
+        strikes: u32,
+        now: DateTime<Utc>,
+    ) -> Consequence {
+        let mut rng = self
+            .rng
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        Consequence::failed(failure, strikes, &self.strikes, now, &mut *rng)
     }
 
     async fn complete(

@@ -371,9 +371,12 @@ impl Store {
     /// a newly resolved peer).
     ///
     /// Locks: the lease row `FOR SHARE` ([`check_lease`]: fails with
-    /// [`StoreError::LeaseLost`] if the lease moved on), then the group row and the
-    /// membership row `FOR UPDATE`, until commit, so a concurrent status change by
-    /// another service is either seen or waits.
+    /// [`StoreError::LeaseLost`] if the lease moved on), then in the fleet's lock
+    /// order (accounts, memberships, groups) the reviewing account `FOR NO KEY
+    /// UPDATE`, its membership row and the group row `FOR UPDATE`, until commit, so a
+    /// concurrent status change by another service is either seen or waits. (Taking
+    /// the group first deadlocked with slot planning and join storage at 1,000
+    /// accounts.)
     pub async fn record_review_finding(
         &self,
         lease: &Lease,
@@ -382,6 +385,15 @@ impl Store {
     ) -> Result<RecordedReview, StoreError> {
         let mut tx = self.pool.begin().await?;
         check_lease(&mut tx, lease, now).await?;
+        sqlx::query("SELECT 1 FROM accounts WHERE id = $1 FOR NO KEY UPDATE")
+            .bind(finding.account_id.0)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("SELECT 1 FROM memberships WHERE account_id = $1 AND group_id = $2 FOR UPDATE")
+            .bind(finding.account_id.0)
+            .bind(finding.group_id.0)
+            .execute(&mut *tx)
+            .await?;
         let status: Option<String> =
             sqlx::query_scalar("SELECT status FROM groups WHERE id = $1 FOR UPDATE")
                 .bind(finding.group_id.0)

@@ -152,7 +152,16 @@ fn stored_counts(database: &Database) -> anyhow::Result<StoredCounts> {
         .map(str::parse)
         .collect::<Result<_, _>>()
         .with_context(|| format!("unexpected psql output {text:?}"))?;
-    let [joined, sent, flood_waits, skipped, content_skips, reviews, relayed] = numbers[..] else {
+    let [
+        joined,
+        sent,
+        flood_waits,
+        skipped,
+        content_skips,
+        reviews,
+        relayed,
+    ] = numbers[..]
+    else {
         bail!("unexpected psql output {text:?}");
     };
     Ok(StoredCounts {
