@@ -139,14 +139,24 @@ async fn log_in(client: &Client, base: &str, password: &str) {
         .unwrap();
 }
 
+/// The text of `#id` on the page the browser shows once it has loaded: the element
+/// may not exist yet, or belong to the page being replaced (a stale reference), while
+/// a form's answer loads; both are asked again for up to 5 s.
 async fn text(client: &Client, id: &str) -> String {
-    client
-        .find(Locator::Id(id))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
+    let started = Instant::now();
+    loop {
+        let read = match client.find(Locator::Id(id)).await {
+            Ok(element) => element.text().await,
+            Err(error) => Err(error),
+        };
+        match read {
+            Ok(text) => return text,
+            Err(_) if started.elapsed() < Duration::from_secs(5) => {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(error) => panic!("#{id} could not be read within 5 s: {error}"),
+        }
+    }
 }
 
 #[sqlx::test(migrations = "../../migrations")]
