@@ -373,10 +373,11 @@ impl Store {
     /// Locks: the lease row `FOR SHARE` ([`check_lease`]: fails with
     /// [`StoreError::LeaseLost`] if the lease moved on), then in the fleet's lock
     /// order (accounts, memberships, groups) the reviewing account `FOR NO KEY
-    /// UPDATE`, its membership row and the group row `FOR UPDATE`, until commit, so a
-    /// concurrent status change by another service is either seen or waits. (Taking
-    /// the group first deadlocked with slot planning and join storage at 1,000
-    /// accounts.)
+    /// UPDATE`, its membership row `FOR UPDATE` and the group row `FOR NO KEY UPDATE`,
+    /// until commit, so a concurrent status change by another service is either seen
+    /// or waits. (Taking the group first, `FOR UPDATE`, deadlocked with slot planning
+    /// at 1,000 accounts: planning updates memberships twice in one transaction, and
+    /// the second update's foreign-key check takes `KEY SHARE` on their groups.)
     pub async fn record_review_finding(
         &self,
         lease: &Lease,
@@ -395,7 +396,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         let status: Option<String> =
-            sqlx::query_scalar("SELECT status FROM groups WHERE id = $1 FOR UPDATE")
+            sqlx::query_scalar("SELECT status FROM groups WHERE id = $1 FOR NO KEY UPDATE")
                 .bind(finding.group_id.0)
                 .fetch_optional(&mut *tx)
                 .await?;

@@ -716,3 +716,62 @@ async fn planning_and_storing_joins_at_once_never_deadlock_nor_lose_work(pool: P
         "no transaction was aborted to break a deadlock"
     );
 }
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn planning_and_review_findings_at_once_never_deadlock(pool: PgPool) {
+    use tgfleet_domain::ReviewVerdict;
+    use tgfleet_store::{CatalogueFacts, ReviewFinding};
+    let store = Store::from_pool(pool);
+    let labels: Vec<String> = (0..12).map(|i| format!("rev{i:02}")).collect();
+    let label_refs: Vec<&str> = labels.iter().map(String::as_str).collect();
+    let (accounts, _) = assigned(&store, &label_refs, "review", 120).await;
+    let tick = nine();
+    store.plan_slot(tick, 5).await.unwrap();
+    let run = store.start_review_run("gr", tick).await.unwrap();
+    let mut recorded = 0;
+    for round in 0..3 {
+        let now = tick + TimeDelta::seconds(round);
+        let mut work = tokio::task::JoinSet::new();
+        for (index, account) in accounts.iter().enumerate() {
+            let next = store.next_join(*account, now).await.unwrap().unwrap();
+            let held = lease(&store, *account, now).await;
+            let reviewing = store.clone();
+            work.spawn(async move {
+                // The reviewer finds the group open: the membership becomes joined and
+                // the group active, racing the planner that re-plans pending ones.
+                let finding = ReviewFinding {
+                    run,
+                    group_id: next.group,
+                    account_id: held.account_id,
+                    at: now,
+                    verdict: Some(ReviewVerdict::CanPost),
+                    peer: None,
+                    chat: CatalogueFacts::default(),
+                    slow_mode_secs: None,
+                    next_send_at: None,
+                    detail: None,
+                };
+                reviewing
+                    .record_review_finding(&held, &finding, now)
+                    .await?;
+                reviewing.release_lease(&held, now).await?;
+                Ok::<bool, StoreError>(true)
+            });
+            if index % 3 == 0 {
+                let planning = store.clone();
+                work.spawn(async move { planning.plan_slot(tick, 5).await.map(|_| false) });
+            }
+        }
+        while let Some(done) = work.join_next().await {
+            if done.unwrap().expect("no store call fails") {
+                recorded += 1;
+            }
+        }
+    }
+    assert_eq!(recorded, 3 * accounts.len(), "every finding was recorded");
+    assert_eq!(
+        store.conflict_aborts(),
+        0,
+        "no transaction was aborted to break a deadlock"
+    );
+}
