@@ -97,9 +97,9 @@ pub async fn boot_settings(
             // A connection of its own, checked in the background: /health answers from
             // memory at once however busy the pool, the database or the runtime is.
             let checked = Arc::new(FleetHealth::new(store.dedicated(1), clock.clone()));
-            let health = Arc::new(CachedHealth::spawn(checked, HEALTH_EVERY, shutdown.clone()));
+            let health =
+                Arc::new(CachedHealth::start(checked, HEALTH_EVERY, shutdown.clone()).await);
             let bound = serve_telemetry(addr, health, shutdown.clone())
-                .await
                 .with_context(|| format!("telemetry: cannot listen on {addr}"))?;
             spawn_account_gauges(store.clone(), Duration::from_secs(15), shutdown.clone());
             tracing::info!(

@@ -92,6 +92,7 @@ impl ServiceContext {
             Duration::from_secs(self.settings.leases.ttl_secs),
         )
         .with_units(self.units.clone())
+        .stopping_on(self.shutdown.clone())
     }
 
     /// The event describing one Telegram call's outcome (`ok` or the error's outcome word).

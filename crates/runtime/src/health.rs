@@ -48,12 +48,11 @@ impl HealthCheck for FleetHealth {
 /// however loaded the database or the runtime is (measured at 1,000 accounts:
 /// asking the database per probe gave p99 740 ms). The report is at most `every`
 /// old; a report older than [`CachedHealth::stale_after`] is itself a reason to be
-/// degraded (the checker is stuck), and before the first report the check runs
-/// inline.
+/// degraded (the checker is stuck). Answering never runs `inner`, so it needs no
+/// runtime but the caller's (the telemetry thread's).
 pub struct CachedHealth {
-    inner: Arc<dyn HealthCheck>,
     every: Duration,
-    latest: Arc<RwLock<Option<(HealthReport, Instant)>>>,
+    latest: Arc<RwLock<(HealthReport, Instant)>>,
 }
 
 impl std::fmt::Debug for CachedHealth {
@@ -65,27 +64,23 @@ impl std::fmt::Debug for CachedHealth {
 }
 
 impl CachedHealth {
-    /// Starts refreshing `inner` every `every` until `shutdown`.
-    pub fn spawn(inner: Arc<dyn HealthCheck>, every: Duration, shutdown: Shutdown) -> Self {
-        let latest = Arc::new(RwLock::new(None));
+    /// Runs `inner` once, then keeps refreshing it every `every` until `shutdown`.
+    pub async fn start(inner: Arc<dyn HealthCheck>, every: Duration, shutdown: Shutdown) -> Self {
+        let first = inner.check().await;
+        let latest = Arc::new(RwLock::new((first, Instant::now())));
         let refreshing = Arc::clone(&latest);
-        let checker = Arc::clone(&inner);
         tokio::spawn(async move {
             loop {
-                let report = checker.check().await;
-                *refreshing.write().unwrap_or_else(PoisonError::into_inner) =
-                    Some((report, Instant::now()));
                 tokio::select! {
                     () = shutdown.cancelled() => return,
                     () = tokio::time::sleep(every) => {}
                 }
+                let report = inner.check().await;
+                *refreshing.write().unwrap_or_else(PoisonError::into_inner) =
+                    (report, Instant::now());
             }
         });
-        Self {
-            inner,
-            every,
-            latest,
-        }
+        Self { every, latest }
     }
 
     /// Age beyond which a kept report no longer counts (three periods plus the
@@ -98,18 +93,18 @@ impl CachedHealth {
 #[async_trait]
 impl HealthCheck for CachedHealth {
     async fn check(&self) -> HealthReport {
-        let kept = self
+        let (report, at) = self
             .latest
             .read()
             .unwrap_or_else(PoisonError::into_inner)
             .clone();
-        match kept {
-            None => self.inner.check().await,
-            Some((report, at)) if at.elapsed() <= self.stale_after() => report,
-            Some((_, at)) => HealthReport::from_reasons(vec![format!(
+        if at.elapsed() <= self.stale_after() {
+            report
+        } else {
+            HealthReport::from_reasons(vec![format!(
                 "health: the last check finished {:.0}s ago (the checker is stuck)",
                 at.elapsed().as_secs_f64()
-            )]),
+            )])
         }
     }
 }
@@ -179,8 +174,8 @@ mod tests {
     async fn the_cached_report_follows_the_background_checks() {
         let inner = Arc::new(Counting(std::sync::atomic::AtomicU32::new(0)));
         let shutdown = Shutdown::new();
-        let cached = CachedHealth::spawn(inner.clone(), Duration::from_secs(2), shutdown.clone());
-        tokio::task::yield_now().await;
+        let cached =
+            CachedHealth::start(inner.clone(), Duration::from_secs(2), shutdown.clone()).await;
         assert_eq!(cached.check().await.status, HealthStatus::Ok);
         assert_eq!(
             cached.check().await.status,

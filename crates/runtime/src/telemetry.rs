@@ -97,7 +97,13 @@ struct TelemetryState {
 
 /// Serves `/health` (200 when ok, 503 when degraded, JSON body) and `/metrics`
 /// (Prometheus text) on `addr` until `shutdown` is cancelled. Returns the bound address.
-pub async fn serve_telemetry(
+///
+/// The server runs on a thread of its own with a single-threaded runtime: a probe is
+/// answered at once even while the service's runtime is saturated by account work
+/// (at 1,000 accounts on 2 cores, sharing the runtime gave `/health` a p99 of 60 ms
+/// although the report is read from memory). Its checks must therefore not need the
+/// service's runtime: [`crate::health::CachedHealth`] only reads memory.
+pub fn serve_telemetry(
     addr: SocketAddr,
     health: Arc<dyn HealthCheck>,
     shutdown: CancellationToken,
@@ -110,16 +116,29 @@ pub async fn serve_telemetry(
         .route("/health", get(health_endpoint))
         .route("/metrics", get(metrics_endpoint))
         .with_state(state);
-    let listener = tokio::net::TcpListener::bind(addr).await?;
+    let listener = std::net::TcpListener::bind(addr)?;
+    listener.set_nonblocking(true)?;
     let bound = listener.local_addr()?;
-    tokio::spawn(async move {
-        let served = axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown.cancelled_owned())
-            .await;
-        if let Err(error) = served {
-            tracing::error!(%error, "telemetry server stopped");
-        }
-    });
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    std::thread::Builder::new()
+        .name(format!("telemetry-{}", bound.port()))
+        .spawn(move || {
+            runtime.block_on(async move {
+                let served = match tokio::net::TcpListener::from_std(listener) {
+                    Ok(listener) => {
+                        axum::serve(listener, app)
+                            .with_graceful_shutdown(shutdown.cancelled_owned())
+                            .await
+                    }
+                    Err(error) => Err(error),
+                };
+                if let Err(error) = served {
+                    tracing::error!(%error, "telemetry server stopped");
+                }
+            });
+        })?;
     Ok(bound)
 }
 
@@ -166,9 +185,8 @@ mod tests {
     async fn health_and_metrics_answer() {
         let shutdown = CancellationToken::new();
         let degraded = Arc::new(Fixed(vec!["no usable accounts".into()]));
-        let addr = serve_telemetry("127.0.0.1:0".parse().unwrap(), degraded, shutdown.clone())
-            .await
-            .unwrap();
+        let addr =
+            serve_telemetry("127.0.0.1:0".parse().unwrap(), degraded, shutdown.clone()).unwrap();
         metrics::counter!("tgfleet_test_total", "outcome" => "ok").increment(3);
 
         let health = get_path(addr, "/health").await;

@@ -7,7 +7,7 @@ use std::time::Duration;
 use tg_world::{GeneratorSpec, GroupMix, World, generate};
 use tgfleet_adapter_sim::{SimConnector, share};
 use tgfleet_domain::{AccountId, Clock};
-use tgfleet_runtime::{AccountRunner, Leased, ServiceClock, WorkError};
+use tgfleet_runtime::{AccountRunner, Leased, ServiceClock, UnitBudget, WorkError};
 use tgfleet_store::{NewAccount, Store, StoreError};
 use tgfleet_telegram::AccountRef;
 
@@ -237,4 +237,56 @@ async fn a_panicking_unit_is_caught_logged_in_its_span_and_releases_the_lease(po
         line.contains("ERROR") && line.contains("a bug in the unit"),
         "{line}"
     );
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn after_shutdown_a_running_unit_finishes_and_a_queued_one_never_starts(pool: PgPool) {
+    let f = fixture(pool).await;
+    let shutdown = tgfleet_runtime::Shutdown::new();
+    let one_at_a_time = runner(&f, "marketer#1")
+        .with_units(UnitBudget::new(1))
+        .stopping_on(shutdown.clone());
+    let (started_tx, started_rx) = tokio::sync::oneshot::channel();
+    let (finish_tx, finish_rx) = tokio::sync::oneshot::channel::<()>();
+    let running = async {
+        one_at_a_time
+            .with_account(&f.account, async |session| {
+                started_tx.send(()).unwrap();
+                finish_rx.await.unwrap();
+                session.telegram.whoami().await.unwrap().user_id
+            })
+            .await
+    };
+    let queued = async {
+        started_rx.await.unwrap();
+        let waiting = one_at_a_time.with_account(&f.revoked, async |_| {
+            unreachable!("a unit queued behind the budget must not start after shutdown")
+        });
+        let stop = async {
+            tokio::task::yield_now().await;
+            shutdown.cancel();
+            finish_tx.send(()).unwrap();
+        };
+        let (waited, ()) = tokio::join!(waiting, stop);
+        waited
+    };
+    let (running, queued): (
+        Result<Leased<i64>, WorkError>,
+        Result<Leased<()>, WorkError>,
+    ) = tokio::join!(running, queued);
+    assert!(
+        matches!(running.unwrap(), Leased::Done(id) if id > 0),
+        "the unit that had started runs to its end"
+    );
+    assert_eq!(queued.unwrap(), Leased::Busy);
+    assert_eq!(
+        holder_of(&f.store, f.revoked.id, f.clock.now()).await,
+        None,
+        "the queued account was never leased"
+    );
+    let after = one_at_a_time
+        .with_account(&f.account, async |_| unreachable!("stopping"))
+        .await
+        .unwrap();
+    assert_eq!(after, Leased::Busy, "nothing starts after shutdown");
 }
