@@ -83,6 +83,28 @@ pub async fn check_group(
                 &answer.as_ref().map(drop).map_err(Clone::clone),
             );
             match answer {
+                // A basic group (its invite, or its `chat`): the join path refuses it before
+                // joining, and the review says the same.
+                Ok(Resolved::Chat(chat)) if chat.kind == ChatKind::BasicGroup => {
+                    return CheckOutcome::Verdict(Seen {
+                        facts: CatalogueFacts {
+                            kind: Some(chat.kind.as_str().to_owned()),
+                            title: Some(chat.title),
+                            telegram_id: Some(chat.peer.id),
+                        },
+                        ..Seen::verdict(ReviewVerdict::BasicGroup)
+                    });
+                }
+                Ok(Resolved::Invite(preview)) if preview.basic_group => {
+                    return CheckOutcome::Verdict(Seen {
+                        facts: CatalogueFacts {
+                            kind: Some(preview.kind().as_str().to_owned()),
+                            title: Some(preview.title),
+                            telegram_id: None,
+                        },
+                        ..Seen::verdict(ReviewVerdict::BasicGroup)
+                    });
+                }
                 Ok(Resolved::Chat(chat)) => {
                     facts = CatalogueFacts {
                         kind: Some(chat.kind.as_str().to_owned()),
@@ -181,6 +203,7 @@ mod tests {
             paid_stars: None,
             slow_mode_secs: None,
             slow_mode_next_send_at: None,
+            general_topic_closed: false,
         }
     }
 
