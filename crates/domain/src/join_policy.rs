@@ -403,6 +403,24 @@ mod tests {
     }
 
     #[test]
+    fn a_basic_group_is_refused_before_joining_and_never_tried_again() {
+        let decision = decide(JoinAnswer::BasicGroup);
+        assert_eq!(
+            decision.membership,
+            MembershipEffect::Settled(MembershipState::Failed)
+        );
+        assert_eq!(decision.group, Some(GroupStatus::Active));
+        assert_eq!(decision.unsupported, Some(CannotPost::BasicGroup));
+        assert_eq!(
+            decision.account,
+            AccountEffect::NextJoinAt(now() + TimeDelta::seconds(432))
+        );
+        assert!(!decision.ends_slot() && !decision.hands_over());
+        // Every other answer leaves the group's support alone.
+        assert_eq!(decide(JoinAnswer::Joined).unsupported, None);
+    }
+
+    #[test]
     fn flood_waits_follow_the_seed_thresholds() {
         let rules = rules();
         assert_eq!(rules.classify_flood_wait(secs(312)), FloodWaitClass::Short);

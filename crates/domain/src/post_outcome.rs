@@ -603,6 +603,48 @@ pub(crate) mod tests {
     };
 
     #[test]
+    fn a_closed_general_topic_stops_members_only() {
+        let closed = WriteRights {
+            topic_closed: true,
+            ..member()
+        };
+        let verdict = precheck(&closed, TEXT, now());
+        assert_eq!(verdict, Precheck::CannotPost(Precheck::TOPIC_CLOSED));
+        let skipped = Consequence::skipped(verdict, now());
+        assert_eq!(
+            skipped.group,
+            Some(GroupMark::CannotPost("PRECHECK_TOPIC_CLOSED".into()))
+        );
+        assert_eq!(skipped.retry_at, None, "not retried every round");
+        let admin = WriteRights {
+            standing: MemberStanding::Admin,
+            ..closed
+        };
+        assert_eq!(precheck(&admin, TEXT, now()), Precheck::Clear);
+    }
+
+    #[test]
+    fn a_protected_source_touches_neither_the_group_nor_the_account() {
+        let rules = StrikeRules {
+            threshold: 1,
+            flood_wait_short_max: TimeDelta::minutes(10),
+            cooldown_min: TimeDelta::hours(1),
+            cooldown_max: TimeDelta::hours(2),
+            transient_retry: TimeDelta::minutes(5),
+        };
+        let error = TgError::from_rpc(400, "CHAT_FORWARDS_RESTRICTED", None);
+        assert_eq!(error.about, About::Source);
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        let consequence = Consequence::failed(&error, 0, &rules, now(), &mut rng);
+        assert_eq!(consequence.state, PostState::Failed);
+        assert_eq!(consequence.group, None);
+        assert_eq!(consequence.membership, None);
+        assert_eq!(consequence.strikes, None);
+        assert_eq!(consequence.retry_at, None, "not repeated in its round");
+        assert!(!consequence.ends_unit);
+    }
+
+    #[test]
     fn precheck_judges_standing_rights_and_slow_mode() {
         let now = now();
         assert_eq!(precheck(&member(), TEXT, now), Precheck::Clear);

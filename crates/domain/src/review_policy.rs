@@ -314,7 +314,7 @@ mod tests {
             MemberStanding::Left,
             MemberStanding::Banned,
         ] {
-            for members_write in [true, false] {
+            for (members_write, topic_closed) in [(true, false), (false, false), (true, true)] {
                 for mine in [
                     Restrictions::default(),
                     restricted(|r| r.view = true),
@@ -335,6 +335,7 @@ mod tests {
                         all.push(WriteRights {
                             standing,
                             members_write,
+                            topic_closed,
                             mine,
                             defaults,
                             ..member()
@@ -358,6 +359,44 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn a_closed_general_topic_and_a_basic_group_have_their_own_reasons() {
+        let closed = WriteRights {
+            topic_closed: true,
+            ..member()
+        };
+        let verdict = ReviewVerdict::from_rights(&closed, now());
+        assert_eq!(verdict, ReviewVerdict::CannotPost(CannotPost::TopicClosed));
+        let review = verdict.group_after(GroupStatus::Active);
+        assert!(!review.can_post);
+        assert_eq!(review.reason, Some(CannotPost::TopicClosed.as_str()));
+        // Admins manage topics: a closed General topic does not stop them.
+        let admin = WriteRights {
+            standing: MemberStanding::Admin,
+            ..closed
+        };
+        assert_eq!(
+            ReviewVerdict::from_rights(&admin, now()),
+            ReviewVerdict::CanPost
+        );
+
+        let basic = ReviewVerdict::BasicGroup.group_after(GroupStatus::New);
+        assert_eq!(
+            (basic.status, basic.can_post, basic.reason),
+            (
+                GroupStatus::Active,
+                false,
+                Some("basic group: tgfleet posts only to supergroups and channels")
+            )
+        );
+        assert!(!ReviewVerdict::BasicGroup.is_member());
+        assert_eq!(
+            ReviewVerdict::BasicGroup.membership_after(MembershipState::Pending),
+            MembershipState::Failed
+        );
+        assert_eq!(ReviewVerdict::BasicGroup.finding(), "cannot_post");
     }
 
     #[test]
