@@ -105,6 +105,9 @@ profiles! {
     /// A legacy basic group reached by invite ([`GroupSpec::basic`]): its
     /// `chatInvite` has no `channel` flag.
     BasicInvite => basic_invite, "basic_invite", 0;
+    /// A public forum supergroup ([`GroupSpec::forum`]) whose General topic is open:
+    /// members post there.
+    Forum => forum, "forum", 0;
     /// A public forum supergroup whose General topic is closed
     /// ([`GroupSpec::general_closed`]): members' messages answer TOPIC_CLOSED.
     ClosedForum => closed_forum, "closed_forum", 0;
@@ -425,6 +428,7 @@ fn apply_profile(
         Profile::ExpiredInvite => group.invite_expires_at = Some(vanish_at),
         Profile::Paid => group.paid_stars = 10,
         Profile::BasicInvite => group.basic = true,
+        Profile::Forum => group.forum = true,
         Profile::ClosedForum => {
             group.forum = true;
             group.general_closed = true;
