@@ -150,7 +150,7 @@ impl ReviewVerdict {
         match (self, current) {
             (Self::CanPost | Self::CannotPost(_), _) => State::Joined,
             (Self::Banned, _) => State::Banned,
-            (Self::NotMember | Self::Inaccessible | Self::BasicGroup, State::Joined) => State::Left,
+            (Self::NotMember | Self::Inaccessible, State::Joined) => State::Left,
             (Self::Inaccessible | Self::BasicGroup, State::Pending | State::JoinRequested) => {
                 State::Failed
             }

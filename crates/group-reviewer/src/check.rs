@@ -6,7 +6,8 @@ use chrono::{DateTime, Utc};
 use tgfleet_domain::ReviewVerdict;
 use tgfleet_store::{CatalogueFacts, ReviewTarget};
 use tgfleet_telegram::{
-    About, ChatKind, GroupAnswer, MembershipAnswer, PeerRef, Resolved, TelegramAccount, TgError,
+    About, ChatKind, GroupAnswer, MembershipAnswer, PeerKind, PeerRef, Resolved, TelegramAccount,
+    TgError,
 };
 
 /// What a check of one group came to.
@@ -75,6 +76,11 @@ pub async fn check_group(
     let mut resolved = None;
     let mut facts = CatalogueFacts::default();
     let peer = match target.peer.as_ref().and_then(peer_ref) {
+        // A basic group joined before tgfleet refused them (a `chat`, no channel method
+        // reaches it): the same verdict as its invite's.
+        Some(peer) if peer.kind == PeerKind::Chat => {
+            return CheckOutcome::Verdict(Seen::verdict(ReviewVerdict::BasicGroup));
+        }
         Some(peer) => peer,
         None => {
             let answer = telegram.resolve(&target.handle).await;
