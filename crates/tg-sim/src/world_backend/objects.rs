@@ -518,21 +518,7 @@ pub(super) fn forum_topics(
                 unread_reactions_count: 0,
                 unread_poll_votes_count: 0,
                 from_id: peer_channel(channel_id),
-                notify_settings: tl::enums::PeerNotifySettings::Settings(
-                    tl::types::PeerNotifySettings {
-                        show_previews: None,
-                        silent: None,
-                        mute_until: None,
-                        ios_sound: None,
-                        android_sound: None,
-                        other_sound: None,
-                        stories_muted: None,
-                        stories_hide_sender: None,
-                        stories_ios_sound: None,
-                        stories_android_sound: None,
-                        stories_other_sound: None,
-                    },
-                ),
+                notify_settings: notify_settings(),
                 draft: None,
             })
         })
