@@ -12,12 +12,12 @@ use std::time::Duration;
 use tgfleet_domain::join_policy::{
     AccountEffect, FloodWaitClass, JoinAnswer, JoinDecision, MembershipEffect, decide_join,
 };
-use tgfleet_domain::{Clock as _, GroupHandle, GroupStatus};
+use tgfleet_domain::{CannotPost, Clock as _, GroupHandle, GroupStatus};
 use tgfleet_runtime::{AccountSession, Leased, WorkError};
 use tgfleet_store::{ChatFacts, JoinRecord, NextJoin, StoreError};
 use tgfleet_telegram::{
-    About, AccountAnswer, AccountRef, CallAnswer, GroupAnswer, JoinNote, JoinTarget, MemberStatus,
-    PeerRef, Resolved, TgError,
+    About, AccountAnswer, AccountRef, CallAnswer, ChatKind, GroupAnswer, JoinNote, JoinTarget,
+    MemberStatus, PeerRef, Resolved, TgError,
 };
 use tracing::Instrument as _;
 
@@ -102,11 +102,13 @@ async fn connect_failed(manager: &Manager, account: &AccountRef, error: TgError)
 
 /// One Telegram answer about the group, ready to be decided on and stored.
 struct Attempt {
-    /// `resolve`, `join` or `join_check`.
+    /// `resolve`, `join`, `join_check` or `invite_check`.
     action: &'static str,
     result: Result<(), TgError>,
     /// The membership check found the account a member (no join was sent).
     found_member: bool,
+    /// The invite check found a basic group: refused before joining.
+    basic_group: bool,
     chat: Option<ChatFacts>,
 }
 
@@ -116,6 +118,7 @@ impl Attempt {
             action,
             result: Err(error),
             found_member: false,
+            basic_group: false,
             chat: None,
         }
     }
@@ -125,12 +128,25 @@ impl Attempt {
             action: "join_check",
             result: Ok(()),
             found_member: true,
+            basic_group: false,
+            chat,
+        }
+    }
+
+    /// `messages.checkChatInvite` showed a basic group: no join is sent.
+    fn basic_group(chat: Option<ChatFacts>) -> Self {
+        Self {
+            action: "invite_check",
+            result: Ok(()),
+            found_member: false,
+            basic_group: true,
             chat,
         }
     }
 
     fn answer(&self) -> JoinAnswer<'_> {
         match &self.result {
+            Ok(()) if self.basic_group => JoinAnswer::BasicGroup,
             Ok(()) if self.found_member => JoinAnswer::FoundMember,
             Ok(()) => JoinAnswer::Joined,
             Err(error) => JoinAnswer::Refused(error),
@@ -140,6 +156,7 @@ impl Attempt {
     fn outcome(&self) -> &'static str {
         match self.answer() {
             JoinAnswer::FoundMember => "already_member",
+            JoinAnswer::BasicGroup => "basic_group",
             _ => outcome_word(&self.result),
         }
     }
@@ -204,6 +221,7 @@ impl JoinUnit<'_> {
                 action: "join",
                 result: Ok(()),
                 found_member: false,
+                basic_group: false,
                 chat: Some(chat_facts(&chat)),
             },
             Err(error) => Attempt::failed("join", error),
@@ -244,13 +262,15 @@ impl JoinUnit<'_> {
         }
     }
 
-    /// The peer to join: stored, or resolved once and stored (invariant 6).
+    /// The peer to join: stored, or resolved once and stored (invariant 6). An invite
+    /// is checked first (`messages.checkChatInvite`): one that leads to a legacy basic
+    /// group is refused before joining ([`JoinAnswer::BasicGroup`]).
     async fn peer(&self, next: &NextJoin) -> Result<Peer, StoreError> {
         if let Some(peer) = next.peer.as_ref().and_then(peer_ref) {
             return Ok(Peer::Known(Some(peer)));
         }
         if let GroupHandle::Invite(_) = next.handle {
-            return Ok(Peer::Known(None));
+            return Ok(self.check_invite(next).await);
         }
         let ctx = &self.manager.ctx;
         match self.session.telegram.resolve(&next.handle).await {
@@ -278,6 +298,23 @@ impl JoinUnit<'_> {
         }
     }
 
+    /// What the invite shows before `messages.importChatInvite`: a basic group (the
+    /// `chatInvite` without its `channel` flag, or the basic `chat` itself) is refused;
+    /// an error (expired, invalid, a FloodWait) is the join's answer; anything else
+    /// goes on to the join.
+    async fn check_invite(&self, next: &NextJoin) -> Peer {
+        match self.session.telegram.resolve(&next.handle).await {
+            Ok(Resolved::Invite(preview)) if preview.basic_group => {
+                Peer::Failed(Attempt::basic_group(None))
+            }
+            Ok(Resolved::Chat(chat)) if chat.kind == ChatKind::BasicGroup => {
+                Peer::Failed(Attempt::basic_group(Some(chat_facts(&chat))))
+            }
+            Ok(Resolved::Invite(_) | Resolved::Chat(_)) => Peer::Known(None),
+            Err(error) => Peer::Failed(Attempt::failed("invite_check", error)),
+        }
+    }
+
     /// Decides on an answer and stores it with its event, fenced by the lease.
     async fn settle(&self, next: &NextJoin, attempt: Attempt) -> Result<UnitReport, StoreError> {
         let ctx = &self.manager.ctx;
@@ -296,7 +333,10 @@ impl JoinUnit<'_> {
             &attempt.result,
         );
         attempt.outcome().clone_into(&mut event.outcome);
-        let error = attempt.result.as_ref().err().map(ToString::to_string);
+        let error = match &attempt.result {
+            Err(error) => Some(error.to_string()),
+            Ok(()) => decision.unsupported.map(|why| why.as_str().to_owned()),
+        };
         let record = JoinRecord {
             group: next.group,
             decision: &decision,
@@ -353,6 +393,13 @@ impl JoinUnit<'_> {
             match attempt.answer() {
                 JoinAnswer::FoundMember => {
                     tracing::info!(account = %account, "Already a member of {group}: marked joined")
+                }
+                JoinAnswer::BasicGroup => {
+                    let why = decision
+                        .unsupported
+                        .map(CannotPost::as_str)
+                        .unwrap_or_default();
+                    tracing::warn!(account = %account, "Not joining {group}: its invite leads to a {why}; no account joins it")
                 }
                 _ => tracing::info!(account = %account, "Successfully joined {group}"),
             }

@@ -490,7 +490,7 @@ async fn every_kind_of_group_ends_in_its_state(pool: PgPool) {
     }
     let mut spec = GeneratorSpec::new(41, 1, mix);
     spec.limits = Limits::unlimited();
-    let fleet = start(pool, spec, 20).await;
+    let fleet = start(pool, spec, Profile::ALL.len() as u32).await;
     fleet.import_groups().await;
     let manager = spawn(fleet.context(Service::AccountManager), 60);
     fleet.clock.sleep_until(slot() + TimeDelta::hours(5)).await;
@@ -514,6 +514,7 @@ async fn every_kind_of_group_ends_in_its_state(pool: PgPool) {
         let group = catalogue.iter().find(|g| g.handle.key() == key).unwrap();
         let (membership, status) = match generated.profile {
             Profile::Approval => (MembershipState::JoinRequested, GroupStatus::New),
+            Profile::BasicInvite => (MembershipState::Failed, GroupStatus::Active),
             profile if profile.is_inaccessible() => {
                 (MembershipState::Failed, GroupStatus::Inaccessible)
             }
@@ -521,6 +522,9 @@ async fn every_kind_of_group_ends_in_its_state(pool: PgPool) {
         };
         assert_eq!(states[&key], membership, "{:?} {key}", generated.profile);
         assert_eq!(group.status, status, "{:?} {key}", generated.profile);
+        if generated.profile == Profile::BasicInvite {
+            assert!(!group.can_post, "{key}: a basic group is not posted to");
+        }
         if membership == MembershipState::Joined {
             assert!(group.title.is_some(), "{key}: the title is stored");
             assert!(group.kind.is_some(), "{key}: the kind is stored");
@@ -533,4 +537,96 @@ async fn every_kind_of_group_ends_in_its_state(pool: PgPool) {
     assert_eq!(world_joins(&fleet, &account.label).0 as usize, joined);
     assert_eq!(logs.lines_with(&["Join request sent to +"]).len(), 1);
     finish(&fleet, vec![manager]).await;
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn a_basic_group_invite_is_refused_before_joining(pool: PgPool) {
+    let (logs, _guard) = Logs::capture();
+    let mut spec = GeneratorSpec::new(
+        43,
+        2,
+        GroupMix::default()
+            .with(Profile::Open, 2)
+            .with(Profile::BasicInvite, 1),
+    );
+    spec.limits = Limits::unlimited();
+    let fleet = start(pool, spec, 5).await;
+    fleet.import_groups().await;
+    let manager = spawn(fleet.context(Service::AccountManager), 61);
+    fleet.clock.sleep_until(slot() + TimeDelta::hours(5)).await;
+    let basic_line = &lines_of(&fleet, Profile::BasicInvite)[0];
+    let basic_key = tgfleet_domain::GroupHandle::parse(basic_line)
+        .unwrap()
+        .key();
+    let catalogue = fleet
+        .store
+        .list_groups(&GroupFilter::default())
+        .await
+        .unwrap();
+    let basic = catalogue
+        .iter()
+        .find(|g| g.handle.key() == basic_key)
+        .unwrap();
+    assert_eq!(basic.status, GroupStatus::Active);
+    assert!(!basic.can_post);
+    assert_eq!(
+        basic.status_reason.as_deref(),
+        Some("basic group: tgfleet posts only to supergroups and channels")
+    );
+    assert_eq!(
+        invite_checks(&fleet).await,
+        1,
+        "the invite was checked once"
+    );
+    let first_slot_joins: u32 = fleet
+        .accounts
+        .iter()
+        .map(|account| world_joins(&fleet, &account.label).1)
+        .sum();
+    assert_eq!(first_slot_joins, 2, "only the open groups were joined");
+    assert_eq!(
+        logs.lines_with(&["Not joining", "basic group"]).len(),
+        1,
+        "{}",
+        logs.text()
+    );
+
+    // The next day's slot neither checks nor joins it again.
+    fleet
+        .clock
+        .sleep_until(slot() + TimeDelta::days(1) + TimeDelta::hours(5))
+        .await;
+    assert_eq!(invite_checks(&fleet).await, 1, "not tried again");
+    for account in &fleet.accounts {
+        assert_eq!(
+            world_joins(&fleet, &account.label).1,
+            count_in(&fleet, account.id, MembershipState::Joined).await as u32,
+            "{}: no import was sent for the basic group",
+            account.label
+        );
+        let in_basic = world_memberships(&fleet, &account.label)
+            .into_iter()
+            .any(|view| {
+                Some(view.channel_id) == channel_of_basic(&fleet) && view.standing.is_member()
+            });
+        assert!(
+            !in_basic,
+            "{}: never a member of the basic group",
+            account.label
+        );
+    }
+    finish(&fleet, vec![manager]).await;
+}
+
+/// The `invite_check` events of every account.
+async fn invite_checks(fleet: &TestFleet) -> usize {
+    let mut checks = 0;
+    for account in &fleet.accounts {
+        checks += events_of(fleet, account.id, "invite_check").await.len();
+    }
+    checks
+}
+
+fn channel_of_basic(fleet: &TestFleet) -> Option<i64> {
+    fleet.generated.handles_of(Profile::BasicInvite)[0].channel_id
 }

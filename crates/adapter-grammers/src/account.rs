@@ -59,6 +59,9 @@ pub(crate) struct GrammersAccount {
     backoff: ReconnectBackoff,
 }
 
+/// The General topic's id (TDLib td/telegram/ForumTopicId.h, `ForumTopicId::general()`).
+const GENERAL_TOPIC: i32 = 1;
+
 impl std::fmt::Debug for GrammersAccount {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("GrammersAccount")
@@ -150,6 +153,23 @@ impl GrammersAccount {
             }
         }
         Ok(uploaded_file(file_id, file_name, bytes.len()))
+    }
+
+    /// Whether a forum's General topic (id 1, TDLib td/telegram/ForumTopicId.h), where a
+    /// message without a topic goes, is closed: `messages.getForumTopicsByID` for that one
+    /// topic, as TDLib reads one topic (td/telegram/ForumTopicManager.cpp,
+    /// `GetForumTopicQuery`), and its `forumTopic.closed`.
+    async fn general_topic_closed(&self, peer: &PeerRef) -> TgResult<bool> {
+        let tl::enums::messages::ForumTopics::Topics(found) = self
+            .call(&tl::functions::messages::GetForumTopicsById {
+                peer: input_peer(peer),
+                topics: vec![GENERAL_TOPIC],
+            })
+            .await?;
+        Ok(found.topics.iter().any(|topic| match topic {
+            tl::enums::ForumTopic::Topic(topic) => topic.id == GENERAL_TOPIC && topic.closed,
+            tl::enums::ForumTopic::Deleted(_) => false,
+        }))
     }
 
     async fn joined_chat(
@@ -275,7 +295,8 @@ impl TelegramAccount for GrammersAccount {
     }
 
     /// `channels.getParticipant(self)`, then `channels.getFullChannel` unless the
-    /// account was kicked (Telegram then shows the group without its defaults).
+    /// account was kicked (Telegram then shows the group without its defaults), and
+    /// in a forum (`channel.forum`) whether its General topic is closed.
     async fn rights(&self, peer: &PeerRef) -> TgResult<ChatRights> {
         let channel = input_channel(peer)?;
         let participant = self
@@ -300,6 +321,7 @@ impl TelegramAccount for GrammersAccount {
                             paid_stars: None,
                             slow_mode_secs: None,
                             slow_mode_next_send_at: None,
+                            general_topic_closed: false,
                         });
                     }
                     tl::enums::ChannelParticipant::Banned(banned) => (
@@ -329,6 +351,7 @@ impl TelegramAccount for GrammersAccount {
         let Some(tl::enums::Chat::Channel(chat)) = find_chat(&full.chats, peer.id) else {
             return Err(TgError::from_rpc(400, "CHANNEL_INVALID", None));
         };
+        let general_topic_closed = chat.forum && Box::pin(self.general_topic_closed(peer)).await?;
         Ok(ChatRights {
             status,
             kind: crate::convert::chat_kind(&tl::enums::Chat::Channel(chat.clone()))
@@ -346,6 +369,7 @@ impl TelegramAccount for GrammersAccount {
                 .and_then(|secs| u32::try_from(secs).ok())
                 .filter(|secs| *secs > 0),
             slow_mode_next_send_at: channel_full.slowmode_next_send_date.and_then(timestamp),
+            general_topic_closed,
         })
     }
 

@@ -107,6 +107,10 @@ pub(crate) fn invite_preview(invite: &tl::types::ChatInvite) -> InvitePreview {
         title: invite.title.clone(),
         request_needed: invite.request_needed,
         broadcast: invite.broadcast,
+        // core.telegram.org/constructor/chatInvite: `channel` "Whether this is a
+        // channel/supergroup or a normal group" (TDLib DialogInviteLinkManager.cpp:
+        // `is_chat = !chat_invite->channel_`).
+        basic_group: !invite.channel,
         participants: invite.participants_count,
     }
 }
@@ -126,6 +130,7 @@ pub(crate) fn peek_preview(chat: &tl::enums::Chat) -> InvitePreview {
         title,
         request_needed: false,
         broadcast,
+        basic_group: matches!(chat, tl::enums::Chat::Chat(_)),
         participants,
     }
 }

@@ -27,6 +27,8 @@ pub const DC_ID: i32 = 2;
 /// * `budi`: signed out, 2FA (`code 13579`, password `correct horse`);
 /// * `citra`: revoked session; `dedi`: deactivated; `eka`: signed out, code `12345`.
 /// * Joins (and leaves) are limited to 3 per hour, so a fourth answers FLOOD_WAIT.
+/// * `OldBasicChat_1` invites to a legacy basic group; `canggu_forum` is a forum whose
+///   General topic is closed.
 pub const WIRE_SCENARIO: &str = r#"
 seed = 7
 epoch = "2026-01-01T00:00:00Z"
@@ -101,6 +103,17 @@ noforwards = true
 every_secs = 600
 count = 3
 kinds = ["text", "photo"]
+
+[[groups]]
+invite = "OldBasicChat_1"
+title = "Old Basic Chat"
+basic = true
+
+[[groups]]
+username = "canggu_forum"
+title = "Canggu Forum"
+forum = true
+general_closed = true
 "#;
 
 /// tg-sim serving [`WIRE_SCENARIO`]'s world on a manual clock at the epoch.

@@ -32,15 +32,31 @@ pub(crate) fn chat_kind(kind: ChannelKind) -> ChatKind {
     }
 }
 
+/// The chat as the port sees it; a basic group is a `chat` (`inputPeerChat`, no access hash).
 pub(crate) fn resolved_chat(info: &ChannelInfo) -> ResolvedChat {
+    let (peer, kind) = if info.basic {
+        (
+            PeerRef {
+                id: info.id,
+                access_hash: 0,
+                kind: PeerKind::Chat,
+            },
+            ChatKind::BasicGroup,
+        )
+    } else {
+        (
+            PeerRef {
+                id: info.id,
+                access_hash: info.access_hash,
+                kind: PeerKind::Channel,
+            },
+            chat_kind(info.kind),
+        )
+    };
     ResolvedChat {
-        peer: PeerRef {
-            id: info.id,
-            access_hash: info.access_hash,
-            kind: PeerKind::Channel,
-        },
+        peer,
         title: info.title.clone(),
-        kind: chat_kind(info.kind),
+        kind,
         username: info.username.clone(),
     }
 }

@@ -16,7 +16,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 use tg_world::{
-    ChatInvite, HistoryPage, Participant, RpcError, TextBody, UploadedMedia, UserId, World, names,
+    ChatInvite, GENERAL_TOPIC, HistoryPage, Participant, RpcError, TextBody, UploadedMedia, UserId,
+    World, names,
 };
 use tgfleet_domain::{Clock, GroupHandle};
 use tgfleet_telegram::{
@@ -161,6 +162,7 @@ impl TelegramAccount for SimAccount {
                         title: preview.title,
                         request_needed: preview.request_needed,
                         broadcast: preview.kind == tg_world::ChannelKind::Broadcast,
+                        basic_group: preview.basic,
                         participants: i32::try_from(preview.participants_count).unwrap_or(i32::MAX),
                     }),
                 })
@@ -183,7 +185,8 @@ impl TelegramAccount for SimAccount {
         Ok(resolved_chat(&info))
     }
 
-    /// `channels.getParticipant(self)` then `channels.getFullChannel`, as the
+    /// `channels.getParticipant(self)` then `channels.getFullChannel` (and, in a
+    /// forum, `messages.getForumTopicsByID` for the General topic), as the
     /// grammers adapter does. A kicked account gets its rights from the
     /// participant record alone (Telegram shows it `channelForbidden`, without
     /// default rights or slow mode).
@@ -204,6 +207,7 @@ impl TelegramAccount for SimAccount {
                             paid_stars: None,
                             slow_mode_secs: None,
                             slow_mode_next_send_at: None,
+                            general_topic_closed: false,
                         });
                     }
                     Participant::Banned { rights, .. } => {
@@ -216,6 +220,12 @@ impl TelegramAccount for SimAccount {
                 Err(error) => return Err(error),
             };
             let full = w.channels_get_full_channel(now, user, channel)?;
+            // A forum's General topic, where a message without a topic goes, read as
+            // the grammers adapter reads it (`messages.getForumTopicsByID`).
+            let general_topic_closed = full.channel.forum
+                && w.messages_get_forum_topics_by_id(now, user, channel, &[GENERAL_TOPIC])?
+                    .first()
+                    .is_some_and(|topic| topic.closed);
             Ok(ChatRights {
                 status,
                 kind: convert::chat_kind(full.channel.kind),
@@ -225,6 +235,7 @@ impl TelegramAccount for SimAccount {
                 paid_stars: full.channel.paid_stars.map(i64::from),
                 slow_mode_secs: full.slowmode_seconds,
                 slow_mode_next_send_at: full.slowmode_next_send_date,
+                general_topic_closed,
             })
         })
         .await

@@ -5,6 +5,7 @@
 //!
 //! Pure: time (`now`) and the random pause come in as arguments.
 
+use crate::review_policy::CannotPost;
 use crate::tg_error::{
     About, AccountAnswer, CallAnswer, GroupAnswer, JoinNote, MembershipAnswer, TgError,
 };
@@ -83,6 +84,12 @@ pub enum JoinAnswer<'a> {
     FoundMember,
     /// Telegram answered with an error.
     Refused(&'a TgError),
+    /// The invite leads to a legacy basic group (`messages.checkChatInvite` showed a
+    /// `chatInvite` without the `channel` flag, or the basic `chat` itself): refused
+    /// before joining, no join was sent. tgfleet posts only to supergroups and
+    /// channels: a basic group's members are reached with other methods
+    /// (`messages.getFullChat`, `messages.deleteChatUser`) that the port does not speak.
+    BasicGroup,
 }
 
 /// What is known about the group's earlier attempts.
@@ -135,6 +142,9 @@ pub struct JoinDecision {
     pub group: Option<GroupStatus>,
     /// The account's fate.
     pub account: AccountEffect,
+    /// The group is reachable but tgfleet does not post there, for this reason:
+    /// `can_post` false, and no account joins it (their pending joins fail).
+    pub unsupported: Option<CannotPost>,
 }
 
 impl JoinDecision {
@@ -171,11 +181,22 @@ pub fn decide_join(
         membership,
         group,
         account,
+        unsupported: None,
     };
     use MembershipEffect::{LaterSlot, RetryInSlot, Settled};
     let about = match answer {
         JoinAnswer::Joined | JoinAnswer::FoundMember => About::Join(JoinNote::AlreadyMember),
         JoinAnswer::Refused(error) => error.about,
+        JoinAnswer::BasicGroup => {
+            return JoinDecision {
+                unsupported: Some(CannotPost::BasicGroup),
+                ..decision(
+                    Settled(MembershipState::Failed),
+                    Some(GroupStatus::Active),
+                    next,
+                )
+            };
+        }
     };
     let inaccessible = || {
         decision(
@@ -260,14 +281,20 @@ pub fn decide_join(
         About::Call(CallAnswer::Transient | CallAnswer::UnknownOutcome) => {
             decision(LaterSlot, None, next)
         }
-        About::Membership(_) | About::Content(_) | About::Group(_) | About::Unexpected
+        About::Membership(_)
+        | About::Content(_)
+        | About::Group(_)
+        | About::Source
+        | About::Unexpected
             if history.attempts + 1 >= MAX_UNEXPECTED_ATTEMPTS =>
         {
             decision(Settled(MembershipState::Failed), None, next)
         }
-        About::Membership(_) | About::Content(_) | About::Group(_) | About::Unexpected => {
-            decision(LaterSlot, None, next)
-        }
+        About::Membership(_)
+        | About::Content(_)
+        | About::Group(_)
+        | About::Source
+        | About::Unexpected => decision(LaterSlot, None, next),
     }
 }
 
@@ -373,6 +400,24 @@ mod tests {
             now(),
             secs(432),
         )
+    }
+
+    #[test]
+    fn a_basic_group_is_refused_before_joining_and_never_tried_again() {
+        let decision = decide(JoinAnswer::BasicGroup);
+        assert_eq!(
+            decision.membership,
+            MembershipEffect::Settled(MembershipState::Failed)
+        );
+        assert_eq!(decision.group, Some(GroupStatus::Active));
+        assert_eq!(decision.unsupported, Some(CannotPost::BasicGroup));
+        assert_eq!(
+            decision.account,
+            AccountEffect::NextJoinAt(now() + TimeDelta::seconds(432))
+        );
+        assert!(!decision.ends_slot() && !decision.hands_over());
+        // Every other answer leaves the group's support alone.
+        assert_eq!(decide(JoinAnswer::Joined).unsupported, None);
     }
 
     #[test]

@@ -112,6 +112,10 @@ pub struct WriteRights {
     /// The group charges Stars per message (`send_paid_messages_stars`); admins
     /// write free. No campaign pays, so nothing goes there.
     pub paid: bool,
+    /// The group is a forum whose General topic is closed: only those who manage
+    /// topics post there (TDLib td/telegram/ForumTopicManager.cpp,
+    /// `can_send_message_to_forum_topic`; Telegram answers TOPIC_CLOSED).
+    pub topic_closed: bool,
     /// Slow mode lets this account send next at this time.
     pub slow_mode_next_send_at: Option<DateTime<Utc>>,
 }
@@ -137,6 +141,8 @@ impl ContentNeeds {
 impl Precheck {
     /// The code of [`Precheck::CannotPost`] in a broadcast channel or gigagroup.
     pub const BROADCAST: &'static str = "PRECHECK_BROADCAST";
+    /// The code of [`Precheck::CannotPost`] in a forum whose General topic is closed.
+    pub const TOPIC_CLOSED: &'static str = "PRECHECK_TOPIC_CLOSED";
 
     /// Whether the message may go (with or without its link preview).
     pub fn is_clear(&self) -> bool {
@@ -186,7 +192,8 @@ impl Precheck {
 }
 
 /// Judges the account's rights before a send: still a member, not banned
-/// (`view_messages`) or restricted (until its end), the group's default rights
+/// (`view_messages`) or restricted (until its end), members may write there (not a
+/// broadcast, not a forum whose General topic is closed), the group's default rights
 /// allow each kind of content the message carries, then slow mode; a link the
 /// account may not preview goes without its preview. The marketer asks it before
 /// each send, the group-reviewer with [`ContentNeeds::ANYTHING`]: both read a group's
@@ -213,6 +220,9 @@ pub fn precheck(rights: &WriteRights, needs: ContentNeeds, now: DateTime<Utc>) -
     }
     if !rights.members_write {
         return Precheck::CannotPost(Precheck::BROADCAST);
+    }
+    if rights.topic_closed {
+        return Precheck::CannotPost(Precheck::TOPIC_CLOSED);
     }
     let defaults = rights.defaults;
     if defaults.send {
@@ -505,8 +515,12 @@ impl Consequence {
             About::Group(GroupAnswer::BannedByTelegram | GroupAnswer::Gone) => {
                 consequence.group = Some(GroupMark::Inaccessible(name()));
             }
-            // An unexpected refusal (a deleted source post, restricted forwards): retrying
-            // within the round would repeat it, so the round ends here.
+            // The source's post is protected (CHAT_FORWARDS_RESTRICTED): as a relay skips a
+            // post it reads with `noforwards`, this post is not retried in its round; the
+            // group and the account are untouched.
+            About::Source => {}
+            // An unexpected refusal (a deleted source post): retrying within the round
+            // would repeat it, so the round ends here.
             About::Account(AccountAnswer::TooManyChannels) | About::Join(_) | About::Unexpected => {
             }
         }
@@ -574,6 +588,7 @@ pub(crate) mod tests {
             defaults: Restrictions::default(),
             join_to_send: false,
             paid: false,
+            topic_closed: false,
             slow_mode_next_send_at: None,
         }
     }
@@ -586,6 +601,48 @@ pub(crate) mod tests {
         kinds: &[ContentKind::Photos, ContentKind::Media],
         links: false,
     };
+
+    #[test]
+    fn a_closed_general_topic_stops_members_only() {
+        let closed = WriteRights {
+            topic_closed: true,
+            ..member()
+        };
+        let verdict = precheck(&closed, TEXT, now());
+        assert_eq!(verdict, Precheck::CannotPost(Precheck::TOPIC_CLOSED));
+        let skipped = Consequence::skipped(verdict, now());
+        assert_eq!(
+            skipped.group,
+            Some(GroupMark::CannotPost("PRECHECK_TOPIC_CLOSED".into()))
+        );
+        assert_eq!(skipped.retry_at, None, "not retried every round");
+        let admin = WriteRights {
+            standing: MemberStanding::Admin,
+            ..closed
+        };
+        assert_eq!(precheck(&admin, TEXT, now()), Precheck::Clear);
+    }
+
+    #[test]
+    fn a_protected_source_touches_neither_the_group_nor_the_account() {
+        let rules = StrikeRules {
+            threshold: 1,
+            flood_wait_short_max: TimeDelta::minutes(10),
+            cooldown_min: TimeDelta::hours(1),
+            cooldown_max: TimeDelta::hours(2),
+            transient_retry: TimeDelta::minutes(5),
+        };
+        let error = TgError::from_rpc(400, "CHAT_FORWARDS_RESTRICTED", None);
+        assert_eq!(error.about, About::Source);
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        let consequence = Consequence::failed(&error, 0, &rules, now(), &mut rng);
+        assert_eq!(consequence.state, PostState::Failed);
+        assert_eq!(consequence.group, None);
+        assert_eq!(consequence.membership, None);
+        assert_eq!(consequence.strikes, None);
+        assert_eq!(consequence.retry_at, None, "not repeated in its round");
+        assert!(!consequence.ends_unit);
+    }
 
     #[test]
     fn precheck_judges_standing_rights_and_slow_mode() {

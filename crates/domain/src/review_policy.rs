@@ -21,6 +21,10 @@ pub enum CannotPost {
     DefaultRights,
     /// The group charges Stars per message and no campaign pays.
     Paid,
+    /// A forum whose General topic is closed to members.
+    TopicClosed,
+    /// A legacy basic group: tgfleet neither joins nor posts there.
+    BasicGroup,
 }
 
 impl CannotPost {
@@ -31,6 +35,8 @@ impl CannotPost {
             Self::RestrictedPersonally => "the account is restricted from sending until a date",
             Self::DefaultRights => "the group's default rights forbid messages",
             Self::Paid => "the group charges Stars per message",
+            Self::TopicClosed => "forum: the General topic is closed to members",
+            Self::BasicGroup => "basic group: tgfleet posts only to supergroups and channels",
         }
     }
 }
@@ -48,6 +54,9 @@ pub enum ReviewVerdict {
     Banned,
     /// The group is private, gone, or its invite expired.
     Inaccessible,
+    /// A legacy basic group (its invite says so): reachable, but tgfleet neither
+    /// joins nor posts there ([`CannotPost::BasicGroup`]).
+    BasicGroup,
 }
 
 impl ReviewVerdict {
@@ -67,6 +76,9 @@ impl ReviewVerdict {
             Precheck::CannotPost(code) if code == Precheck::BROADCAST => {
                 Self::CannotPost(CannotPost::Broadcast)
             }
+            Precheck::CannotPost(code) if code == Precheck::TOPIC_CLOSED => {
+                Self::CannotPost(CannotPost::TopicClosed)
+            }
             Precheck::CannotPost(_) => Self::CannotPost(CannotPost::DefaultRights),
             Precheck::RestrictedUntil(_) => {
                 let group_only = WriteRights {
@@ -85,7 +97,7 @@ impl ReviewVerdict {
     pub fn finding(self) -> &'static str {
         match self {
             Self::CanPost => "can_post",
-            Self::CannotPost(_) => "cannot_post",
+            Self::CannotPost(_) | Self::BasicGroup => "cannot_post",
             Self::NotMember => "not_member",
             Self::Banned => "banned",
             Self::Inaccessible => "inaccessible",
@@ -112,6 +124,11 @@ impl ReviewVerdict {
                 Some(CannotPost::RestrictedPersonally.as_str()),
             ),
             Self::CannotPost(why) => (GroupStatus::Active, false, Some(why.as_str())),
+            Self::BasicGroup => (
+                GroupStatus::Active,
+                false,
+                Some(CannotPost::BasicGroup.as_str()),
+            ),
             Self::NotMember => (
                 GroupStatus::Active,
                 false,
@@ -134,8 +151,10 @@ impl ReviewVerdict {
             (Self::CanPost | Self::CannotPost(_), _) => State::Joined,
             (Self::Banned, _) => State::Banned,
             (Self::NotMember | Self::Inaccessible, State::Joined) => State::Left,
-            (Self::Inaccessible, State::Pending | State::JoinRequested) => State::Failed,
-            (Self::NotMember | Self::Inaccessible, other) => other,
+            (Self::Inaccessible | Self::BasicGroup, State::Pending | State::JoinRequested) => {
+                State::Failed
+            }
+            (Self::NotMember | Self::Inaccessible | Self::BasicGroup, other) => other,
         }
     }
 }
@@ -295,7 +314,7 @@ mod tests {
             MemberStanding::Left,
             MemberStanding::Banned,
         ] {
-            for members_write in [true, false] {
+            for (members_write, topic_closed) in [(true, false), (false, false), (true, true)] {
                 for mine in [
                     Restrictions::default(),
                     restricted(|r| r.view = true),
@@ -316,6 +335,7 @@ mod tests {
                         all.push(WriteRights {
                             standing,
                             members_write,
+                            topic_closed,
                             mine,
                             defaults,
                             ..member()
@@ -339,6 +359,44 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn a_closed_general_topic_and_a_basic_group_have_their_own_reasons() {
+        let closed = WriteRights {
+            topic_closed: true,
+            ..member()
+        };
+        let verdict = ReviewVerdict::from_rights(&closed, now());
+        assert_eq!(verdict, ReviewVerdict::CannotPost(CannotPost::TopicClosed));
+        let review = verdict.group_after(GroupStatus::Active);
+        assert!(!review.can_post);
+        assert_eq!(review.reason, Some(CannotPost::TopicClosed.as_str()));
+        // Admins manage topics: a closed General topic does not stop them.
+        let admin = WriteRights {
+            standing: MemberStanding::Admin,
+            ..closed
+        };
+        assert_eq!(
+            ReviewVerdict::from_rights(&admin, now()),
+            ReviewVerdict::CanPost
+        );
+
+        let basic = ReviewVerdict::BasicGroup.group_after(GroupStatus::New);
+        assert_eq!(
+            (basic.status, basic.can_post, basic.reason),
+            (
+                GroupStatus::Active,
+                false,
+                Some("basic group: tgfleet posts only to supergroups and channels")
+            )
+        );
+        assert!(!ReviewVerdict::BasicGroup.is_member());
+        assert_eq!(
+            ReviewVerdict::BasicGroup.membership_after(MembershipState::Pending),
+            MembershipState::Failed
+        );
+        assert_eq!(ReviewVerdict::BasicGroup.finding(), "cannot_post");
     }
 
     #[test]

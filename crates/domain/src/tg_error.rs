@@ -37,6 +37,13 @@ pub enum About {
     Content(ContentKind),
     /// The group itself.
     Group(GroupAnswer),
+    /// The source of a forward refuses it: its content is protected (`noforwards`,
+    /// core.telegram.org/api/content-protection: it "disables message forwards";
+    /// `CHAT_FORWARDS_RESTRICTED`). About that
+    /// post of the source channel, never the target group nor the account: the
+    /// post is not sent in its round, as a relay skips a post it reads with
+    /// `noforwards` (`crate::relay::relay_send`).
+    Source,
     /// A join that did not fail: a request was sent, or the account was in already.
     Join(JoinNote),
     /// Nothing the table knows.
@@ -324,6 +331,7 @@ impl TgError {
             About::Group(GroupAnswer::WriteForbidden) => "write_forbidden",
             About::Group(GroupAnswer::BannedByTelegram | GroupAnswer::Gone) => "inaccessible",
             About::Group(GroupAnswer::TopicClosed) => "topic_closed",
+            About::Source => "source_protected",
             About::Join(JoinNote::RequestSent) => "join_requested",
             About::Join(JoinNote::AlreadyMember) => "already_member",
             About::Unexpected => "other",

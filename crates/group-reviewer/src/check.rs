@@ -6,7 +6,8 @@ use chrono::{DateTime, Utc};
 use tgfleet_domain::ReviewVerdict;
 use tgfleet_store::{CatalogueFacts, ReviewTarget};
 use tgfleet_telegram::{
-    About, ChatKind, GroupAnswer, MembershipAnswer, PeerRef, Resolved, TelegramAccount, TgError,
+    About, ChatKind, GroupAnswer, MembershipAnswer, PeerKind, PeerRef, Resolved, TelegramAccount,
+    TgError,
 };
 
 /// What a check of one group came to.
@@ -75,6 +76,11 @@ pub async fn check_group(
     let mut resolved = None;
     let mut facts = CatalogueFacts::default();
     let peer = match target.peer.as_ref().and_then(peer_ref) {
+        // A basic group joined before tgfleet refused them (a `chat`, no channel method
+        // reaches it): the same verdict as its invite's.
+        Some(peer) if peer.kind == PeerKind::Chat => {
+            return CheckOutcome::Verdict(Seen::verdict(ReviewVerdict::BasicGroup));
+        }
         Some(peer) => peer,
         None => {
             let answer = telegram.resolve(&target.handle).await;
@@ -83,6 +89,28 @@ pub async fn check_group(
                 &answer.as_ref().map(drop).map_err(Clone::clone),
             );
             match answer {
+                // A basic group (its invite, or its `chat`): the join path refuses it before
+                // joining, and the review says the same.
+                Ok(Resolved::Chat(chat)) if chat.kind == ChatKind::BasicGroup => {
+                    return CheckOutcome::Verdict(Seen {
+                        facts: CatalogueFacts {
+                            kind: Some(chat.kind.as_str().to_owned()),
+                            title: Some(chat.title),
+                            telegram_id: Some(chat.peer.id),
+                        },
+                        ..Seen::verdict(ReviewVerdict::BasicGroup)
+                    });
+                }
+                Ok(Resolved::Invite(preview)) if preview.basic_group => {
+                    return CheckOutcome::Verdict(Seen {
+                        facts: CatalogueFacts {
+                            kind: Some(preview.kind().as_str().to_owned()),
+                            title: Some(preview.title),
+                            telegram_id: None,
+                        },
+                        ..Seen::verdict(ReviewVerdict::BasicGroup)
+                    });
+                }
                 Ok(Resolved::Chat(chat)) => {
                     facts = CatalogueFacts {
                         kind: Some(chat.kind.as_str().to_owned()),
@@ -181,6 +209,7 @@ mod tests {
             paid_stars: None,
             slow_mode_secs: None,
             slow_mode_next_send_at: None,
+            general_topic_closed: false,
         }
     }
 

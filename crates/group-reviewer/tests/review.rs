@@ -480,3 +480,42 @@ async fn the_schedule_reviews_at_three_in_the_morning(pool: PgPool) {
     run(off).await.unwrap();
     assert_eq!(fleet.clock.now(), before);
 }
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn a_closed_general_topic_and_a_basic_group_keep_their_own_reasons(pool: PgPool) {
+    let mix = GroupMix::default()
+        .with(Profile::Open, 1)
+        .with(Profile::Forum, 1)
+        .with(Profile::ClosedForum, 1)
+        .with(Profile::BasicInvite, 1);
+    let (fleet, seeded) = joined_fleet(pool, GeneratorSpec::new(145, 1, mix), "").await;
+    assert_eq!(seeded.len(), 4);
+    let ctx = fleet.context(Service::GroupReviewer);
+
+    let summary = review_once(&ctx, None).await.unwrap();
+
+    assert_eq!(summary.totals.checked, 4);
+    assert_eq!((summary.totals.errors, summary.totals.can_post), (0, 2));
+    let groups = groups_by_handle(&fleet).await;
+    let of = |profile| {
+        let line = &fleet.generated.handles_of(profile)[0].line;
+        groups[&GroupHandle::parse(line).unwrap()].clone()
+    };
+    for profile in [Profile::Open, Profile::Forum] {
+        assert!(of(profile).can_post, "{profile:?}");
+    }
+    let closed = of(Profile::ClosedForum);
+    assert_eq!(closed.status, GroupStatus::Active);
+    assert!(!closed.can_post);
+    assert_eq!(
+        closed.status_reason.as_deref(),
+        Some("forum: the General topic is closed to members")
+    );
+    let basic = of(Profile::BasicInvite);
+    assert_eq!(basic.status, GroupStatus::Active);
+    assert!(!basic.can_post);
+    assert_eq!(
+        basic.status_reason.as_deref(),
+        Some("basic group: tgfleet posts only to supergroups and channels")
+    );
+}

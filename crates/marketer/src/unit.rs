@@ -464,6 +464,10 @@ impl Marketer {
                     tracing::warn!(%group, %account, %campaign, reason = code, kind = kind.as_str(),
                         "Pre-check failed in {group} for {account} ({code}): the group refuses {}; another variant goes", kind.as_str());
                 }
+                Some(Precheck::CannotPost(Precheck::TOPIC_CLOSED)) => {
+                    tracing::warn!(%group, %account, %campaign, reason = code,
+                        "Pre-check failed in {group} for {account} ({code}): the forum's General topic is closed; skipped until a review finds it open");
+                }
                 _ => {
                     tracing::warn!(%group, %account, %campaign, reason = code,
                         "Pre-check failed in {group} for {account} ({code}): nothing sent");

@@ -33,6 +33,33 @@ async fn stopped_as(
     account
 }
 
+/// Runs a marketer over an hourly text campaign for six hours and returns the one
+/// post attempt `group` got: a pre-check read it once and never tried it again.
+async fn the_one_skip_of(
+    fleet: &tgfleet_testkit::TestFleet,
+    group: tgfleet_domain::GroupId,
+) -> tgfleet_store::Post {
+    text_campaign(fleet, "hourly", Duration::from_secs(3600), "Villa offer").await;
+    run_replicas(
+        fleet,
+        vec![spawn_marketer(fleet, 4)],
+        Duration::from_secs(6 * 3600),
+    )
+    .await;
+    let attempts: Vec<_> = posts(&fleet.store)
+        .await
+        .into_iter()
+        .filter(|p| p.group_id == group)
+        .collect();
+    assert_eq!(
+        attempts.len(),
+        1,
+        "one pre-check, then never again: {attempts:?}"
+    );
+    assert_eq!(attempts[0].state, PostState::Skipped);
+    attempts.into_iter().next().unwrap()
+}
+
 #[sqlx::test(migrations = "../../migrations")]
 async fn a_spam_limited_account_closes_no_group_and_cools_down(pool: PgPool) {
     let (logs, _guard) = Logs::capture();
@@ -229,26 +256,7 @@ async fn a_paid_group_is_read_by_the_pre_check_once_and_never_retried(pool: PgPo
         .find(|g| g.profile == Profile::Paid)
         .unwrap()
         .clone();
-    text_campaign(&fleet, "hourly", Duration::from_secs(3600), "Villa offer").await;
-
-    run_replicas(
-        &fleet,
-        vec![spawn_marketer(&fleet, 4)],
-        Duration::from_secs(6 * 3600),
-    )
-    .await;
-
-    let attempts: Vec<_> = posts(&fleet.store)
-        .await
-        .into_iter()
-        .filter(|p| p.group_id == paid.id)
-        .collect();
-    assert_eq!(
-        attempts.len(),
-        1,
-        "one pre-check, then never again: {attempts:?}"
-    );
-    assert_eq!(attempts[0].state, PostState::Skipped);
+    the_one_skip_of(&fleet, paid.id).await;
     assert_eq!(
         fleet.store.refused_content(paid.id).await.unwrap(),
         [ContentKind::Paid]
@@ -531,5 +539,52 @@ async fn a_dead_key_is_marked_once_and_never_reconnected(pool: PgPool) {
     stopped_as(&fleet, AccountStatus::Unauthorized, "AUTH_KEY_UNREGISTERED").await;
     assert_eq!(logs.lines_with("is unauthorized").len(), 1, "marked once");
     assert!(sent(&fleet).is_empty());
+    resume_time();
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn a_forum_with_a_closed_general_topic_is_skipped_once_and_an_open_forum_gets_posts(
+    pool: PgPool,
+) {
+    let (logs, _guard) = Logs::capture();
+    let mix = GroupMix::default()
+        .with(Profile::Forum, 1)
+        .with(Profile::ClosedForum, 1);
+    let fleet = fleet(pool, spec(47, 1, mix), OPEN_POSTING).await;
+    let joined = join_groups(&fleet, &["acc0001"], &[]).await;
+    let of = |profile| {
+        joined
+            .iter()
+            .find(|g| g.profile == profile)
+            .unwrap()
+            .clone()
+    };
+    let (open, closed) = (of(Profile::Forum), of(Profile::ClosedForum));
+    let skip = the_one_skip_of(&fleet, closed.id).await;
+    assert_eq!(skip.error_code.as_deref(), Some("PRECHECK_TOPIC_CLOSED"));
+    let group = all_groups(&fleet)
+        .await
+        .into_iter()
+        .find(|g| g.id == closed.id)
+        .unwrap();
+    assert_eq!(group.status, GroupStatus::Active);
+    assert!(!group.can_post);
+    assert_eq!(
+        group.status_reason.as_deref(),
+        Some("PRECHECK_TOPIC_CLOSED")
+    );
+    assert_eq!(
+        world_errors(&fleet, "acc0001", "TOPIC_CLOSED"),
+        0,
+        "the pre-check saw the closed topic; nothing was sent to be refused"
+    );
+    let sent = sent(&fleet);
+    assert!(sent.iter().all(|(_, r)| r.channel_id != closed.channel_id));
+    let to_open = sent
+        .iter()
+        .filter(|(_, r)| r.channel_id == open.channel_id)
+        .count();
+    assert!(to_open >= 5, "the open forum took every round: {to_open}");
+    assert_eq!(logs.lines_with("General topic is closed").len(), 1);
     resume_time();
 }

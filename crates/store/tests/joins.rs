@@ -113,6 +113,7 @@ fn decision(
         membership,
         group,
         account,
+        unsupported: None,
     }
 }
 

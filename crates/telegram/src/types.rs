@@ -96,8 +96,27 @@ pub struct InvitePreview {
     pub request_needed: bool,
     /// The invite leads to a broadcast channel.
     pub broadcast: bool,
+    /// The invite leads to a legacy basic group: the `chatInvite` lacks the `channel`
+    /// flag (core.telegram.org/constructor/chatInvite: `channel` "Whether this is a
+    /// channel/supergroup or a normal group"; TDLib td/telegram/DialogInviteLinkManager.cpp
+    /// reads `is_chat = !chat_invite->channel_`).
+    #[serde(default)]
+    pub basic_group: bool,
     /// Number of members, as Telegram reports it.
     pub participants: i32,
+}
+
+impl InvitePreview {
+    /// What the invite leads to.
+    pub fn kind(&self) -> ChatKind {
+        if self.basic_group {
+            ChatKind::BasicGroup
+        } else if self.broadcast {
+            ChatKind::Broadcast
+        } else {
+            ChatKind::Supergroup
+        }
+    }
 }
 
 /// The result of resolving a [`GroupHandle`].
@@ -282,6 +301,12 @@ pub struct ChatRights {
     pub slow_mode_secs: Option<u32>,
     /// When this account may send next under slow mode (`None`: now).
     pub slow_mode_next_send_at: Option<DateTime<Utc>>,
+    /// The group is a forum (`channel.forum`) whose General topic, where a message
+    /// without a topic goes, is closed (`forumTopic.closed` of topic 1, read with
+    /// `messages.getForumTopicsByID` as TDLib reads one topic:
+    /// td/telegram/ForumTopicManager.cpp, `GetForumTopicQuery`).
+    #[serde(default)]
+    pub general_topic_closed: bool,
 }
 
 impl ChatRights {
@@ -304,6 +329,7 @@ impl ChatRights {
             defaults: self.default_banned.restrictions(),
             join_to_send: self.join_to_send,
             paid: self.paid_stars.is_some_and(|stars| stars > 0),
+            topic_closed: self.general_topic_closed,
             slow_mode_next_send_at: self.slow_mode_next_send_at,
         }
     }
@@ -494,6 +520,7 @@ mod tests {
             paid_stars: None,
             slow_mode_secs: None,
             slow_mode_next_send_at: None,
+            general_topic_closed: false,
         };
         let view = rights.write_rights();
         assert!(!view.members_write);

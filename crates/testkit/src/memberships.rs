@@ -86,7 +86,7 @@ impl TestFleet {
                     peer: peer.map(|peer| StoredPeer {
                         id: peer.id,
                         access_hash: peer.access_hash,
-                        kind: "channel".to_owned(),
+                        kind: peer.kind.as_str().to_owned(),
                     }),
                     responsible: true,
                 },

@@ -130,6 +130,11 @@ pub mod names {
     pub const CHAT_SEND_MEDIA_FORBIDDEN: &str = "CHAT_SEND_MEDIA_FORBIDDEN";
     /// Non-members must join before writing (403).
     pub const CHAT_GUEST_SEND_FORBIDDEN: &str = "CHAT_GUEST_SEND_FORBIDDEN";
+    /// The forum topic is closed to members who cannot manage topics (400; PyroTGFork
+    /// 400_BAD_REQUEST.tsv:620).
+    pub const TOPIC_CLOSED: &str = "TOPIC_CLOSED";
+    /// The supergroup is not a forum (400; Telethon errors.csv:70).
+    pub const CHANNEL_FORUM_MISSING: &str = "CHANNEL_FORUM_MISSING";
     /// The source channel forbids forwarding (400).
     pub const CHAT_FORWARDS_RESTRICTED: &str = "CHAT_FORWARDS_RESTRICTED";
     /// The peer is not a channel the world knows (400).

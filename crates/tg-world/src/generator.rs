@@ -102,6 +102,15 @@ profiles! {
     /// A public supergroup charging Stars per message (`send_paid_messages_stars`):
     /// every message answers ALLOW_PAYMENT_REQUIRED_X.
     Paid => paid, "paid", 0;
+    /// A legacy basic group reached by invite ([`GroupSpec::basic`]): its
+    /// `chatInvite` has no `channel` flag.
+    BasicInvite => basic_invite, "basic_invite", 0;
+    /// A public forum supergroup ([`GroupSpec::forum`]) whose General topic is open:
+    /// members post there.
+    Forum => forum, "forum", 0;
+    /// A public forum supergroup whose General topic is closed
+    /// ([`GroupSpec::general_closed`]): members' messages answer TOPIC_CLOSED.
+    ClosedForum => closed_forum, "closed_forum", 0;
     /// A username that no group has (a typo or a long-gone group).
     Missing => missing, "missing", 4;
 }
@@ -111,7 +120,7 @@ impl Profile {
     pub fn is_invite(self) -> bool {
         matches!(
             self,
-            Self::PrivateInvite | Self::Approval | Self::ExpiredInvite
+            Self::PrivateInvite | Self::Approval | Self::ExpiredInvite | Self::BasicInvite
         )
     }
 
@@ -418,5 +427,11 @@ fn apply_profile(
         Profile::VanishedDeleted => group.vanish = vanish(VanishKind::Deleted),
         Profile::ExpiredInvite => group.invite_expires_at = Some(vanish_at),
         Profile::Paid => group.paid_stars = 10,
+        Profile::BasicInvite => group.basic = true,
+        Profile::Forum => group.forum = true,
+        Profile::ClosedForum => {
+            group.forum = true;
+            group.general_closed = true;
+        }
     }
 }

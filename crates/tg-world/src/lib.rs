@@ -33,11 +33,11 @@ pub use scenario::{
 pub use secret::{AuthKey, Phone, Secret};
 pub use types::{
     BannedRights, ChannelFull, ChannelInfo, ChannelKind, ChannelParticipant, ChatInvite,
-    ForwardHeader, History, HistoryPage, InputChannel, InvitePreview, MediaKind, Message,
-    MessageContent, Participant, Right, SentCode, StoryItem, TextBody, UpdatesState, UploadedMedia,
-    UserId, UserInfo, VanishKind,
+    ForumTopic, ForwardHeader, History, HistoryPage, InputChannel, InvitePreview, MediaKind,
+    Message, MessageContent, Participant, Right, SentCode, StoryItem, TextBody, UpdatesState,
+    UploadedMedia, UserId, UserInfo, VanishKind,
 };
 pub use world::{
-    Counters, LedgerEntry, LedgerEvent, MembershipView, SentKind, SentRecord, Standing, TOPICS,
-    World, media_ref,
+    Counters, GENERAL_TOPIC, LedgerEntry, LedgerEvent, MembershipView, SentKind, SentRecord,
+    Standing, TOPICS, World, media_ref,
 };

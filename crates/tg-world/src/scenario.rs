@@ -234,6 +234,28 @@ pub struct GroupSpec {
     /// Content is protected: forwarding from it answers CHAT_FORWARDS_RESTRICTED.
     #[serde(default, skip_serializing_if = "is_false")]
     pub noforwards: bool,
+    /// A legacy basic group (a `chat`, not a `channel`: core.telegram.org/api/channel,
+    /// "Channels, supergroups, gigagroups and basic groups"), reachable only by
+    /// invite: basic groups have no username. `messages.checkChatInvite` shows a
+    /// `chatInvite` without the `channel` flag (core.telegram.org/constructor/chatInvite:
+    /// `channel` "Whether this is a channel/supergroup or a normal group"; TDLib
+    /// td/telegram/DialogInviteLinkManager.cpp reads `is_chat = !chat_invite->channel_`
+    /// and logs a basic-group invite with `broadcast`, `public` or `megagroup` as wrong),
+    /// and `messages.importChatInvite` makes the user a member of the `chat`.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub basic: bool,
+    /// A forum supergroup (`channel.forum`, core.telegram.org/api/forum): a message
+    /// sent without a topic goes to the General topic (id 1: TDLib
+    /// td/telegram/ForumTopicId.h, `ForumTopicId::general()`).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub forum: bool,
+    /// The forum's General topic is closed (`forumTopic.closed`): members who cannot
+    /// manage topics may not post to it (TDLib td/telegram/ForumTopicManager.cpp,
+    /// `can_send_message_to_forum_topic`), and Telegram answers TOPIC_CLOSED
+    /// (PyroTGFork 400_BAD_REQUEST.tsv:620 "This topic was closed, you can't send
+    /// messages to it anymore"). Needs `forum`.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub general_closed: bool,
     /// Other members write a message every this many seconds from the epoch on (a
     /// group that is not quiet). Default: none (chosen for tests).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -296,6 +318,9 @@ impl GroupSpec {
             participants: default_participants(),
             reactions_disabled: false,
             noforwards: false,
+            basic: false,
+            forum: false,
+            general_closed: false,
             chatter_every_secs: None,
             publish: None,
             admins: Vec::new(),
@@ -619,6 +644,24 @@ impl Scenario {
                     field("ban_probability"),
                     format!("{p} is not between 0 and 1"),
                 ));
+            }
+            if group.basic && (group.username.is_some() || group.invite.is_none()) {
+                return Err(invalid(
+                    field("basic"),
+                    "a basic group has no username and needs an `invite`",
+                ));
+            }
+            if group.basic && (group.kind != ChannelKind::Supergroup || group.forum) {
+                return Err(invalid(
+                    field("basic"),
+                    "a basic group is neither a channel, a gigagroup nor a forum",
+                ));
+            }
+            if group.general_closed && !group.forum {
+                return Err(invalid(field("general_closed"), "needs `forum = true`"));
+            }
+            if group.forum && group.kind != ChannelKind::Supergroup {
+                return Err(invalid(field("forum"), "only a supergroup is a forum"));
             }
             if group.approve_after_secs.is_some() && !group.approval_required {
                 return Err(invalid(

@@ -175,6 +175,10 @@ pub struct ChannelInfo {
     pub slowmode_enabled: bool,
     /// Content is protected: forwards are forbidden (`noforwards`).
     pub noforwards: bool,
+    /// A legacy basic group: Telegram shows a `chat`, not a `channel`.
+    pub basic: bool,
+    /// A forum (`channel.forum`).
+    pub forum: bool,
     /// The acting user is not a member (`left`).
     pub left: bool,
     /// The acting user is an admin.
@@ -216,12 +220,28 @@ pub struct InvitePreview {
     pub title: String,
     /// Supergroup, broadcast channel or gigagroup.
     pub kind: ChannelKind,
+    /// A legacy basic group: the `chatInvite` has no `channel` flag.
+    pub basic: bool,
     /// Joining sends a request an admin must approve.
     pub request_needed: bool,
     /// The group also has a public username.
     pub public: bool,
     /// Members, as Telegram reports it.
     pub participants_count: u32,
+}
+
+/// `forumTopic` (or `forumTopicDeleted` when `deleted`), as
+/// `messages.getForumTopicsByID` answers it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ForumTopic {
+    /// The topic id (1: General).
+    pub id: i32,
+    /// The title.
+    pub title: String,
+    /// Closed: only members who manage topics may post (`forumTopic.closed`).
+    pub closed: bool,
+    /// No such topic (`forumTopicDeleted`).
+    pub deleted: bool,
 }
 
 /// The acting user's participant record (`channelParticipant*`).

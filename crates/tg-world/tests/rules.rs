@@ -1039,3 +1039,81 @@ fn a_restriction_with_an_end_lifts_by_itself() {
         None
     );
 }
+
+#[test]
+fn a_basic_group_invite_shows_a_chat_and_no_channel_method_reaches_it() {
+    let mut basic = GroupSpec::private("OldChat_1");
+    basic.basic = true;
+    let mut f = Fixture::new(2, vec![basic], Limits::unlimited());
+    let user = f.user("acc1");
+    match f
+        .world
+        .messages_check_chat_invite(at(0), user, "OldChat_1")
+        .unwrap()
+    {
+        ChatInvite::Invite(preview) => assert!(preview.basic && !preview.public),
+        other => panic!("expected a preview, got {other:?}"),
+    }
+    // Importing the invite makes the user a member of the `chat`.
+    let joined = f.import(at(1), "acc1", "OldChat_1").unwrap();
+    assert!(joined.basic && !joined.left);
+    assert!(matches!(
+        f.world.messages_check_chat_invite(at(2), user, "OldChat_1"),
+        Ok(ChatInvite::Already(info)) if info.basic
+    ));
+    assert_eq!(f.world.counters("acc1").unwrap().joins, 1);
+    // A basic group is no channel.
+    assert_eq!(
+        err_name(f.participant(at(3), "acc1", "OldChat_1")),
+        names::CHANNEL_INVALID
+    );
+    // A basic group has no username and is no forum.
+    let mut named = GroupSpec::public("old_chat_named");
+    named.basic = true;
+    assert!(tg_world::World::new(&common::scenario(1, vec![named], Limits::unlimited())).is_err());
+}
+
+#[test]
+fn a_closed_general_topic_refuses_members_but_not_admins() {
+    let mut closed = GroupSpec::public("closed_forum");
+    closed.forum = true;
+    closed.general_closed = true;
+    closed.admins = vec!["acc2".into()];
+    let mut open = GroupSpec::public("open_forum");
+    open.forum = true;
+    let plain = GroupSpec::public("plain_group");
+    let mut f = Fixture::new(2, vec![closed, open, plain], Limits::unlimited());
+    for group in ["closed_forum", "open_forum", "plain_group"] {
+        f.join(at(0), "acc1", group).unwrap();
+    }
+    assert!(f.full(at(0), "acc1", "closed_forum").unwrap().channel.forum);
+    let refused = f.send(at(1), "acc1", "closed_forum", "hi").unwrap_err();
+    assert_eq!(
+        (refused.code, refused.name.as_str()),
+        (400, names::TOPIC_CLOSED)
+    );
+    f.send(at(2), "acc2", "closed_forum", "admins post")
+        .unwrap();
+    f.send(at(3), "acc1", "open_forum", "hi").unwrap();
+
+    let topics = f
+        .on("acc1", "closed_forum", |w, user, peer| {
+            w.messages_get_forum_topics_by_id(at(4), user, peer, &[tg_world::GENERAL_TOPIC, 7])
+        })
+        .unwrap();
+    assert_eq!(topics.len(), 2);
+    assert!(topics[0].id == 1 && topics[0].closed && !topics[0].deleted);
+    assert!(topics[1].deleted);
+    let open_general = f
+        .on("acc1", "open_forum", |w, user, peer| {
+            w.messages_get_forum_topics_by_id(at(4), user, peer, &[1])
+        })
+        .unwrap();
+    assert!(!open_general[0].closed);
+    assert_eq!(
+        err_name(f.on("acc1", "plain_group", |w, user, peer| {
+            w.messages_get_forum_topics_by_id(at(4), user, peer, &[1])
+        })),
+        names::CHANNEL_FORUM_MISSING
+    );
+}

@@ -24,8 +24,9 @@ pub const CAMPAIGN: &str = "bali-villas";
 /// kind the fleet must handle, with link-forbidding groups (the link goes without its
 /// preview), groups refusing photos only, where the photo variant (the campaign's
 /// first) is skipped and a text goes, and groups charging Stars per message, which
-/// the pre-check reads once and never retries.
-const DEMO_MIX: [(&str, u32); 18] = [
+/// the pre-check reads once and never retries, as it does forums whose General topic
+/// is closed; basic groups reached by invite are refused before joining.
+const DEMO_MIX: [(&str, u32); 20] = [
     ("broadcast", 8),
     ("private_invite", 10),
     ("approval", 8),
@@ -44,6 +45,8 @@ const DEMO_MIX: [(&str, u32); 18] = [
     ("expired_invite", 3),
     ("missing", 4),
     ("paid", 2),
+    ("basic_invite", 2),
+    ("closed_forum", 2),
 ];
 /// The relay campaign of the demo and its source channel (outside the catalogue).
 const RELAY_CAMPAIGN: &str = "bali-news-relay";

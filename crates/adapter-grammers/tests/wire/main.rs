@@ -2,6 +2,7 @@
 //! serving a simulated world, with sessions in a fresh Postgres database per test.
 
 mod device;
+mod groups;
 mod port;
 mod proxy;
 mod relay;

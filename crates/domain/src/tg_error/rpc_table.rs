@@ -168,6 +168,8 @@ pub const ROWS: &[(&str, Rule)] = &[
     ("TOPIC_CLOSED", group(G::TopicClosed)),
     // Telethon errors.csv:461 TOPIC_DELETED,400; PyroTGFork 400_BAD_REQUEST.tsv:622
     ("TOPIC_DELETED", group(G::TopicClosed)),
+    // Telethon errors.csv:84 CHAT_FORWARDS_RESTRICTED,400 406 "You can't forward messages from a protected chat"; PyroTGFork 400_BAD_REQUEST.tsv:119
+    ("CHAT_FORWARDS_RESTRICTED", Rule::Is(About::Source)),
     // Telethon errors.csv:231 INVITE_REQUEST_SENT,400; PyroTGFork 400_BAD_REQUEST.tsv:296
     ("INVITE_REQUEST_SENT", join(JoinNote::RequestSent)),
     // Telethon errors.csv:487 USER_ALREADY_PARTICIPANT,400; PyroTGFork 400_BAD_REQUEST.tsv:656
@@ -310,6 +312,7 @@ mod tests {
                 About::Group(G::TopicClosed),
                 &["TOPIC_CLOSED", "TOPIC_DELETED"],
             ),
+            (About::Source, &["CHAT_FORWARDS_RESTRICTED"]),
             (About::Join(JoinNote::RequestSent), &["INVITE_REQUEST_SENT"]),
             (
                 About::Join(JoinNote::AlreadyMember),

@@ -6,7 +6,7 @@ use crate::{Lease, NewEvent, Store, StoreError, check_lease, record_event};
 use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 use tgfleet_domain::join_policy::{AccountEffect, JoinDecision, MembershipEffect};
-use tgfleet_domain::{GroupId, GroupStatus};
+use tgfleet_domain::{CannotPost, GroupId, GroupStatus};
 
 /// What Telegram told about a group: the account's peer reference and the
 /// group's facts (stored on `groups`: `telegram_id`, `title`, `kind`).
@@ -87,7 +87,8 @@ impl Store {
     /// Stores one join's outcome in one transaction: the membership (settled,
     /// retried in the slot, or left for a later slot; `join_started_at` cleared,
     /// `attempts` + 1), the group (facts; `active`, or `banned` / `inaccessible`
-    /// for every account: the other accounts' pending memberships of it fail), the
+    /// for every account, or reachable but unsupported — `can_post` false with the
+    /// reason: the other accounts' pending memberships of it fail), the
     /// account (next join time, FloodWait, rest, joins stopped or status; the rest
     /// of its slot dropped when the decision ends it) and the event.
     ///
@@ -158,6 +159,10 @@ impl Store {
             store_facts(&mut tx, record.group, chat).await?;
         }
         match decision.group {
+            Some(GroupStatus::Active) if decision.unsupported.is_some() => {
+                let reason = decision.unsupported.map(CannotPost::as_str);
+                mark_unsupported(&mut tx, account, record.group, reason).await?;
+            }
             Some(GroupStatus::Active) => {
                 sqlx::query(
                     "UPDATE groups
@@ -225,6 +230,50 @@ async fn store_facts(
     Ok(())
 }
 
+/// Marks a reachable group tgfleet does not post to (a basic group): `active` unless
+/// closed already, `can_post` false with the reason, and the other accounts' pending
+/// memberships of it failed with that reason, so no account joins it.
+async fn mark_unsupported(
+    conn: &mut PgConnection,
+    account: i64,
+    group: GroupId,
+    reason: Option<&str>,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE groups
+            SET status = CASE WHEN status = 'new' THEN 'active' ELSE status END,
+                status_reason = CASE WHEN status IN ('new', 'active') THEN $2 ELSE status_reason END,
+                can_post = false, updated_at = now()
+          WHERE id = $1",
+    )
+    .bind(group.0)
+    .bind(reason)
+    .execute(&mut *conn)
+    .await?;
+    fail_other_pending(conn, account, group, reason.unwrap_or("group unsupported")).await
+}
+
+/// Fails the pending memberships of `group` held by accounts other than `account`.
+async fn fail_other_pending(
+    conn: &mut PgConnection,
+    account: i64,
+    group: GroupId,
+    why: &str,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE memberships
+            SET state = 'failed', planned_seq = NULL, join_started_at = NULL,
+                last_error = $3, updated_at = now()
+          WHERE group_id = $1 AND account_id <> $2 AND state = 'pending'",
+    )
+    .bind(group.0)
+    .bind(account)
+    .bind(why)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 /// Marks a group `banned` or `inaccessible` (a ban is never downgraded) and fails
 /// the other accounts' pending memberships of it (invariant 4).
 async fn close_group(
@@ -246,18 +295,7 @@ async fn close_group(
     .bind(reason)
     .execute(&mut *conn)
     .await?;
-    sqlx::query(
-        "UPDATE memberships
-            SET state = 'failed', planned_seq = NULL, join_started_at = NULL,
-                last_error = 'group ' || $3, updated_at = now()
-          WHERE group_id = $1 AND account_id <> $2 AND state = 'pending'",
-    )
-    .bind(group.0)
-    .bind(account)
-    .bind(status)
-    .execute(conn)
-    .await?;
-    Ok(())
+    fail_other_pending(conn, account, group, &format!("group {status}")).await
 }
 
 async fn apply_account_effect(

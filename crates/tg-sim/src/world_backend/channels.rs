@@ -23,6 +23,7 @@ pub(super) fn serve(
         .or_else(|| call.serve(|request| get_participant(&mut session()?, request)))
         .or_else(|| call.serve(|request| get_full_channel(&mut session()?, request)))
         .or_else(|| call.serve(|request| leave_channel(&mut session()?, request)))
+        .or_else(|| call.serve(|request| get_forum_topics_by_id(&mut session()?, request)))
 }
 
 impl Session<'_> {
@@ -136,8 +137,15 @@ fn joined(
     session: &Session<'_>,
     info: &tg_world::ChannelInfo,
 ) -> tl::enums::messages::ChatInviteJoinResult {
+    let chats = vec![objects::channel(info)];
+    let updates = if info.basic {
+        // A basic group's join brings the `chat`, with no channel update.
+        objects::updates(Vec::new(), session.me_users(), chats, session.now)
+    } else {
+        session.channel_updates(info.id, chats)
+    };
     tl::enums::messages::ChatInviteJoinResult::Ok(tl::types::messages::ChatInviteJoinResultOk {
-        updates: session.channel_updates(info.id, vec![objects::channel(info)]),
+        updates,
     })
 }
 
@@ -242,6 +250,26 @@ fn get_full_channel(
         .user_info_of(session.me)
         .ok_or_else(|| RpcError::new(401, tg_world::names::AUTH_KEY_UNREGISTERED))?;
     Ok(objects::chat_full(&full, &me))
+}
+
+/// `messages.forumTopics` for the topics asked for (`inputPeerChannel` only).
+fn get_forum_topics_by_id(
+    session: &mut Session<'_>,
+    request: tl::functions::messages::GetForumTopicsById,
+) -> Result<tl::enums::messages::ForumTopics, RpcError> {
+    let channel = inputs::peer(&request.peer)?;
+    let topics = session.world.messages_get_forum_topics_by_id(
+        session.now,
+        session.me,
+        channel,
+        &request.topics,
+    )?;
+    Ok(objects::forum_topics(
+        &topics,
+        session.chats(channel),
+        channel.channel_id,
+        session.now,
+    ))
 }
 
 /// `updates` with `updateChannel` and the channel, now `left`.

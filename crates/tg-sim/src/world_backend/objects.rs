@@ -60,6 +60,9 @@ pub(super) fn peer_user(user: UserId) -> tl::enums::Peer {
 /// `banned_rights` when personally restricted, `admin_rights` for admins.
 pub(super) fn channel(info: &ChannelInfo) -> tl::enums::Chat {
     let broadcast = info.kind == ChannelKind::Broadcast;
+    if info.basic {
+        return basic_chat(info);
+    }
     if info.forbidden {
         return tl::enums::Chat::ChannelForbidden(tl::types::ChannelForbidden {
             broadcast,
@@ -91,7 +94,7 @@ pub(super) fn channel(info: &ChannelInfo) -> tl::enums::Chat {
         noforwards: info.noforwards,
         join_to_send: info.join_to_send,
         join_request: info.join_request,
-        forum: false,
+        forum: info.forum,
         stories_hidden: false,
         stories_hidden_min: false,
         stories_unavailable: false,
@@ -122,6 +125,34 @@ pub(super) fn channel(info: &ChannelInfo) -> tl::enums::Chat {
         send_paid_messages_stars: info.paid_stars.map(i64::from),
         linked_monoforum_id: None,
         linked_community_id: None,
+    })
+}
+
+/// A basic group as its members see it (`chat`, core.telegram.org/constructor/chat; no
+/// access hash, no username), or `chatForbidden` when the user was kicked.
+fn basic_chat(info: &ChannelInfo) -> tl::enums::Chat {
+    if info.forbidden {
+        return tl::enums::Chat::Forbidden(tl::types::ChatForbidden {
+            id: info.id,
+            title: info.title.clone(),
+        });
+    }
+    tl::enums::Chat::Chat(tl::types::Chat {
+        creator: false,
+        left: info.left,
+        deactivated: false,
+        call_active: false,
+        call_not_empty: false,
+        noforwards: info.noforwards,
+        id: info.id,
+        title: info.title.clone(),
+        photo: tl::enums::ChatPhoto::Empty,
+        participants_count: count(info.participants_count),
+        date: timestamp(info.date),
+        version: 1,
+        migrated_to: None,
+        admin_rights: info.admin.then(admin_rights),
+        default_banned_rights: Some(banned_rights(&info.default_banned)),
     })
 }
 
@@ -422,14 +453,17 @@ pub(super) fn participant(participant: &Participant, me: UserId) -> tl::enums::C
 }
 
 /// `chatInvite` for a non-member: `channel`, `broadcast` / `megagroup`, `public`,
-/// `request_needed`, title and member count.
+/// `request_needed`, title and member count. A basic group's invite has none of
+/// `channel`, `broadcast`, `public`, `megagroup` (core.telegram.org/constructor/chatInvite;
+/// TDLib td/telegram/DialogInviteLinkManager.cpp logs them on a non-channel invite as wrong).
 pub(super) fn chat_invite(preview: &InvitePreview) -> tl::enums::ChatInvite {
-    let broadcast = preview.kind == ChannelKind::Broadcast;
+    let channel = !preview.basic;
+    let broadcast = channel && preview.kind == ChannelKind::Broadcast;
     tl::enums::ChatInvite::Invite(tl::types::ChatInvite {
-        channel: true,
+        channel,
         broadcast,
-        public: preview.public,
-        megagroup: !broadcast,
+        public: channel && preview.public,
+        megagroup: channel && !broadcast,
         request_needed: preview.request_needed,
         verified: false,
         scam: false,
@@ -444,6 +478,59 @@ pub(super) fn chat_invite(preview: &InvitePreview) -> tl::enums::ChatInvite {
         subscription_pricing: None,
         subscription_form_id: None,
         bot_verification: None,
+    })
+}
+
+/// `messages.forumTopics` with the topics asked for: `forumTopic` (General: not hidden, its
+/// top message the group's first) or `forumTopicDeleted`, and the channel in `chats`.
+pub(super) fn forum_topics(
+    topics: &[tg_world::ForumTopic],
+    chats: Vec<tl::enums::Chat>,
+    channel_id: i64,
+    now: DateTime<Utc>,
+) -> tl::enums::messages::ForumTopics {
+    let topics: Vec<tl::enums::ForumTopic> = topics
+        .iter()
+        .map(|topic| {
+            if topic.deleted {
+                return tl::enums::ForumTopic::Deleted(tl::types::ForumTopicDeleted {
+                    id: topic.id,
+                });
+            }
+            tl::enums::ForumTopic::Topic(tl::types::ForumTopic {
+                my: false,
+                closed: topic.closed,
+                pinned: false,
+                short: false,
+                hidden: false,
+                title_missing: false,
+                id: topic.id,
+                date: timestamp(now),
+                peer: peer_channel(channel_id),
+                title: topic.title.clone(),
+                icon_color: 0x6F_B9F0,
+                icon_emoji_id: None,
+                top_message: topic.id,
+                read_inbox_max_id: 0,
+                read_outbox_max_id: 0,
+                unread_count: 0,
+                unread_mentions_count: 0,
+                unread_reactions_count: 0,
+                unread_poll_votes_count: 0,
+                from_id: peer_channel(channel_id),
+                notify_settings: notify_settings(),
+                draft: None,
+            })
+        })
+        .collect();
+    tl::enums::messages::ForumTopics::Topics(tl::types::messages::ForumTopics {
+        order_by_create_date: false,
+        count: i32::try_from(topics.len()).unwrap_or(i32::MAX),
+        topics,
+        messages: Vec::new(),
+        chats,
+        users: Vec::new(),
+        pts: 0,
     })
 }
 

@@ -6,10 +6,13 @@ use crate::error::{RpcError, names};
 use crate::limits::MethodClass;
 use crate::scenario::check_username;
 use crate::types::{
-    BannedRights, ChannelFull, ChannelInfo, ChannelParticipant, ChatInvite, InputChannel,
-    InvitePreview, Participant, UpdatesState, UserId, UserInfo,
+    BannedRights, ChannelFull, ChannelInfo, ChannelParticipant, ChatInvite, ForumTopic,
+    InputChannel, InvitePreview, Participant, UpdatesState, UserId, UserInfo,
 };
 use chrono::{DateTime, TimeDelta, Utc};
+
+/// The General topic's id (TDLib td/telegram/ForumTopicId.h, `ForumTopicId::general()`).
+pub const GENERAL_TOPIC: i32 = 1;
 
 impl World {
     /// `users.getUsers([inputUserSelf])`: the acting user.
@@ -97,6 +100,8 @@ impl World {
 
     /// `messages.checkChatInvite`: what an invite shows. INVITE_HASH_INVALID
     /// for unknown hashes, INVITE_HASH_EXPIRED for expired ones or deleted groups.
+    /// A basic group's preview says so (`basic`: the `chatInvite` has no `channel`
+    /// flag, core.telegram.org/constructor/chatInvite).
     pub fn messages_check_chat_invite(
         &mut self,
         now: DateTime<Utc>,
@@ -116,6 +121,7 @@ impl World {
             Ok(ChatInvite::Invite(InvitePreview {
                 title: g.title.clone(),
                 kind: g.kind,
+                basic: g.basic,
                 request_needed: g.approval_required,
                 public: g.username_at(now).is_some(),
                 participants_count: g.participants_count(),
@@ -123,7 +129,8 @@ impl World {
         })
     }
 
-    /// `messages.importChatInvite`: joins by invite. USER_ALREADY_PARTICIPANT
+    /// `messages.importChatInvite`: joins by invite (a basic group's too: the user
+    /// becomes a member of the `chat`). USER_ALREADY_PARTICIPANT
     /// for members, INVITE_REQUEST_SENT when approval is needed, CHANNEL_PRIVATE
     /// for kicked users, CHANNELS_TOO_MUCH at the cap.
     pub fn messages_import_chat_invite(
@@ -218,6 +225,37 @@ impl World {
                 has_stories: g.stories > 0,
                 reactions_disabled: g.reactions_disabled,
             })
+        })
+    }
+
+    /// `messages.getForumTopicsByID` (core.telegram.org/method/messages.getForumTopicsByID,
+    /// what TDLib asks for one topic: td/telegram/ForumTopicManager.cpp,
+    /// `GetForumTopicQuery`): the General topic (id 1) open or closed as the group
+    /// says, any other id `forumTopicDeleted`. CHANNEL_FORUM_MISSING when the
+    /// supergroup is not a forum (Telethon errors.csv:70); CHANNEL_PRIVATE when the
+    /// user cannot read the group.
+    pub fn messages_get_forum_topics_by_id(
+        &mut self,
+        now: DateTime<Utc>,
+        user: UserId,
+        channel: InputChannel,
+        topics: &[i32],
+    ) -> Result<Vec<ForumTopic>, RpcError> {
+        self.call(user, |w| {
+            let (_, group, _) = w.begin_reading(now, user, MethodClass::Info, channel)?;
+            let g = &w.groups[group];
+            if !g.forum {
+                return Err(RpcError::bad_request(names::CHANNEL_FORUM_MISSING));
+            }
+            Ok(topics
+                .iter()
+                .map(|&id| ForumTopic {
+                    id,
+                    title: if id == GENERAL_TOPIC { "General" } else { "" }.to_owned(),
+                    closed: id == GENERAL_TOPIC && g.general_closed,
+                    deleted: id != GENERAL_TOPIC,
+                })
+                .collect())
         })
     }
 

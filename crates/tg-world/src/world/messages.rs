@@ -22,7 +22,8 @@ impl World {
     /// (FLOOD_WAIT), spam limit (PEER_FLOOD), access (CHANNEL_INVALID /
     /// CHANNEL_PRIVATE), standing (USER_BANNED_IN_CHANNEL for kicked or
     /// restricted users, CHAT_GUEST_SEND_FORBIDDEN / CHAT_WRITE_FORBIDDEN for
-    /// non-members), kind (CHAT_WRITE_FORBIDDEN in broadcasts), default rights
+    /// non-members), kind (CHAT_WRITE_FORBIDDEN in broadcasts), a forum's closed
+    /// General topic (TOPIC_CLOSED), default rights
     /// (CHAT_WRITE_FORBIDDEN, CHAT_SEND_PLAIN_FORBIDDEN, CHAT_SEND_WEBPAGE_FORBIDDEN
     /// for a link preview without `embed_links`), slow mode (SLOWMODE_WAIT_X), then the burst check (PEER_FLOOD).
     /// Admins skip rights and slow mode. After the post, the group's admins may
@@ -378,6 +379,14 @@ impl World {
         }
         if relation.restricted {
             return Err(RpcError::bad_request(names::USER_BANNED_IN_CHANNEL));
+        }
+        // A message without a topic goes to a forum's General topic (id 1); a closed
+        // topic takes messages only from those who manage topics (TDLib
+        // td/telegram/ForumTopicManager.cpp, `can_send_message_to_forum_topic`):
+        // PyroTGFork 400_BAD_REQUEST.tsv:620 TOPIC_CLOSED "This topic was closed, you
+        // can't send messages to it anymore".
+        if g.forum && g.general_closed {
+            return Err(RpcError::bad_request(names::TOPIC_CLOSED));
         }
         // A group charging Stars per message (send_paid_messages_stars,
         // core.telegram.org/api/paid-messages) refuses a message that does not offer

@@ -12,6 +12,7 @@ mod rate;
 mod relation;
 mod stories;
 
+pub use channels::GENERAL_TOPIC;
 pub use inspect::{Counters, MembershipView, SentKind, SentRecord};
 pub use ledger::{LedgerEntry, LedgerEvent};
 pub use publish::{TOPICS, media_ref};
@@ -104,6 +105,9 @@ struct Group {
     participants: u32,
     reactions_disabled: bool,
     noforwards: bool,
+    basic: bool,
+    forum: bool,
+    general_closed: bool,
     joined_delta: i32,
     posts: Vec<StoredMessage>,
     publish: Option<crate::scenario::PublishSpec>,
@@ -285,7 +289,9 @@ impl World {
         let group = *self.by_channel.get(&input.channel_id).ok_or_else(invalid)?;
         let expected =
             derive::access_hash(self.seed, self.accounts[account].user_id, input.channel_id);
-        if input.access_hash != expected {
+        // A basic group is a `chat`, not a `channel`: no channel method reaches it
+        // (core.telegram.org/api/channel).
+        if input.access_hash != expected || self.groups[group].basic {
             return Err(invalid());
         }
         if self.groups[group].is_deleted(now) {
@@ -366,6 +372,8 @@ impl World {
             join_request: g.approval_required,
             slowmode_enabled: g.slow_mode_secs > 0,
             noforwards: g.noforwards,
+            basic: g.basic,
+            forum: g.forum,
             left: !relation.standing.is_member(),
             admin: relation.standing == Standing::Admin,
             forbidden: relation.standing == Standing::Banned,
