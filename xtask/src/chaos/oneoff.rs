@@ -3,8 +3,8 @@
 //! tg-sim's ledger.
 //!
 //! The set-up is the chaos harness's (a generated world served by tg-sim with its admin
-//! endpoint, sessions and groups imported; the demo's campaign paused, so every message
-//! in the ledger is a one-off send). An account-manager joins groups, a one-shot
+//! endpoint, sessions and groups imported; the demo's campaigns, daily and relay, paused,
+//! so every message in the ledger is a one-off send). An account-manager joins groups, a one-shot
 //! group-reviewer marks them postable, `tgfleet console` serves the API and one marketer
 //! sends. Then:
 //!
@@ -173,6 +173,7 @@ pub fn run(args: &OneOffArgs) -> anyhow::Result<ExitCode> {
     let sim = demo.start_sim(Some(admin.port()))?;
     demo.onboard()?;
     demo.tgfleet_step(&["campaigns", "pause", setup::CAMPAIGN])?;
+    demo.tgfleet_step(&["campaigns", "pause", setup::RELAY_CAMPAIGN])?;
 
     let mut fleet: Vec<Replica> = replicas::fleet(&dir, args.health_base_port)
         .into_iter()

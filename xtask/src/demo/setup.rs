@@ -49,7 +49,7 @@ const DEMO_MIX: [(&str, u32); 20] = [
     ("closed_forum", 2),
 ];
 /// The relay campaign of the demo and its source channel (outside the catalogue).
-const RELAY_CAMPAIGN: &str = "bali-news-relay";
+pub const RELAY_CAMPAIGN: &str = "bali-news-relay";
 /// The relay source's username.
 const RELAY_SOURCE: &str = "bali_news_feed";
 /// The relay source posts every few simulated minutes.
