@@ -4,7 +4,11 @@
 
 use crate::{SessionCipher, Store, StoreError};
 use secrecy::SecretString;
-use tgfleet_domain::AccountId;
+use tgfleet_domain::{AccountId, DeviceProfile};
+
+/// `device_source` of a device set tgfleet picked for an account whose import brought
+/// none ([`Store::ensure_device`]).
+pub const GENERATED_DEVICE_SOURCE: &str = "generated";
 
 /// The device an account's session was used from: sent in `initConnection` instead
 /// of tgfleet's defaults. A field left `None` keeps tgfleet's default.
@@ -24,6 +28,22 @@ pub struct DeviceParams {
     pub lang_code: Option<String>,
     /// Where the parameters came from, e.g. `json sidecar alice.json` or `tdata`.
     pub source: String,
+}
+
+impl DeviceParams {
+    /// A picked device, to be stored with [`Store::ensure_device`] (`api_id` stays the
+    /// configured one).
+    pub fn generated(profile: DeviceProfile) -> Self {
+        Self {
+            api_id: None,
+            device_model: Some(profile.device_model.to_owned()),
+            system_version: Some(profile.system_version.to_owned()),
+            app_version: Some(profile.app_version.to_owned()),
+            system_lang_code: Some(profile.system_lang_code.to_owned()),
+            lang_code: Some(profile.lang_code.to_owned()),
+            source: GENERATED_DEVICE_SOURCE.to_owned(),
+        }
+    }
 }
 
 /// The session facts of one account, for listings (nothing secret).
@@ -101,6 +121,43 @@ impl Store {
                 source,
             })
         }))
+    }
+
+    /// The device parameters of `account`: the stored set if it has one, otherwise
+    /// `candidate`, stored now. The first writer wins: the `UPDATE` only fills a row
+    /// whose `device_source` is still NULL (a concurrent writer waits for the row lock
+    /// and then finds it filled), and the set read back is the one every later
+    /// connection sends, whoever wrote it. A stored set (imported or generated) is never
+    /// replaced. `None` when the account has no session row yet (nothing to store on).
+    ///
+    /// Locks: `account_sessions` row of `account` (`FOR UPDATE`, through the `UPDATE`),
+    /// only while it has no device set. Relies on the primary key `(account_id)`.
+    pub async fn ensure_device(
+        &self,
+        account: AccountId,
+        candidate: &DeviceParams,
+    ) -> Result<Option<DeviceParams>, StoreError> {
+        if let Some(stored) = self.load_device(account).await? {
+            return Ok(Some(stored));
+        }
+        sqlx::query(
+            "UPDATE account_sessions
+                SET device_api_id = $2, device_model = $3, device_system_version = $4,
+                    device_app_version = $5, device_system_lang_code = $6,
+                    device_lang_code = $7, device_source = $8
+              WHERE account_id = $1 AND device_source IS NULL",
+        )
+        .bind(account.0)
+        .bind(candidate.api_id)
+        .bind(candidate.device_model.as_deref())
+        .bind(candidate.system_version.as_deref())
+        .bind(candidate.app_version.as_deref())
+        .bind(candidate.system_lang_code.as_deref())
+        .bind(candidate.lang_code.as_deref())
+        .bind(&candidate.source)
+        .execute(&self.pool)
+        .await?;
+        self.load_device(account).await
     }
 
     /// The 2FA password stored with `account`'s session, opened with `cipher`.

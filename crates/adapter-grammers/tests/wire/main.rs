@@ -8,3 +8,4 @@ mod relay;
 mod resilience;
 mod session;
 mod support;
+mod upload;
