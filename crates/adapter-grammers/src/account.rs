@@ -6,7 +6,7 @@ use crate::convert::{
 };
 use crate::error::{is_connection_failure, map_invocation_error};
 use crate::pool::{RunnerHealth, StartedPool};
-use crate::send::{UploadPart, formatted, input_media, upload_parts, uploaded_file};
+use crate::send::{UploadPart, formatted, input_media, send_media, upload_parts, uploaded_file};
 use async_trait::async_trait;
 use grammers_client::Client;
 use grammers_mtsender::InvocationError;
@@ -248,29 +248,13 @@ impl GrammersAccount {
         self.upload(file_id, bytes, None).await?;
         let (message, entities) = formatted(caption, *format);
         let file = uploaded_file(file_id, file_name, bytes.len());
-        let request = tl::functions::messages::SendMedia {
-            silent: false,
-            background: false,
-            clear_draft: false,
-            noforwards: false,
-            update_stickersets_order: false,
-            invert_media: false,
-            allow_paid_floodskip: false,
-            peer: to,
-            reply_to: None,
-            media: input_media(*kind, file, file_name),
+        let request = send_media(
+            to,
+            input_media(*kind, file, file_name),
             message,
-            random_id,
-            reply_markup: None,
             entities,
-            schedule_date: None,
-            schedule_repeat_period: None,
-            send_as: None,
-            quick_reply_shortcut: None,
-            effect: None,
-            allow_paid_stars: None,
-            suggested_post: None,
-        };
+            random_id,
+        );
         let mut resends = 0;
         loop {
             match self.call_detailed(&request).await {
@@ -574,29 +558,13 @@ impl TelegramAccount for GrammersAccount {
                         .await
                     }
                     Some(media) => {
-                        self.call(&tl::functions::messages::SendMedia {
-                            silent: false,
-                            background: false,
-                            clear_draft: false,
-                            noforwards: false,
-                            update_stickersets_order: false,
-                            invert_media: false,
-                            allow_paid_floodskip: false,
-                            peer: to,
-                            reply_to: None,
-                            media: crate::convert::input_media_ref(media),
-                            message: content.text.clone(),
-                            random_id,
-                            reply_markup: None,
+                        self.call(&send_media(
+                            to,
+                            crate::convert::input_media_ref(media),
+                            content.text.clone(),
                             entities,
-                            schedule_date: None,
-                            schedule_repeat_period: None,
-                            send_as: None,
-                            quick_reply_shortcut: None,
-                            effect: None,
-                            allow_paid_stars: None,
-                            suggested_post: None,
-                        })
+                            random_id,
+                        ))
                         .await
                     }
                 }

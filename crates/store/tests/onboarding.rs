@@ -44,6 +44,19 @@ fn user_of(label: &str) -> i64 {
     700_000 + label.bytes().map(i64::from).sum::<i64>()
 }
 
+/// The device of a JSON sidecar `alpha.json`.
+fn sidecar_device() -> DeviceParams {
+    DeviceParams {
+        api_id: Some(2040),
+        device_model: Some("Desktop".to_owned()),
+        system_version: Some("Windows 10".to_owned()),
+        app_version: Some("5.6.3 x64".to_owned()),
+        system_lang_code: Some("en-US".to_owned()),
+        lang_code: Some("en".to_owned()),
+        source: "json sidecar alpha.json".to_owned(),
+    }
+}
+
 async fn stored_key(store: &Store, id: AccountId) -> [u8; AUTH_KEY_BYTES] {
     *store
         .load_session(id, &cipher(KEY_A))
@@ -378,15 +391,7 @@ async fn the_database_refuses_a_second_label_for_a_key_or_a_user(pool: PgPool) {
 async fn device_parameters_and_the_sealed_password_are_stored_with_the_session(pool: PgPool) {
     let store = Store::from_pool(pool);
     let key = cipher(KEY_A);
-    let device = DeviceParams {
-        api_id: Some(2040),
-        device_model: Some("Desktop".to_owned()),
-        system_version: Some("Windows 10".to_owned()),
-        app_version: Some("5.6.3 x64".to_owned()),
-        system_lang_code: Some("en-US".to_owned()),
-        lang_code: Some("en".to_owned()),
-        source: "json sidecar alpha.json".to_owned(),
-    };
+    let device = sidecar_device();
     let mut with_extras = import("alpha", 1);
     with_extras.device = Some(device.clone());
     with_extras.password = Some(SecretString::from("hunter2-secret"));
@@ -424,15 +429,7 @@ async fn device_parameters_and_the_sealed_password_are_stored_with_the_session(p
 async fn a_generated_device_is_stored_once_and_never_replaces_another(pool: PgPool) {
     let store = Store::from_pool(pool);
     let key = cipher(KEY_A);
-    let sidecar = DeviceParams {
-        api_id: Some(2040),
-        device_model: Some("Desktop".to_owned()),
-        system_version: Some("Windows 10".to_owned()),
-        app_version: Some("5.6.3 x64".to_owned()),
-        system_lang_code: Some("en-US".to_owned()),
-        lang_code: Some("en".to_owned()),
-        source: "json sidecar alpha.json".to_owned(),
-    };
+    let sidecar = sidecar_device();
     let mut with_device = import("alpha", 1);
     with_device.device = Some(sidecar.clone());
     let created = store
