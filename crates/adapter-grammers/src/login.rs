@@ -137,7 +137,7 @@ pub async fn log_in(
     let stored = crate::device::account_device(request.store, account.id, None).await?;
     let device = stored
         .clone()
-        .unwrap_or_else(|| crate::device::candidate(None, account.id));
+        .unwrap_or_else(|| crate::device::candidate(None, account.id, None));
     let options = PoolOptions {
         proxy_url: account.proxy.as_ref().map(|p| p.expose_secret().to_owned()),
         use_ipv6: session.uses_ipv6(),

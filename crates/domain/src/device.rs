@@ -13,6 +13,12 @@
 //!   `system_lang_code` `en-US`.
 //! - The Android app version `8.4.1 (2522)` is opentele's `TelegramAndroid` template;
 //!   `5.6.3 x64` is a Telegram Desktop version seen in imported JSON sidecars.
+//! - The official apps' `api_id`s (opentele `src/api.py`): Telegram Desktop 2040,
+//!   Telegram for Android 6, Telegram X for Android 21724.
+//!
+//! An import that brought only part of a device (a `tdata` folder gives the
+//! application and its version, not the machine) is completed from the same family,
+//! so the fields stay consistent with each other ([`DeviceFamily::of`]).
 
 use rand::{Rng, RngExt as _};
 
@@ -49,7 +55,54 @@ const DEVICES: [(&str, &str, &str); 8] = [
 /// system locale (`en` / `en-US` in the templates cited above).
 const LANGUAGES: [(&str, &str); 2] = [("en", "en-US"), ("en", "en-GB")];
 
+/// Which official app a device set is shaped after.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DeviceFamily {
+    /// Telegram Desktop.
+    Desktop,
+    /// Telegram for Android (and Telegram X).
+    Android,
+}
+
+impl DeviceFamily {
+    /// The family the known fields of a (partial) device set belong to, if any tells:
+    /// the official app's `api_id`, or a field only that app's shape has
+    /// (`SDK n` / `name (code)` for Android, `Desktop` / `Windows ..` / `.. x64` for
+    /// Telegram Desktop).
+    pub fn of(
+        api_id: Option<i32>,
+        device_model: Option<&str>,
+        system_version: Option<&str>,
+        app_version: Option<&str>,
+    ) -> Option<Self> {
+        match api_id {
+            Some(2040) => return Some(Self::Desktop),
+            Some(6 | 21724) => return Some(Self::Android),
+            _ => {}
+        }
+        let desktop = device_model == Some("Desktop")
+            || system_version.is_some_and(|v| v.starts_with("Windows"))
+            || app_version.is_some_and(|v| v.ends_with(" x64") || v.ends_with(" x86"));
+        let android = system_version.is_some_and(|v| v.starts_with("SDK "))
+            || app_version.is_some_and(|v| v.ends_with(')'));
+        match (desktop, android) {
+            (true, false) => Some(Self::Desktop),
+            (false, true) => Some(Self::Android),
+            _ => None,
+        }
+    }
+}
+
 impl DeviceProfile {
+    /// The official app this device is shaped after.
+    pub fn family(&self) -> DeviceFamily {
+        if self.system_version.starts_with("SDK ") {
+            DeviceFamily::Android
+        } else {
+            DeviceFamily::Desktop
+        }
+    }
+
     /// Every device the table holds (with the first language), for tests and listings.
     pub fn all() -> impl Iterator<Item = Self> {
         DEVICES.iter().map(|&(model, system, app)| Self {
@@ -64,15 +117,20 @@ impl DeviceProfile {
     /// One device and language, drawn from `rng`. The caller stores the result: an
     /// account keeps the first set it was given.
     pub fn pick(rng: &mut impl Rng) -> Self {
-        let (device_model, system_version, app_version) =
-            DEVICES[rng.random_range(0..DEVICES.len())];
+        Self::pick_in(None, rng)
+    }
+
+    /// [`Self::pick`] among the devices of `family` (any device when `None`).
+    pub fn pick_in(family: Option<DeviceFamily>, rng: &mut impl Rng) -> Self {
+        let devices: Vec<Self> = Self::all()
+            .filter(|device| family.is_none_or(|family| device.family() == family))
+            .collect();
+        let device = devices[rng.random_range(0..devices.len())];
         let (lang_code, system_lang_code) = LANGUAGES[rng.random_range(0..LANGUAGES.len())];
         Self {
-            device_model,
-            system_version,
-            app_version,
             system_lang_code,
             lang_code,
+            ..device
         }
     }
 }
@@ -98,6 +156,29 @@ mod tests {
             .collect();
         let all: BTreeSet<_> = DeviceProfile::all().map(|d| d.device_model).collect();
         assert_eq!(models, all);
+    }
+
+    #[test]
+    fn a_partial_set_is_completed_from_its_own_family() {
+        // A tdata import: Telegram Desktop's api_id and version only.
+        let tdata = DeviceFamily::of(Some(2040), None, None, Some("5.6.3 x64"));
+        assert_eq!(tdata, Some(DeviceFamily::Desktop));
+        assert_eq!(
+            DeviceFamily::of(None, None, Some("SDK 31"), None),
+            Some(DeviceFamily::Android)
+        );
+        assert_eq!(
+            DeviceFamily::of(Some(6), None, None, None),
+            Some(DeviceFamily::Android)
+        );
+        assert_eq!(DeviceFamily::of(None, Some("Pixel"), None, None), None);
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        for _ in 0..100 {
+            let desktop = DeviceProfile::pick_in(tdata, &mut rng);
+            assert_eq!(desktop.family(), DeviceFamily::Desktop, "{desktop:?}");
+            let android = DeviceProfile::pick_in(Some(DeviceFamily::Android), &mut rng);
+            assert_eq!(android.family(), DeviceFamily::Android, "{android:?}");
+        }
     }
 
     #[test]

@@ -30,7 +30,7 @@ pub use campaign::{
     BodyFormat, CampaignName, CampaignStatus, VariantContent, VariantKind, VariantText,
 };
 pub use clock::{Clock, SystemClock, to_delta};
-pub use device::DeviceProfile;
+pub use device::{DeviceFamily, DeviceProfile};
 pub use handle::{GroupHandle, HandleError};
 pub use ids::{
     AccountCheckId, AccountId, CampaignId, GroupId, MessageRequestId, PostId, VariantId,

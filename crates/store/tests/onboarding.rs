@@ -475,6 +475,34 @@ async fn a_generated_device_is_stored_once_and_never_replaces_another(pool: PgPo
     );
     assert_eq!(store.load_device(alpha).await.unwrap(), Some(sidecar));
 
+    // A partial import (tdata: the application, not the machine) is completed, its
+    // own fields kept, once.
+    let mut tdata = import("epsilon", 5);
+    tdata.device = Some(DeviceParams {
+        api_id: Some(2040),
+        app_version: Some("4.9.9 x64".to_owned()),
+        source: "tdata (Telegram Desktop 4.9.9 x64)".to_owned(),
+        ..DeviceParams::default()
+    });
+    let imported = store.import_sessions(&[tdata], &key, false).await.unwrap();
+    let [ImportOutcome::Created(epsilon)] = imported[..] else {
+        panic!("{imported:?}");
+    };
+    let completed = store.ensure_device(epsilon, &first).await.unwrap().unwrap();
+    assert!(completed.is_complete(), "{completed:?}");
+    assert_eq!(completed.api_id, Some(2040));
+    assert_eq!(completed.app_version.as_deref(), Some("4.9.9 x64"));
+    assert_eq!(completed.device_model, first.device_model);
+    assert_eq!(completed.system_version, first.system_version);
+    assert_eq!(
+        completed.source,
+        "tdata (Telegram Desktop 4.9.9 x64) + generated"
+    );
+    assert_eq!(
+        store.ensure_device(epsilon, &second).await.unwrap(),
+        Some(completed)
+    );
+
     // No session row: nothing to store on.
     let created = store
         .create_account(&tgfleet_store::NewAccount {

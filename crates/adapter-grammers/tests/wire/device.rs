@@ -170,3 +170,45 @@ async fn the_sidecar_device_reaches_init_connection(pool: PgPool) {
         tgfleet_adapter_grammers::testing::TEST_API_ID
     );
 }
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn a_tdata_import_presents_a_telegram_desktop_device_completed_once(pool: PgPool) {
+    let sim = SimWorld::start().await;
+    let store = Store::from_pool(pool);
+    // What a tdata import stores: Telegram Desktop's api_id and version, no machine.
+    let import = tgfleet_store::SessionImport {
+        label: "ayu".to_owned(),
+        session: sim.stored_session("ayu"),
+        phone_masked: None,
+        telegram_user_id: None,
+        device: Some(DeviceParams {
+            api_id: Some(2040),
+            app_version: Some("4.9.9 x64".to_owned()),
+            source: "tdata (Telegram Desktop 4.9.9 x64)".to_owned(),
+            ..DeviceParams::default()
+        }),
+        password: None,
+    };
+    let outcomes = store
+        .import_sessions(&[import], &test_cipher(), false)
+        .await
+        .unwrap();
+    let [ImportOutcome::Created(id)] = outcomes[..] else {
+        panic!("{outcomes:?}");
+    };
+    let ayu = account_ref(id, "ayu");
+    let connector = test_connector(store.clone());
+    let first = the_device(&presented(&sim, &connector, &ayu).await);
+    assert_eq!(first.api_id, 2040);
+    assert_eq!(first.app_version, "4.9.9 x64");
+    assert_eq!(first.device_model, "Desktop");
+    assert!(first.system_version.starts_with("Windows"), "{first:?}");
+    let stored = store.load_device(id).await.unwrap().unwrap();
+    assert_eq!(
+        stored.source,
+        "tdata (Telegram Desktop 4.9.9 x64) + generated"
+    );
+    matches_stored(&first, &stored);
+    let again = the_device(&presented(&sim, &connector, &ayu).await);
+    assert_eq!(again, first);
+}
