@@ -21,8 +21,10 @@ pub struct Faults {
     fail_requests: AtomicU32,
     answer_delay_ms: AtomicU64,
     upload_delay_ms: AtomicU64,
-    /// The part number whose next save is acknowledged but not kept; -1: none.
+    /// The part number whose next saves are acknowledged but not kept; -1: none.
     lost_part: AtomicI64,
+    /// How many more saves of `lost_part` are lost.
+    lost_part_times: AtomicU32,
     failure: Mutex<(i32, String)>,
 }
 
@@ -65,6 +67,7 @@ impl Default for Faults {
             answer_delay_ms: AtomicU64::new(0),
             upload_delay_ms: AtomicU64::new(0),
             lost_part: AtomicI64::new(-1),
+            lost_part_times: AtomicU32::new(0),
             failure: Mutex::new((500, "INTERNAL".to_owned())),
         }
     }
@@ -118,6 +121,12 @@ impl Faults {
     /// missing from storage"; PyroTGFork `400_BAD_REQUEST.tsv:214`, "Try repeating the
     /// method call to resave the part"). A negative `part` disarms it.
     pub fn lose_next_file_part(&self, part: i32) {
+        self.lose_file_part(part, 1);
+    }
+
+    /// [`Self::lose_next_file_part`] for each of the next `times` saves of `part`.
+    pub fn lose_file_part(&self, part: i32, times: u32) {
+        self.lost_part_times.store(times, Ordering::SeqCst);
         self.lost_part
             .store(i64::from(part.max(-1)), Ordering::SeqCst);
     }
@@ -168,11 +177,18 @@ impl Faults {
         }
     }
 
-    /// Whether this save of part `part` is the one to lose (disarms the switch if so).
+    /// Whether this save of part `part` is one to lose (the switch disarms itself
+    /// after the last).
     pub(crate) fn take_lost_part(&self, part: i32) -> bool {
-        self.lost_part
-            .compare_exchange(i64::from(part), -1, Ordering::SeqCst, Ordering::SeqCst)
-            .is_ok()
+        if self.lost_part.load(Ordering::SeqCst) != i64::from(part)
+            || !take_one(&self.lost_part_times)
+        {
+            return false;
+        }
+        if self.lost_part_times.load(Ordering::SeqCst) == 0 {
+            self.lost_part.store(-1, Ordering::SeqCst);
+        }
+        true
     }
 
     pub(crate) fn take_call_fault(&self) -> CallFault {
@@ -254,6 +270,9 @@ mod tests {
         assert!(faults.take_lost_part(1));
         assert!(!faults.take_lost_part(1), "once");
         assert_eq!(faults.state().lose_file_part, None);
+        faults.lose_file_part(0, 2);
+        assert!(faults.take_lost_part(0) && faults.take_lost_part(0));
+        assert!(!faults.take_lost_part(0), "twice");
     }
 
     #[test]

@@ -79,6 +79,34 @@ async fn a_lost_file_part_is_saved_again_and_the_photo_arrives_once(pool: PgPool
 }
 
 #[sqlx::test(migrations = "../../migrations")]
+async fn a_part_lost_again_and_again_gives_up_after_three_resends_with_nothing_sent(pool: PgPool) {
+    let sim = SimWorld::start().await;
+    let store = Store::from_pool(pool);
+    let ayu = enrol(&store, &sim, "ayu").await;
+    let tg = test_connector(store.clone()).connect(&ayu).await.unwrap();
+    let market = member_of_market(&sim, tg.as_ref()).await;
+
+    // Lost on the first save and on each of the three re-saves.
+    sim.server.faults().lose_file_part(2, 4);
+    let before = sim.server.stats();
+    let error = tg
+        .send(&market, &three_part_photo(), 503)
+        .await
+        .unwrap_err();
+    let after = sim.server.stats();
+    assert_eq!(error.about, About::Call(CallAnswer::Transient), "{error:?}");
+    assert!(error.name.contains("after 3 re-sends"), "{error:?}");
+    assert_eq!(
+        after.calls_failed - before.calls_failed,
+        4,
+        "four sendMedia answered FILE_PART_2_MISSING"
+    );
+    assert_eq!(messages_with(&sim, 503), 0, "nothing was sent");
+    assert_eq!(sim.server.faults().state().lose_file_part, None);
+    tg.close().await;
+}
+
+#[sqlx::test(migrations = "../../migrations")]
 async fn an_upload_stalled_past_its_bound_is_retryable_and_sends_nothing(pool: PgPool) {
     let sim = SimWorld::start().await;
     let store = Store::from_pool(pool);
