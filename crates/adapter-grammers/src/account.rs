@@ -6,7 +6,7 @@ use crate::convert::{
 };
 use crate::error::{is_connection_failure, map_invocation_error};
 use crate::pool::{RunnerHealth, StartedPool};
-use crate::send::{UploadPart, formatted, input_media, random_id, upload_parts, uploaded_file};
+use crate::send::{UploadPart, formatted, input_media, send_media, upload_parts, uploaded_file};
 use async_trait::async_trait;
 use grammers_client::Client;
 use grammers_mtsender::InvocationError;
@@ -57,6 +57,28 @@ pub(crate) struct GrammersAccount {
     closed: AtomicBool,
     connection_failures: AtomicU32,
     backoff: ReconnectBackoff,
+    upload_timeout: Duration,
+}
+
+/// How many times a media send answered `FILE_PART_X_MISSING` re-saves that part and
+/// sends again (with the same `random_id`) before giving up.
+pub(crate) const MAX_PART_RESENDS: u32 = 3;
+
+/// A failed call: the port's error, and the part number of a `FILE_PART_X_MISSING`
+/// answer (grammers splits it into `FILE_PART_MISSING` and the value).
+#[derive(Debug)]
+pub(crate) struct CallFailure {
+    error: TgError,
+    missing_part: Option<u32>,
+}
+
+impl From<TgError> for CallFailure {
+    fn from(error: TgError) -> Self {
+        Self {
+            error,
+            missing_part: None,
+        }
+    }
 }
 
 /// The General topic's id (TDLib td/telegram/ForumTopicId.h, `ForumTopicId::general()`).
@@ -81,7 +103,15 @@ impl GrammersAccount {
             closed: AtomicBool::new(false),
             connection_failures: AtomicU32::new(0),
             backoff,
+            upload_timeout: crate::DEFAULT_UPLOAD_TIMEOUT,
         }
+    }
+
+    /// Bounds each media upload (every part, and each part re-saved after
+    /// `FILE_PART_X_MISSING`) by `timeout`.
+    pub(crate) fn with_upload_timeout(mut self, timeout: Duration) -> Self {
+        self.upload_timeout = timeout;
+        self
     }
 
     fn usable(&self) -> TgResult<()> {
@@ -110,11 +140,18 @@ impl GrammersAccount {
     /// on a fresh connection after a short, growing pause; RPC errors are never
     /// retried. Sends stay safe to repeat: Telegram deduplicates them by random id.
     pub(crate) async fn call<R: RemoteCall>(&self, request: &R) -> TgResult<R::Return> {
+        self.call_detailed(request)
+            .await
+            .map_err(|failure| failure.error)
+    }
+
+    /// [`Self::call`], keeping the part number of a `FILE_PART_X_MISSING` answer.
+    async fn call_detailed<R: RemoteCall>(&self, request: &R) -> Result<R::Return, CallFailure> {
         self.usable()?;
         let error = match self.client.invoke(request).await {
             Ok(answer) => return Ok(self.succeeded(answer)),
             Err(error) if is_connection_failure(&error) => error,
-            Err(error) => return Err(self.failed(&error)),
+            Err(error) => return Err(self.failure(&error)),
         };
         self.usable()?;
         let failures = self.connection_failures.fetch_add(1, Ordering::AcqRel) + 1;
@@ -129,8 +166,19 @@ impl GrammersAccount {
                 if is_connection_failure(&error) {
                     self.connection_failures.fetch_add(1, Ordering::AcqRel);
                 }
-                Err(self.failed(&error))
+                Err(self.failure(&error))
             }
+        }
+    }
+
+    fn failure(&self, error: &InvocationError) -> CallFailure {
+        let missing_part = match error {
+            InvocationError::Rpc(rpc) if rpc.name == "FILE_PART_MISSING" => rpc.value,
+            _ => None,
+        };
+        CallFailure {
+            error: self.failed(error),
+            missing_part,
         }
     }
 
@@ -139,20 +187,102 @@ impl GrammersAccount {
         answer
     }
 
-    async fn upload(&self, file_name: &str, bytes: &[u8]) -> TgResult<tl::enums::InputFile> {
-        let file_id = random_id();
-        for part in upload_parts(file_id, bytes) {
-            let saved = match &part {
-                UploadPart::Small(request) => self.call(request).await?,
-                UploadPart::Big(request) => self.call(request).await?,
-            };
-            if !saved {
-                return Err(TgError::transient(
-                    "Telegram did not store a file part".to_owned(),
-                ));
+    /// Saves the parts of `bytes` under `file_id` (only part `only` when given), within
+    /// the upload bound. Nothing is sent yet, so a time-out is a transient failure of
+    /// the call: retrying the post later is safe.
+    async fn upload(&self, file_id: i64, bytes: &[u8], only: Option<u32>) -> TgResult<()> {
+        let parts = upload_parts(file_id, bytes)
+            .into_iter()
+            .enumerate()
+            .filter(|(index, _)| only.is_none_or(|only| usize::try_from(only) == Ok(*index)))
+            .map(|(_, part)| part)
+            .collect::<Vec<_>>();
+        if parts.is_empty() {
+            return Err(TgError::unexpected(format!(
+                "Telegram asked for file part {only:?}, which this file does not have"
+            )));
+        }
+        let save_all = async {
+            for part in &parts {
+                let saved = match part {
+                    UploadPart::Small(request) => self.call(request).await?,
+                    UploadPart::Big(request) => self.call(request).await?,
+                };
+                if !saved {
+                    return Err(TgError::transient(
+                        "Telegram did not store a file part".to_owned(),
+                    ));
+                }
+            }
+            Ok(())
+        };
+        tokio::time::timeout(self.upload_timeout, save_all)
+            .await
+            .unwrap_or_else(|_| {
+                Err(TgError::transient(format!(
+                    "upload timed out after {}s; nothing was sent",
+                    self.upload_timeout.as_secs_f32()
+                )))
+            })
+    }
+
+    /// Uploads the file, then sends it. A send answered `FILE_PART_X_MISSING` (Telegram
+    /// lost part X: "Try repeating the method call to resave the part", PyroTGFork
+    /// `400_BAD_REQUEST.tsv:214`; Telethon `errors.csv:170`) re-saves that part and
+    /// sends again with the same `random_id`, at most [`MAX_PART_RESENDS`] times;
+    /// then the call fails as transient (Telegram refused it: nothing was sent).
+    async fn send_uploaded(
+        &self,
+        to: tl::enums::InputPeer,
+        media: &OutgoingMessage,
+        random_id: i64,
+    ) -> TgResult<tl::enums::Updates> {
+        let OutgoingMessage::Media {
+            kind,
+            file_name,
+            bytes,
+            caption,
+            format,
+        } = media
+        else {
+            return Err(TgError::unexpected("not a media message".to_owned()));
+        };
+        let file_id = crate::send::random_id();
+        self.upload(file_id, bytes, None).await?;
+        let (message, entities) = formatted(caption, *format);
+        let file = uploaded_file(file_id, file_name, bytes.len());
+        let request = send_media(
+            to,
+            input_media(*kind, file, file_name),
+            message,
+            entities,
+            random_id,
+        );
+        let mut resends = 0;
+        loop {
+            match self.call_detailed(&request).await {
+                Err(CallFailure {
+                    missing_part: Some(part),
+                    ..
+                }) if resends < MAX_PART_RESENDS => {
+                    resends += 1;
+                    tracing::debug!(account = %self.label, part, resends, "Telegram lost a file part; saving it again");
+                    self.upload(file_id, bytes, Some(part)).await?;
+                }
+                Err(CallFailure {
+                    missing_part: Some(part),
+                    ..
+                }) => {
+                    return Err(TgError::transient(format!(
+                        "file part {part} still missing after {MAX_PART_RESENDS} re-sends; nothing was sent"
+                    )));
+                }
+                other => {
+                    return other
+                        .map_err(|failure| unknown_if_transient(&self.closed, failure.error));
+                }
             }
         }
-        Ok(uploaded_file(file_id, file_name, bytes.len()))
     }
 
     /// Whether a forum's General topic (id 1, TDLib td/telegram/ForumTopicId.h), where a
@@ -413,39 +543,13 @@ impl TelegramAccount for GrammersAccount {
                 })
                 .await
             }
-            OutgoingMessage::Media {
-                kind,
-                file_name,
-                bytes,
-                caption,
-                format,
-            } => {
-                let file = self.upload(file_name, bytes).await?;
-                let (message, entities) = formatted(caption, *format);
-                self.call(&tl::functions::messages::SendMedia {
-                    silent: false,
-                    background: false,
-                    clear_draft: false,
-                    noforwards: false,
-                    update_stickersets_order: false,
-                    invert_media: false,
-                    allow_paid_floodskip: false,
-                    peer: to,
-                    reply_to: None,
-                    media: input_media(*kind, file, file_name),
-                    message,
-                    random_id,
-                    reply_markup: None,
-                    entities,
-                    schedule_date: None,
-                    schedule_repeat_period: None,
-                    send_as: None,
-                    quick_reply_shortcut: None,
-                    effect: None,
-                    allow_paid_stars: None,
-                    suggested_post: None,
-                })
-                .await
+            OutgoingMessage::Media { .. } => {
+                // Its own outcome rules: an upload failure is transient (nothing sent).
+                let updates = self.send_uploaded(to, message, random_id).await?;
+                let (message_id, date) = sent_message(&updates, random_id).ok_or_else(|| {
+                    TgError::unexpected("the send answer carried no message".to_owned())
+                })?;
+                return Ok(SentMessage { message_id, date });
             }
             OutgoingMessage::Copy(content) => {
                 let entities = crate::convert::entities_from_bytes(&content.entities);
@@ -478,29 +582,13 @@ impl TelegramAccount for GrammersAccount {
                         .await
                     }
                     Some(media) => {
-                        self.call(&tl::functions::messages::SendMedia {
-                            silent: false,
-                            background: false,
-                            clear_draft: false,
-                            noforwards: false,
-                            update_stickersets_order: false,
-                            invert_media: false,
-                            allow_paid_floodskip: false,
-                            peer: to,
-                            reply_to: None,
-                            media: crate::convert::input_media_ref(media),
-                            message: content.text.clone(),
-                            random_id,
-                            reply_markup: None,
+                        self.call(&send_media(
+                            to,
+                            crate::convert::input_media_ref(media),
+                            content.text.clone(),
                             entities,
-                            schedule_date: None,
-                            schedule_repeat_period: None,
-                            send_as: None,
-                            quick_reply_shortcut: None,
-                            effect: None,
-                            allow_paid_stars: None,
-                            suggested_post: None,
-                        })
+                            random_id,
+                        ))
                         .await
                     }
                 }
@@ -539,13 +627,7 @@ impl TelegramAccount for GrammersAccount {
         };
         // A connection lost after the request went out leaves its fate unknown: the
         // post must not be retried as if nothing had happened (at most once).
-        let updates = answered.map_err(|error| {
-            if error.is_transient() && !self.closed.load(Ordering::Acquire) {
-                TgError::unknown_outcome(format!("send: {}", error.name))
-            } else {
-                error
-            }
-        })?;
+        let updates = answered.map_err(|error| unknown_if_transient(&self.closed, error))?;
         let (message_id, date) = sent_message(&updates, random_id)
             .ok_or_else(|| TgError::unexpected("the send answer carried no message".to_owned()))?;
         Ok(SentMessage { message_id, date })
@@ -714,6 +796,16 @@ impl TelegramAccount for GrammersAccount {
         if let Some(pool) = pool {
             pool.quit().await;
         }
+    }
+}
+
+/// A final send that failed as transient while the connection was open may have gone
+/// out: its fate is unknown (at most once), never a transient retry.
+fn unknown_if_transient(closed: &AtomicBool, error: TgError) -> TgError {
+    if error.is_transient() && !closed.load(Ordering::Acquire) {
+        TgError::unknown_outcome(format!("send: {}", error.name))
+    } else {
+        error
     }
 }
 

@@ -15,6 +15,9 @@ use tgfleet_telegram::{
     About, AccountAnswer, AccountRef, Connector, TelegramAccount, TgError, TgResult,
 };
 
+/// The upload bound when none is configured (`telegram.upload_timeout_secs`'s default).
+pub const DEFAULT_UPLOAD_TIMEOUT: Duration = Duration::from_secs(120);
+
 /// How [`GrammersConnector`] connects.
 #[derive(Clone, Debug)]
 pub struct GrammersConfig {
@@ -24,16 +27,25 @@ pub struct GrammersConfig {
     pub connect_timeout: Duration,
     /// Pauses before the one retry of a call whose connection died.
     pub reconnect: ReconnectBackoff,
+    /// Bound on uploading a file's parts before a media send
+    /// (`telegram.upload_timeout_secs`); the final send has its own bound.
+    pub upload_timeout: Duration,
+    /// Makes the device picked for an account without one a function of this seed and
+    /// the account (tests); `None` draws from the operating system's entropy.
+    pub device_seed: Option<u64>,
 }
 
 impl GrammersConfig {
-    /// A configuration with the given `api_id` and connect timeout and the default
-    /// reconnect backoff.
+    /// A configuration with the given `api_id` and connect timeout, the default
+    /// reconnect backoff and upload bound ([`DEFAULT_UPLOAD_TIMEOUT`]), and devices
+    /// picked from the operating system's entropy.
     pub fn new(api_id: i32, connect_timeout: Duration) -> Self {
         Self {
             api_id,
             connect_timeout,
             reconnect: ReconnectBackoff::default(),
+            upload_timeout: DEFAULT_UPLOAD_TIMEOUT,
+            device_seed: None,
         }
     }
 }
@@ -78,7 +90,7 @@ pub fn check_proxy_url(proxy: &SecretString) -> Result<(), String> {
 #[async_trait]
 impl Connector for GrammersConnector {
     /// Loads the session (none: `Unauthorized("no session")`) and its device
-    /// parameters, starts the pool through the account's proxy, and opens the connection (a ping) within the
+    /// parameters (picked and stored now when it has none), starts the pool through the account's proxy, and opens the connection (a ping) within the
     /// connect timeout, so that a dead address fails here rather than in the first call.
     async fn connect(&self, account: &AccountRef) -> TgResult<Box<dyn TelegramAccount>> {
         let store_error = |err: tgfleet_store::StoreError| TgError::transient(err.to_string());
@@ -104,11 +116,10 @@ impl Connector for GrammersConnector {
                 TgError::unexpected(format!("account {}: {reason}", account.label))
             })?;
         }
-        let device = self
-            .store
-            .load_device(account.id)
-            .await
-            .map_err(store_error)?;
+        let device =
+            crate::device::account_device(&self.store, account.id, self.config.device_seed)
+                .await
+                .map_err(store_error)?;
         let options = PoolOptions {
             proxy_url: row.proxy.as_ref().map(|p| p.expose_secret().to_owned()),
             use_ipv6: session.uses_ipv6(),
@@ -125,11 +136,10 @@ impl Connector for GrammersConnector {
             pool.quit().await;
             return Err(error);
         }
-        Ok(Box::new(GrammersAccount::new(
-            &account.label,
-            pool,
-            self.config.reconnect,
-        )))
+        Ok(Box::new(
+            GrammersAccount::new(&account.label, pool, self.config.reconnect)
+                .with_upload_timeout(self.config.upload_timeout),
+        ))
     }
 }
 

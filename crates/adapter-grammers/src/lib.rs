@@ -19,6 +19,7 @@
 mod account;
 mod connector;
 mod convert;
+mod device;
 mod error;
 pub mod export;
 pub mod import;
@@ -30,6 +31,6 @@ mod session;
 pub mod testing;
 
 pub use account::ReconnectBackoff;
-pub use connector::{GrammersConfig, GrammersConnector, check_proxy_url};
+pub use connector::{DEFAULT_UPLOAD_TIMEOUT, GrammersConfig, GrammersConnector, check_proxy_url};
 pub use error::map_invocation_error;
 pub use session::{PgSession, SessionError};

@@ -131,10 +131,17 @@ pub async fn log_in(
             reason,
         })?;
     }
+    // The device the account will present from now on: its stored set, or one picked
+    // now. A fresh session has no row to store it on yet: the pick is stored once the
+    // login saved the session, unless another writer stored a set first.
+    let stored = crate::device::account_device(request.store, account.id, None).await?;
+    let device = stored
+        .clone()
+        .unwrap_or_else(|| crate::device::candidate(None, account.id, None));
     let options = PoolOptions {
         proxy_url: account.proxy.as_ref().map(|p| p.expose_secret().to_owned()),
         use_ipv6: session.uses_ipv6(),
-        device: None,
+        device: Some(device.clone()),
     };
     let pool = StartedPool::start(Arc::new(session), request.api_id, options, &account.label);
     let outcome = Login {
@@ -145,6 +152,9 @@ pub async fn log_in(
     .run()
     .await;
     pool.quit().await;
+    if stored.is_none() && outcome.is_ok() {
+        request.store.ensure_device(account.id, &device).await?;
+    }
     outcome
 }
 

@@ -17,8 +17,8 @@ pub(crate) struct PoolOptions {
     pub proxy_url: Option<String>,
     /// Connect over IPv6 (the home address is IPv6).
     pub use_ipv6: bool,
-    /// The device the session was imported from, sent in `initConnection` (its
-    /// `api_id` too) instead of tgfleet's defaults.
+    /// The account's device (imported, completed or generated; see `crate::device`),
+    /// sent in `initConnection` (its `api_id` too, when it has one).
     pub device: Option<DeviceParams>,
 }
 

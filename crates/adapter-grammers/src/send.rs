@@ -100,6 +100,40 @@ pub(crate) fn uploaded_file(file_id: i64, file_name: &str, size: usize) -> tl::e
     }
 }
 
+/// `messages.sendMedia` of `media` with its caption, to `to`, with `random_id` (every
+/// other option off).
+pub(crate) fn send_media(
+    to: tl::enums::InputPeer,
+    media: tl::enums::InputMedia,
+    message: String,
+    entities: Option<Vec<tl::enums::MessageEntity>>,
+    random_id: i64,
+) -> tl::functions::messages::SendMedia {
+    tl::functions::messages::SendMedia {
+        silent: false,
+        background: false,
+        clear_draft: false,
+        noforwards: false,
+        update_stickersets_order: false,
+        invert_media: false,
+        allow_paid_floodskip: false,
+        peer: to,
+        reply_to: None,
+        media,
+        message,
+        random_id,
+        reply_markup: None,
+        entities,
+        schedule_date: None,
+        schedule_repeat_period: None,
+        send_as: None,
+        quick_reply_shortcut: None,
+        effect: None,
+        allow_paid_stars: None,
+        suggested_post: None,
+    }
+}
+
 /// The media of a photo or document message.
 pub(crate) fn input_media(
     kind: MediaKind,

@@ -271,18 +271,41 @@ pub fn account_ref(id: AccountId, label: &str) -> AccountRef {
     }
 }
 
-/// The production connector over `store`, with short test timeouts and pauses.
+/// The seed of the devices [`test_connector`] picks for accounts without one. With
+/// it, the first two accounts of a fresh database get different device models
+/// (`XiaomiM2101K9AG`, `samsungSM-A525F`), which the device wire test relies on.
+pub const TEST_DEVICE_SEED: u64 = 5;
+
+/// The production connector over `store`, with short test timeouts and pauses, and
+/// devices picked from [`TEST_DEVICE_SEED`].
 pub fn test_connector(store: Store) -> TimedConnector<GrammersConnector> {
-    let config = GrammersConfig {
+    test_connector_with(store, test_config())
+}
+
+/// The configuration of [`test_connector`], to adjust.
+pub fn test_config() -> GrammersConfig {
+    GrammersConfig {
         api_id: TEST_API_ID,
         connect_timeout: Duration::from_secs(5),
         reconnect: ReconnectBackoff {
             first: Duration::from_millis(50),
             max: Duration::from_millis(400),
         },
-    };
+        upload_timeout: Duration::from_secs(10),
+        device_seed: Some(TEST_DEVICE_SEED),
+    }
+}
+
+/// The production connector over `store` with `config`, every call bounded by 10 s
+/// (and a media send's upload by `config.upload_timeout` on top).
+pub fn test_connector_with(
+    store: Store,
+    config: GrammersConfig,
+) -> TimedConnector<GrammersConnector> {
+    let upload_timeout = config.upload_timeout;
     TimedConnector::new(
         GrammersConnector::new(store, test_cipher(), config),
         Duration::from_secs(10),
     )
+    .with_upload_timeout(upload_timeout)
 }

@@ -34,6 +34,7 @@ pub struct ProductionTelegram {
     cipher: SessionCipher,
     connect_timeout: Duration,
     request_timeout: Duration,
+    upload_timeout: Duration,
 }
 
 impl ProductionTelegram {
@@ -46,20 +47,28 @@ impl ProductionTelegram {
             cipher: session_cipher(settings)?,
             connect_timeout: Duration::from_secs(settings.telegram.connect_timeout_secs),
             request_timeout: Duration::from_secs(settings.telegram.request_timeout_secs),
+            upload_timeout: Duration::from_secs(settings.telegram.upload_timeout_secs),
         })
     }
 
     /// The connector services use against real Telegram (or tg-sim): grammers with
     /// `telegram.api_id`, sessions opened with `sessions.encryption_key`, the
     /// connection opened within `telegram.connect_timeout_secs`, and every connect and
-    /// call bounded by `telegram.request_timeout_secs` ([`TimedConnector`]). Callers
+    /// call bounded by `telegram.request_timeout_secs` ([`TimedConnector`]); a media
+    /// send's upload is bounded apart by `telegram.upload_timeout_secs`. Callers
     /// hold the account's lease before connecting; the connector does not check it.
     pub fn connector(self, store: Store) -> Arc<dyn Connector> {
-        let config = GrammersConfig::new(self.api_id, self.connect_timeout);
-        Arc::new(TimedConnector::new(
-            GrammersConnector::new(store, self.cipher, config),
-            self.request_timeout,
-        ))
+        let config = GrammersConfig {
+            upload_timeout: self.upload_timeout,
+            ..GrammersConfig::new(self.api_id, self.connect_timeout)
+        };
+        Arc::new(
+            TimedConnector::new(
+                GrammersConnector::new(store, self.cipher, config),
+                self.request_timeout,
+            )
+            .with_upload_timeout(self.upload_timeout),
+        )
     }
 }
 

@@ -62,6 +62,7 @@ async fn login_with_a_code_over_provisioned_sessions(pool: PgPool) {
     assert!(import.stdout.contains("5 new"), "{}", import.stdout);
 
     let phone = sim.phone("eka");
+    let before_login = sim.server.client_infos().len();
     let login = tgfleet_in(
         &url,
         &["accounts", "login", "eka", "--phone", &phone],
@@ -69,6 +70,28 @@ async fn login_with_a_code_over_provisioned_sessions(pool: PgPool) {
     )
     .await;
     assert_eq!(login.code, 0, "{login:?}");
+    // The login introduced itself as the account's one device, stored for every
+    // later connection.
+    let eka_id = store.account_by_label("eka").await.unwrap().unwrap().id;
+    let device = store
+        .load_device(eka_id)
+        .await
+        .unwrap()
+        .expect("a stored device");
+    let sent = sim.server.client_infos()[before_login..].to_vec();
+    assert!(!sent.is_empty());
+    for info in &sent {
+        assert_eq!(
+            Some(&info.device_model),
+            device.device_model.as_ref(),
+            "{info:?}"
+        );
+        assert_eq!(
+            Some(&info.app_version),
+            device.app_version.as_ref(),
+            "{info:?}"
+        );
+    }
     let user_id = sim.user_id("eka");
     let masked = sim.phone_masked("eka");
     assert!(
@@ -83,8 +106,16 @@ async fn login_with_a_code_over_provisioned_sessions(pool: PgPool) {
     assert_eq!(eka.status, AccountStatus::Active);
     assert_eq!(eka.telegram_user_id, Some(user_id));
 
+    let before_again = sim.server.client_infos().len();
     let again = tgfleet_in(&url, &["accounts", "login", "eka", "--phone", &phone], "").await;
     assert_eq!(again.code, 0, "{again:?}");
+    assert!(
+        sim.server.client_infos()[before_again..]
+            .iter()
+            .all(|info| Some(&info.device_model) == device.device_model.as_ref()),
+        "the same device on the next login"
+    );
+    assert_eq!(store.load_device(eka_id).await.unwrap(), Some(device));
     assert!(
         again.stdout.contains("was already signed in"),
         "{}",

@@ -62,6 +62,9 @@ pub struct TelegramSettings {
     pub request_timeout_secs: u64,
     /// `telegram.connect_timeout_secs`: bound on connecting to a data centre.
     pub connect_timeout_secs: u64,
+    /// `telegram.upload_timeout_secs`: bound on uploading a file's parts before a
+    /// media send (the final send keeps `request_timeout_secs`).
+    pub upload_timeout_secs: u64,
 }
 
 /// `[sessions]`

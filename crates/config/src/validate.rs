@@ -28,6 +28,7 @@ pub(crate) fn validate(settings: &Settings) -> Result<(), ConfigError> {
         "telegram.connect_timeout_secs",
         telegram.connect_timeout_secs,
     )?;
+    positive("telegram.upload_timeout_secs", telegram.upload_timeout_secs)?;
     if let Some(api_id) = telegram.api_id
         && api_id <= 0
     {

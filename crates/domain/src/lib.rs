@@ -9,6 +9,7 @@ pub mod activity_policy;
 pub mod assignment;
 pub mod campaign;
 pub mod clock;
+pub mod device;
 pub mod handle;
 pub mod handle_list;
 pub mod ids;
@@ -29,6 +30,7 @@ pub use campaign::{
     BodyFormat, CampaignName, CampaignStatus, VariantContent, VariantKind, VariantText,
 };
 pub use clock::{Clock, SystemClock, to_delta};
+pub use device::{DeviceFamily, DeviceProfile};
 pub use handle::{GroupHandle, HandleError};
 pub use ids::{
     AccountCheckId, AccountId, CampaignId, GroupId, MessageRequestId, PostId, VariantId,

@@ -4,7 +4,11 @@
 
 use crate::{SessionCipher, Store, StoreError};
 use secrecy::SecretString;
-use tgfleet_domain::AccountId;
+use tgfleet_domain::{AccountId, DeviceProfile};
+
+/// `device_source` of a device set tgfleet picked for an account whose import brought
+/// none ([`Store::ensure_device`]).
+pub const GENERATED_DEVICE_SOURCE: &str = "generated";
 
 /// The device an account's session was used from: sent in `initConnection` instead
 /// of tgfleet's defaults. A field left `None` keeps tgfleet's default.
@@ -26,6 +30,32 @@ pub struct DeviceParams {
     pub source: String,
 }
 
+impl DeviceParams {
+    /// A picked device, to be stored with [`Store::ensure_device`] (`api_id` stays the
+    /// configured one).
+    pub fn generated(profile: DeviceProfile) -> Self {
+        Self {
+            api_id: None,
+            device_model: Some(profile.device_model.to_owned()),
+            system_version: Some(profile.system_version.to_owned()),
+            app_version: Some(profile.app_version.to_owned()),
+            system_lang_code: Some(profile.system_lang_code.to_owned()),
+            lang_code: Some(profile.lang_code.to_owned()),
+            source: GENERATED_DEVICE_SOURCE.to_owned(),
+        }
+    }
+
+    /// Whether every field `initConnection` sends is set (`api_id` may stay the
+    /// configured one).
+    pub fn is_complete(&self) -> bool {
+        self.device_model.is_some()
+            && self.system_version.is_some()
+            && self.app_version.is_some()
+            && self.system_lang_code.is_some()
+            && self.lang_code.is_some()
+    }
+}
+
 /// The session facts of one account, for listings (nothing secret).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SessionSummary {
@@ -35,7 +65,8 @@ pub struct SessionSummary {
     pub source: String,
     /// The home data centre.
     pub dc_id: i32,
-    /// Where the device parameters came from; `None`: tgfleet's defaults.
+    /// Where the device parameters came from (`generated`: picked by tgfleet);
+    /// `None`: none yet, the first connection picks and stores them.
     pub device_source: Option<String>,
     /// Whether a 2FA password is stored (sealed).
     pub has_password: bool,
@@ -101,6 +132,57 @@ impl Store {
                 source,
             })
         }))
+    }
+
+    /// The device parameters of `account`, complete: the stored set when it has every
+    /// field; otherwise `candidate` fills what is missing, and is stored now: a whole
+    /// set where none was stored, the missing fields of a partial one (an import that
+    /// brought only some, e.g. `tdata`; its source then reads `<source> + generated`).
+    /// A stored field is never replaced. The first writer wins: the `UPDATE` only
+    /// touches a row that still misses something (a concurrent writer waits for the
+    /// row lock and then finds it complete), and the set read back is the one every
+    /// later connection sends, whoever wrote it. `None` when the account has no
+    /// session row yet (nothing to store on).
+    ///
+    /// Locks: `account_sessions` row of `account` (`FOR UPDATE`, through the `UPDATE`),
+    /// only while its device is incomplete. Relies on the primary key `(account_id)`.
+    pub async fn ensure_device(
+        &self,
+        account: AccountId,
+        candidate: &DeviceParams,
+    ) -> Result<Option<DeviceParams>, StoreError> {
+        if let Some(stored) = self.load_device(account).await?
+            && stored.is_complete()
+        {
+            return Ok(Some(stored));
+        }
+        sqlx::query(
+            "UPDATE account_sessions
+                SET device_api_id = CASE WHEN device_source IS NULL THEN $2
+                                         ELSE device_api_id END,
+                    device_model = COALESCE(device_model, $3),
+                    device_system_version = COALESCE(device_system_version, $4),
+                    device_app_version = COALESCE(device_app_version, $5),
+                    device_system_lang_code = COALESCE(device_system_lang_code, $6),
+                    device_lang_code = COALESCE(device_lang_code, $7),
+                    device_source = CASE WHEN device_source IS NULL THEN $8
+                                         ELSE device_source || ' + ' || $8 END
+              WHERE account_id = $1
+                AND (device_source IS NULL OR device_model IS NULL
+                     OR device_system_version IS NULL OR device_app_version IS NULL
+                     OR device_system_lang_code IS NULL OR device_lang_code IS NULL)",
+        )
+        .bind(account.0)
+        .bind(candidate.api_id)
+        .bind(candidate.device_model.as_deref())
+        .bind(candidate.system_version.as_deref())
+        .bind(candidate.app_version.as_deref())
+        .bind(candidate.system_lang_code.as_deref())
+        .bind(candidate.lang_code.as_deref())
+        .bind(&candidate.source)
+        .execute(&self.pool)
+        .await?;
+        self.load_device(account).await
     }
 
     /// The 2FA password stored with `account`'s session, opened with `cipher`.

@@ -6,7 +6,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use secrecy::{ExposeSecret, SecretBox, SecretString};
 use sqlx::PgPool;
 use std::time::Duration;
-use tgfleet_domain::{AccountId, AccountStatus};
+use tgfleet_domain::{AccountId, AccountStatus, DeviceProfile};
 use tgfleet_store::{
     AUTH_KEY_BYTES, DeviceParams, ImportOutcome, SessionCipher, SessionImport, Store, StoreError,
     StoredSession, WhoamiOutcome,
@@ -42,6 +42,19 @@ fn import(label: &str, seed: u8) -> SessionImport {
 /// A Telegram user id per label.
 fn user_of(label: &str) -> i64 {
     700_000 + label.bytes().map(i64::from).sum::<i64>()
+}
+
+/// The device of a JSON sidecar `alpha.json`.
+fn sidecar_device() -> DeviceParams {
+    DeviceParams {
+        api_id: Some(2040),
+        device_model: Some("Desktop".to_owned()),
+        system_version: Some("Windows 10".to_owned()),
+        app_version: Some("5.6.3 x64".to_owned()),
+        system_lang_code: Some("en-US".to_owned()),
+        lang_code: Some("en".to_owned()),
+        source: "json sidecar alpha.json".to_owned(),
+    }
 }
 
 async fn stored_key(store: &Store, id: AccountId) -> [u8; AUTH_KEY_BYTES] {
@@ -378,15 +391,7 @@ async fn the_database_refuses_a_second_label_for_a_key_or_a_user(pool: PgPool) {
 async fn device_parameters_and_the_sealed_password_are_stored_with_the_session(pool: PgPool) {
     let store = Store::from_pool(pool);
     let key = cipher(KEY_A);
-    let device = DeviceParams {
-        api_id: Some(2040),
-        device_model: Some("Desktop".to_owned()),
-        system_version: Some("Windows 10".to_owned()),
-        app_version: Some("5.6.3 x64".to_owned()),
-        system_lang_code: Some("en-US".to_owned()),
-        lang_code: Some("en".to_owned()),
-        source: "json sidecar alpha.json".to_owned(),
-    };
+    let device = sidecar_device();
     let mut with_extras = import("alpha", 1);
     with_extras.device = Some(device.clone());
     with_extras.password = Some(SecretString::from("hunter2-secret"));
@@ -418,4 +423,103 @@ async fn device_parameters_and_the_sealed_password_are_stored_with_the_session(p
         (summaries[1].dc_id, summaries[1].source.as_str()),
         (4, "telethon-file")
     );
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn a_generated_device_is_stored_once_and_never_replaces_another(pool: PgPool) {
+    let store = Store::from_pool(pool);
+    let key = cipher(KEY_A);
+    let sidecar = sidecar_device();
+    let mut with_device = import("alpha", 1);
+    with_device.device = Some(sidecar.clone());
+    let created = store
+        .import_sessions(&[with_device, import("beta", 2)], &key, false)
+        .await
+        .unwrap();
+    let [ImportOutcome::Created(alpha), ImportOutcome::Created(beta)] = created[..] else {
+        panic!("{created:?}");
+    };
+    let mut profiles = DeviceProfile::all();
+    let first = DeviceParams::generated(profiles.next().unwrap());
+    let second = DeviceParams::generated(profiles.nth(2).unwrap());
+    assert_ne!(first, second);
+
+    // No device yet: the first candidate is stored, a later one is not.
+    assert_eq!(store.load_device(beta).await.unwrap(), None);
+    let stored = store.ensure_device(beta, &first).await.unwrap();
+    assert_eq!(stored.as_ref(), Some(&first));
+    assert_eq!(first.source, "generated");
+    assert_eq!(store.ensure_device(beta, &second).await.unwrap(), stored);
+    assert_eq!(store.load_device(beta).await.unwrap(), stored);
+
+    // Two writers at once: both read back the one set that won.
+    let imported = store
+        .import_sessions(&[import("gamma", 3)], &key, false)
+        .await
+        .unwrap();
+    let [ImportOutcome::Created(gamma)] = imported[..] else {
+        panic!("{imported:?}");
+    };
+    let (a, b) = tokio::join!(
+        store.ensure_device(gamma, &first),
+        store.ensure_device(gamma, &second)
+    );
+    let (a, b) = (a.unwrap().unwrap(), b.unwrap().unwrap());
+    assert_eq!(a, b, "first writer wins for every caller");
+    assert_eq!(store.load_device(gamma).await.unwrap(), Some(a));
+
+    // An imported set is never replaced.
+    assert_eq!(
+        store.ensure_device(alpha, &first).await.unwrap(),
+        Some(sidecar.clone())
+    );
+    assert_eq!(store.load_device(alpha).await.unwrap(), Some(sidecar));
+
+    // A partial import (tdata: the application, not the machine) is completed, its
+    // own fields kept, once.
+    let mut tdata = import("epsilon", 5);
+    tdata.device = Some(DeviceParams {
+        api_id: Some(2040),
+        app_version: Some("4.9.9 x64".to_owned()),
+        source: "tdata (Telegram Desktop 4.9.9 x64)".to_owned(),
+        ..DeviceParams::default()
+    });
+    let imported = store.import_sessions(&[tdata], &key, false).await.unwrap();
+    let [ImportOutcome::Created(epsilon)] = imported[..] else {
+        panic!("{imported:?}");
+    };
+    let completed = store.ensure_device(epsilon, &first).await.unwrap().unwrap();
+    assert!(completed.is_complete(), "{completed:?}");
+    assert_eq!(completed.api_id, Some(2040));
+    assert_eq!(completed.app_version.as_deref(), Some("4.9.9 x64"));
+    assert_eq!(completed.device_model, first.device_model);
+    assert_eq!(completed.system_version, first.system_version);
+    assert_eq!(
+        completed.source,
+        "tdata (Telegram Desktop 4.9.9 x64) + generated"
+    );
+    assert_eq!(
+        store.ensure_device(epsilon, &second).await.unwrap(),
+        Some(completed)
+    );
+
+    // No session row: nothing to store on.
+    let created = store
+        .create_account(&tgfleet_store::NewAccount {
+            label: "delta".to_owned(),
+            ..tgfleet_store::NewAccount::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(store.ensure_device(created.id, &first).await.unwrap(), None);
+
+    let summaries = store.session_summaries().await.unwrap();
+    let source_of = |id: AccountId| {
+        summaries
+            .iter()
+            .find(|s| s.account_id == id)
+            .and_then(|s| s.device_source.clone())
+    };
+    assert_eq!(source_of(beta).as_deref(), Some("generated"));
+    assert_eq!(source_of(alpha).as_deref(), Some("json sidecar alpha.json"));
 }

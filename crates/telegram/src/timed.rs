@@ -12,23 +12,48 @@ use tgfleet_domain::GroupHandle;
 /// A [`TelegramAccount`] whose every call ends within `timeout`, or fails as a
 /// transient error; a send without an answer in time has an unknown outcome (it may
 /// have gone through), never a transient one.
+///
+/// A send that uploads a file first ([`OutgoingMessage::Media`]) gets `upload_timeout`
+/// on top: the adapter bounds its upload by that (a time-out there is transient,
+/// nothing was sent), so the final send keeps at least `timeout` of its own.
 #[derive(Debug)]
 pub struct Timed {
     inner: Box<dyn TelegramAccount>,
     timeout: Duration,
+    upload_timeout: Duration,
 }
 
 impl Timed {
-    /// Wraps `inner`, bounding each call by `timeout`.
+    /// Wraps `inner`, bounding each call by `timeout` (no extra time for uploads).
     pub fn new(inner: Box<dyn TelegramAccount>, timeout: Duration) -> Self {
-        Self { inner, timeout }
+        Self {
+            inner,
+            timeout,
+            upload_timeout: Duration::ZERO,
+        }
+    }
+
+    /// Gives a send that uploads a file `upload_timeout` more than other calls.
+    #[must_use]
+    pub fn with_upload_timeout(mut self, upload_timeout: Duration) -> Self {
+        self.upload_timeout = upload_timeout;
+        self
     }
 
     async fn bounded<T>(&self, call: &str, fut: impl Future<Output = TgResult<T>>) -> TgResult<T> {
-        match tokio::time::timeout(self.timeout, fut).await {
+        self.bounded_by(self.timeout, call, fut).await
+    }
+
+    async fn bounded_by<T>(
+        &self,
+        timeout: Duration,
+        call: &str,
+        fut: impl Future<Output = TgResult<T>>,
+    ) -> TgResult<T> {
+        match tokio::time::timeout(timeout, fut).await {
             Ok(result) => result,
             Err(_) => {
-                let detail = format!("{call} timed out after {}s", self.timeout.as_secs_f32());
+                let detail = format!("{call} timed out after {}s", timeout.as_secs_f32());
                 Err(if call == "send" || call == "forward" {
                     TgError::unknown_outcome(detail)
                 } else {
@@ -59,7 +84,11 @@ impl TelegramAccount for Timed {
         message: &OutgoingMessage,
         random_id: i64,
     ) -> TgResult<SentMessage> {
-        self.bounded("send", self.inner.send(peer, message, random_id))
+        let timeout = match message {
+            OutgoingMessage::Media { .. } => self.timeout.saturating_add(self.upload_timeout),
+            _ => self.timeout,
+        };
+        self.bounded_by(timeout, "send", self.inner.send(peer, message, random_id))
             .await
     }
     async fn recent_messages(&self, peer: &PeerRef, limit: u32) -> TgResult<Vec<MessageRef>> {
@@ -117,12 +146,25 @@ impl TelegramAccount for Timed {
 pub struct TimedConnector<C> {
     inner: C,
     timeout: Duration,
+    upload_timeout: Duration,
 }
 
 impl<C: Connector> TimedConnector<C> {
     /// Wraps `inner`, bounding the connect and every call by `timeout`.
     pub fn new(inner: C, timeout: Duration) -> Self {
-        Self { inner, timeout }
+        Self {
+            inner,
+            timeout,
+            upload_timeout: Duration::ZERO,
+        }
+    }
+
+    /// Gives sends that upload a file `upload_timeout` more (see [`Timed`]); the inner
+    /// connector bounds the upload itself by the same value.
+    #[must_use]
+    pub fn with_upload_timeout(mut self, upload_timeout: Duration) -> Self {
+        self.upload_timeout = upload_timeout;
+        self
     }
 }
 
@@ -137,7 +179,9 @@ impl<C: Connector> Connector for TimedConnector<C> {
                     self.timeout.as_secs_f32()
                 ))
             })??;
-        Ok(Box::new(Timed::new(connected, self.timeout)))
+        Ok(Box::new(
+            Timed::new(connected, self.timeout).with_upload_timeout(self.upload_timeout),
+        ))
     }
 }
 
@@ -220,5 +264,34 @@ mod tests {
             TgError::unknown_outcome("send timed out after 30s"),
             "a send may have gone through: its outcome is unknown"
         );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_media_send_gets_the_upload_bound_on_top_of_its_own() {
+        let timed = Timed::new(Box::new(Hanging), Duration::from_secs(30))
+            .with_upload_timeout(Duration::from_secs(90));
+        let peer = PeerRef {
+            id: 1,
+            access_hash: 2,
+            kind: crate::PeerKind::Channel,
+        };
+        let photo = OutgoingMessage::Media {
+            kind: crate::MediaKind::Photo,
+            file_name: "a.jpg".into(),
+            bytes: std::sync::Arc::new(vec![1; 10]),
+            caption: String::new(),
+            format: crate::TextFormat::Plain,
+        };
+        let started = tokio::time::Instant::now();
+        let error = timed.send(&peer, &photo, 1).await.unwrap_err();
+        assert_eq!(error, TgError::unknown_outcome("send timed out after 120s"));
+        assert_eq!(started.elapsed(), Duration::from_secs(120));
+        let text = OutgoingMessage::Text {
+            text: "hi".into(),
+            format: crate::TextFormat::Plain,
+            link_preview: true,
+        };
+        let error = timed.send(&peer, &text, 2).await.unwrap_err();
+        assert_eq!(error, TgError::unknown_outcome("send timed out after 30s"));
     }
 }

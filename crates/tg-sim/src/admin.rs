@@ -54,6 +54,10 @@ pub struct FaultCommand {
     pub fail_next_requests: Option<u32>,
     /// Delay every answer by this many milliseconds (0 turns delays off).
     pub delay_ms: Option<u64>,
+    /// Delay answers to file part uploads by this many milliseconds (0: off).
+    pub delay_uploads_ms: Option<u64>,
+    /// Lose the next save of this file part once (see [`crate::Faults::lose_next_file_part`]).
+    pub lose_file_part: Option<i32>,
 }
 
 impl FaultCommand {
@@ -74,6 +78,12 @@ impl FaultCommand {
         }
         if let Some(millis) = self.delay_ms {
             faults.delay_answers(Duration::from_millis(millis));
+        }
+        if let Some(millis) = self.delay_uploads_ms {
+            faults.delay_uploads(Duration::from_millis(millis));
+        }
+        if let Some(part) = self.lose_file_part {
+            faults.lose_next_file_part(part);
         }
         if self.drop_connections {
             faults.drop_all_connections();

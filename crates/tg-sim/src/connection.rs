@@ -428,9 +428,16 @@ impl Connection {
             return Ok(());
         }
         let unwrapped = self.unwrap_call(&message.body);
-        let response = match self.shared.faults.take_call_fault() {
+        let faults = &self.shared.faults;
+        let part = unwrapped.as_ref().ok().and_then(saved_file_part);
+        let response = match faults.take_call_fault() {
             CallFault::DropConnection => return Err(Closing::FaultDrop),
             CallFault::Fail { code, message } => Err(RpcError::new(code, message)),
+            // A part lost from storage: acknowledged, never kept (see
+            // `Faults::lose_next_file_part` for the rule's sources).
+            CallFault::None if part.is_some_and(|part| faults.take_lost_part(part)) => {
+                Ok(true.to_bytes())
+            }
             CallFault::None => {
                 unwrapped.and_then(|call| self.answer(replies.session_id, message.msg_id, &call))
             }
@@ -440,7 +447,12 @@ impl Connection {
             content_related: true,
             body: self.rpc_result(message.msg_id, response),
         };
-        match self.shared.faults.answer_delay() {
+        let upload_delay = part.and(faults.upload_delay());
+        let delay = match (faults.answer_delay(), upload_delay) {
+            (Some(all), Some(upload)) => Some(all + upload),
+            (all, upload) => all.or(upload),
+        };
+        match delay {
             Some(delay) => {
                 let session_id = replies.session_id;
                 self.delayed.spawn(async move {
@@ -645,4 +657,15 @@ fn decode_service<F: Deserializable>(body: &[u8]) -> Result<F, Closing> {
 
 fn unix_now() -> i64 {
     msg_id_unix_time(mtproto::unix_msg_id_base())
+}
+
+/// The part number of an `upload.saveFilePart` / `upload.saveBigFilePart` call.
+fn saved_file_part(call: &RpcCall) -> Option<i32> {
+    match call.decode::<tl::functions::upload::SaveFilePart>() {
+        Some(small) => small.ok().map(|request| request.file_part),
+        None => call
+            .decode::<tl::functions::upload::SaveBigFilePart>()
+            .and_then(Result::ok)
+            .map(|request| request.file_part),
+    }
 }

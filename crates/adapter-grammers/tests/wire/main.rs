@@ -9,3 +9,4 @@ mod relay;
 mod resilience;
 mod session;
 mod support;
+mod upload;

@@ -175,7 +175,7 @@ async fn list(context: &Context) -> Result<(), CliError> {
                 .map(|s| {
                     s.device_source
                         .clone()
-                        .unwrap_or_else(|| "tgfleet defaults".to_owned())
+                        .unwrap_or_else(|| "picked at first connection".to_owned())
                 })
                 .unwrap_or_default(),
             time(account.rest_until),

@@ -62,6 +62,8 @@ pub const ROWS: &[(&str, Rule)] = &[
     ("INTERDC_CALL_ERROR", call(CallAnswer::Transient)),
     // Telethon errors.csv:226 INTERDC_X_CALL_RICH_ERROR,500; PyroTGFork 500_INTERNAL_SERVER_ERROR.tsv:23
     ("INTERDC_CALL_RICH_ERROR", call(CallAnswer::Transient)),
+    // Telethon errors.csv:170 FILE_PART_X_MISSING,400 "Part {which} of the file is missing from storage"; PyroTGFork 400_BAD_REQUEST.tsv:214 "Try repeating the method call to resave the part"
+    ("FILE_PART_MISSING", call(CallAnswer::Transient)),
     // Telethon errors.csv:456 TIMEOUT,500 "A timeout occurred while fetching data from the worker"
     ("TIMEOUT", call(CallAnswer::Transient)),
     // Telethon errors.csv:363 RANDOM_ID_DUPLICATE,500 "a random ID that was already used"; PyroTGFork 500_INTERNAL_SERVER_ERROR.tsv:42
@@ -215,6 +217,7 @@ mod tests {
                     "INTERDC_CALL_ERROR",
                     "INTERDC_CALL_RICH_ERROR",
                     "TIMEOUT",
+                    "FILE_PART_MISSING",
                 ],
             ),
             (About::Call(UnknownOutcome), &["RANDOM_ID_DUPLICATE"]),
