@@ -170,6 +170,12 @@ fn main() {
             .into_iter()
             .map(|statement| (format!("psql: {statement}"), statement))
             .collect();
+        // The whole of group_health is one row per group (100,000 here): its time is
+        // that of moving the rows; an operator's page of it is this one.
+        statements.push((
+            "psql: SELECT * FROM group_health LIMIT 50".to_owned(),
+            "SELECT * FROM group_health LIMIT 50".to_owned(),
+        ));
         statements.push((
             "tgfleet stats: posts_per_day".to_owned(),
             "SELECT date, total, successful, failed, skipped, unresolved FROM posts_per_day ORDER BY date DESC LIMIT 7".to_owned(),
