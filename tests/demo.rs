@@ -153,7 +153,8 @@ fn the_demo_shows_the_fleet_at_work_and_ends_with_the_readme_stats() {
         "Relayed post",
         "from @bali_news_feed",
         "Pre-check failed",
-        "Checked groups: 150",
+        // The 150 generated groups and the relay's source channel.
+        "Checked groups: 151",
         "marked banned:",
         "marketer stopped",
         "account-manager stopped",

@@ -423,12 +423,15 @@ impl TelegramAccount for GrammersAccount {
                 })
                 .await
             }
-            OutgoingMessage::Copy(content) => {
+            OutgoingMessage::Copy {
+                content,
+                link_preview,
+            } => {
                 let entities = crate::convert::entities_from_bytes(&content.entities);
                 match &content.media {
                     None => {
                         self.call(&tl::functions::messages::SendMessage {
-                            no_webpage: false,
+                            no_webpage: !link_preview,
                             silent: false,
                             background: false,
                             clear_draft: false,

@@ -275,12 +275,15 @@ impl TelegramAccount for SimAccount {
                 })
                 .await?
             }
-            OutgoingMessage::Copy(content) => {
+            OutgoingMessage::Copy {
+                content,
+                link_preview,
+            } => {
                 let body = TextBody {
                     text: content.text.clone(),
                     entities: content.entities.clone(),
                     has_link_entity: false,
-                    no_webpage: false,
+                    no_webpage: !link_preview,
                 };
                 match &content.media {
                     None => {

@@ -67,6 +67,10 @@ impl Marketer {
                 continue;
             }
             let readers = self.ctx.store.relay_readers(due.campaign_id).await?;
+            if readers.is_empty() {
+                self.await_reader(&due).await?;
+                continue;
+            }
             for (id, label) in readers.into_iter().take(READERS_TRIED) {
                 let account = AccountRef { id, label };
                 let worked = self
@@ -98,6 +102,37 @@ impl Marketer {
             }
         }
         Ok(report)
+    }
+
+    /// No account is a member of the source yet: the relay waits, says why (once, in
+    /// the log and the events), and the source joins the catalogue, where the
+    /// account-manager's ordinary assignment and join slots join one account to it.
+    async fn await_reader(&self, due: &DueRelay) -> Result<(), StoreError> {
+        let source = &due.config.source;
+        let reason = format!("no reader is a member of {source} yet");
+        if self
+            .ctx
+            .store
+            .await_relay_reader(due.campaign_id, &reason)
+            .await?
+        {
+            tracing::warn!(campaign = %due.name, %source,
+                "Relay {} waits: {reason} (the account-manager joins one in its slots)", due.name);
+            self.ctx
+                .store
+                .record_event(&NewEvent {
+                    at: self.now(),
+                    service: self.ctx.service.name().to_owned(),
+                    account_id: None,
+                    group_id: None,
+                    action: "relay_waiting".to_owned(),
+                    outcome: "waiting".to_owned(),
+                    flood_wait_secs: None,
+                    detail: Some(format!("{}: {reason}", due.name)),
+                })
+                .await?;
+        }
+        Ok(())
     }
 
     /// One read of a source by `account`: resolve it once (stored per account), one
@@ -465,7 +500,10 @@ pub(crate) fn relay_message(
     let (Some(config), Some(post)) = (&campaign.relay, &variant.relay) else {
         return RelayMessage::NotRelayed;
     };
-    let copy = || OutgoingMessage::Copy(post_content(post));
+    let copy = || OutgoingMessage::Copy {
+        content: post_content(post),
+        link_preview: true,
+    };
     match relay_send(config.mode, post.noforwards, config.allow_copy_fallback) {
         RelaySend::Forward => match source {
             Some(from) => RelayMessage::Send {

@@ -55,6 +55,8 @@ pub struct RelayConfig {
     pub next_poll_at: DateTime<Utc>,
     /// The account that read it last.
     pub last_reader: Option<AccountId>,
+    /// Why it is not read now (no reader is a member of the source yet).
+    pub waiting: Option<String>,
 }
 
 /// A file of a source post, by Telegram's reference.
@@ -192,6 +194,7 @@ struct ConfigRow {
     last_message_id: i32,
     next_poll_at: DateTime<Utc>,
     last_reader_id: Option<i64>,
+    waiting_reason: Option<String>,
 }
 
 impl TryFrom<ConfigRow> for (CampaignId, RelayConfig) {
@@ -213,6 +216,7 @@ impl TryFrom<ConfigRow> for (CampaignId, RelayConfig) {
                 last_message_id: row.last_message_id,
                 next_poll_at: row.next_poll_at,
                 last_reader: row.last_reader_id.map(AccountId),
+                waiting: row.waiting_reason,
             },
         ))
     }
@@ -220,7 +224,7 @@ impl TryFrom<ConfigRow> for (CampaignId, RelayConfig) {
 
 macro_rules! config_columns {
     () => {
-        "campaign_id, source_handle, mode, include_patterns, exclude_patterns, delay_secs, max_age_secs, allow_copy_fallback, last_message_id, next_poll_at, last_reader_id"
+        "campaign_id, source_handle, mode, include_patterns, exclude_patterns, delay_secs, max_age_secs, allow_copy_fallback, last_message_id, next_poll_at, last_reader_id, waiting_reason"
     };
 }
 
@@ -387,7 +391,7 @@ impl Store {
         let rows = sqlx::query_as::<_, Row>(
             "SELECT r.campaign_id, r.source_handle, r.mode, r.include_patterns, r.exclude_patterns,
                     r.delay_secs, r.max_age_secs, r.allow_copy_fallback, r.last_message_id,
-                    r.next_poll_at, r.last_reader_id, c.name, c.created_at
+                    r.next_poll_at, r.last_reader_id, r.waiting_reason, c.name, c.created_at
                FROM relay_sources r JOIN campaigns c ON c.id = r.campaign_id
               WHERE c.status = 'active' AND (c.ends_at IS NULL OR c.ends_at > $1)
                 AND r.next_poll_at <= $1
@@ -622,7 +626,7 @@ impl Store {
         }
         sqlx::query(
             "UPDATE relay_sources SET last_message_id = greatest(last_message_id, $2),
-                    last_polled_at = $3, last_reader_id = $4
+                    last_polled_at = $3, last_reader_id = $4, waiting_reason = NULL
               WHERE campaign_id = $1",
         )
         .bind(campaign.0)
@@ -635,9 +639,9 @@ impl Store {
         Ok(recorded)
     }
 
-    /// The accounts that may read a relay source, best first: active accounts, the
-    /// last reader first, then those that resolved the source before, then by id.
-    /// Reads without locking.
+    /// The accounts that may read a relay source, best first: active accounts that
+    /// are members of the source (a `joined` membership of the catalogue group with
+    /// the source's handle), the last reader first, then by id. Reads without locking.
     pub async fn relay_readers(
         &self,
         campaign: CampaignId,
@@ -645,11 +649,10 @@ impl Store {
         let rows: Vec<(i64, String)> = sqlx::query_as(
             "SELECT a.id, a.label FROM accounts a
                JOIN relay_sources r ON r.campaign_id = $1
-              WHERE a.status = 'active'
-              ORDER BY (a.id = r.last_reader_id) DESC NULLS LAST,
-                       EXISTS (SELECT 1 FROM source_peers s
-                                WHERE s.account_id = a.id AND s.handle = r.source_handle) DESC,
-                       a.id",
+               JOIN groups g ON g.handle = r.source_handle
+               JOIN memberships m ON m.group_id = g.id AND m.account_id = a.id
+              WHERE a.status = 'active' AND m.state = 'joined'
+              ORDER BY (a.id = r.last_reader_id) DESC NULLS LAST, a.id",
         )
         .bind(campaign.0)
         .fetch_all(&self.pool)
@@ -658,6 +661,57 @@ impl Store {
             .into_iter()
             .map(|(id, label)| (AccountId(id), label))
             .collect())
+    }
+
+    /// Records that a relay waits for a reader: no active account is a member of its
+    /// source. The source joins the catalogue (`INSERT .. ON CONFLICT (handle) DO
+    /// NOTHING`, untagged), where the account-manager's ordinary assignment and join
+    /// slots give it to one account and join it; and the campaign's `waiting_reason`
+    /// says why nothing is read. Answers whether the reason is new (so the caller
+    /// reports it once).
+    ///
+    /// Relies on `UNIQUE (groups.handle)`; locks the campaign's `relay_sources` row
+    /// (`UPDATE`) and an inserted group row until commit. An insert (only when the
+    /// handle is not listed) notifies `tgfleet_changes`.
+    pub async fn await_relay_reader(
+        &self,
+        campaign: CampaignId,
+        reason: &str,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let source: Option<String> =
+            sqlx::query_scalar("SELECT source_handle FROM relay_sources WHERE campaign_id = $1")
+                .bind(campaign.0)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let Some(source) = source else {
+            return Err(StoreError::not_found(format!("relay campaign {campaign}")));
+        };
+        let listed: bool =
+            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM groups WHERE handle = $1)")
+                .bind(&source)
+                .fetch_one(&mut *tx)
+                .await?;
+        if !listed {
+            sqlx::query(
+                "INSERT INTO groups (handle, handle_kind) VALUES ($1, 'username')
+                 ON CONFLICT (handle) DO NOTHING",
+            )
+            .bind(&source)
+            .execute(&mut *tx)
+            .await?;
+        }
+        let changed = sqlx::query(
+            "UPDATE relay_sources SET waiting_reason = $2
+              WHERE campaign_id = $1 AND waiting_reason IS DISTINCT FROM $2",
+        )
+        .bind(campaign.0)
+        .bind(reason)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        tx.commit().await?;
+        Ok(changed == 1)
     }
 
     /// The Telegram user ids of the fleet's accounts (for the etiquette rule). Reads

@@ -362,7 +362,13 @@ pub enum OutgoingMessage {
     /// entities as they were, and its file re-sent by reference (`messages.sendMessage`
     /// or `messages.sendMedia` with `inputMediaPhoto` / `inputMediaDocument`), so it
     /// needs no forward right from the source.
-    Copy(PostContent),
+    Copy {
+        /// What the post shows.
+        content: PostContent,
+        /// Telegram may show a preview of the text's first link (`false`: sent with
+        /// `no_webpage`, as where the account lacks `embed_links`). A caption has none.
+        link_preview: bool,
+    },
     /// A post of a source channel: forwarded (keeps the author) or copied (`drop_author`).
     Forward {
         /// The source channel, resolved for this account.
@@ -379,7 +385,7 @@ impl OutgoingMessage {
     pub fn has_media(&self) -> bool {
         match self {
             Self::Media { .. } => true,
-            Self::Copy(content) => content.media.is_some(),
+            Self::Copy { content, .. } => content.media.is_some(),
             Self::Text { .. } | Self::Forward { .. } => false,
         }
     }
@@ -393,6 +399,10 @@ impl OutgoingMessage {
                 format,
                 link_preview: false,
             },
+            Self::Copy { content, .. } => Self::Copy {
+                content,
+                link_preview: false,
+            },
             other => other,
         }
     }
@@ -402,7 +412,7 @@ impl OutgoingMessage {
         let text = match self {
             Self::Text { text, .. } => text,
             Self::Media { caption, .. } => caption,
-            Self::Copy(content) => &content.text,
+            Self::Copy { content, .. } => &content.text,
             Self::Forward { .. } => return false,
         };
         ["http://", "https://", "t.me/", "www."]
@@ -539,5 +549,20 @@ mod tests {
                 link_preview: false,
             }
         );
+        let copy = OutgoingMessage::Copy {
+            content: PostContent {
+                text: "see t.me/bali_news".into(),
+                ..PostContent::default()
+            },
+            link_preview: true,
+        };
+        assert!(copy.has_link());
+        assert!(matches!(
+            copy.without_link_preview(),
+            OutgoingMessage::Copy {
+                link_preview: false,
+                ..
+            }
+        ));
     }
 }

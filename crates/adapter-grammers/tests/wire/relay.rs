@@ -51,7 +51,10 @@ async fn a_relay_reads_forwards_and_copies_over_the_wire(pool: PgPool) {
     assert_eq!(refused.name, "CHAT_FORWARDS_RESTRICTED");
 
     // Its posts are copied: the text as it was, the photo re-sent by reference.
-    let copy = OutgoingMessage::Copy(posts[1].content.clone());
+    let copy = OutgoingMessage::Copy {
+        content: posts[1].content.clone(),
+        link_preview: true,
+    };
     let copied = tg.send(&market.peer, &copy, 202).await.unwrap();
     let record = last_sent(&sim, "ayu");
     assert_eq!(record.message_id, copied.message_id);
@@ -64,11 +67,14 @@ async fn a_relay_reads_forwards_and_copies_over_the_wire(pool: PgPool) {
         }
     );
     assert_eq!(record.text, "Bali Deals post 2: market news");
-    let text = OutgoingMessage::Copy(PostContent {
-        text: posts[0].content.text.clone(),
-        entities: Vec::new(),
-        media: None,
-    });
+    let text = OutgoingMessage::Copy {
+        content: PostContent {
+            text: posts[0].content.text.clone(),
+            entities: Vec::new(),
+            media: None,
+        },
+        link_preview: true,
+    };
     tg.send(&market.peer, &text, 203).await.unwrap();
     assert_eq!(last_sent(&sim, "ayu").kind, SentKind::Text);
 
