@@ -484,6 +484,44 @@ impl TelegramAccount for GrammersAccount {
                     }
                 }
             }
+            OutgoingMessage::Album(items) => {
+                // One `inputSingleMedia` per file, each with its own random id (the
+                // first is the album's: core.telegram.org/constructor/inputSingleMedia).
+                let multi_media = items
+                    .iter()
+                    .zip(0i64..)
+                    .filter_map(|(item, index)| {
+                        let media = item.media.as_ref()?;
+                        Some(
+                            tl::types::InputSingleMedia {
+                                media: crate::convert::input_media_ref(media),
+                                random_id: random_id.wrapping_add(index),
+                                message: item.text.clone(),
+                                entities: crate::convert::entities_from_bytes(&item.entities),
+                            }
+                            .into(),
+                        )
+                    })
+                    .collect();
+                self.call(&tl::functions::messages::SendMultiMedia {
+                    silent: false,
+                    background: false,
+                    clear_draft: false,
+                    noforwards: false,
+                    update_stickersets_order: false,
+                    invert_media: false,
+                    allow_paid_floodskip: false,
+                    peer: to,
+                    reply_to: None,
+                    multi_media,
+                    schedule_date: None,
+                    send_as: None,
+                    quick_reply_shortcut: None,
+                    effect: None,
+                    allow_paid_stars: None,
+                })
+                .await
+            }
             OutgoingMessage::Forward {
                 from,
                 message_id,

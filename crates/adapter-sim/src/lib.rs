@@ -263,6 +263,7 @@ impl TelegramAccount for SimAccount {
                     kind: match kind {
                         MediaKind::Photo => tg_world::MediaKind::Photo,
                         MediaKind::Document => tg_world::MediaKind::Document,
+                        MediaKind::Video => tg_world::MediaKind::Video,
                     },
                     file_name: file_name.clone(),
                     size: bytes.len() as u64,
@@ -305,6 +306,32 @@ impl TelegramAccount for SimAccount {
                         .await?
                     }
                 }
+            }
+            OutgoingMessage::Album(items) => {
+                let refs: Vec<(i64, i64, TextBody)> = items
+                    .iter()
+                    .filter_map(|item| {
+                        let media = item.media.as_ref()?;
+                        let caption = TextBody {
+                            text: item.text.clone(),
+                            entities: item.entities.clone(),
+                            has_link_entity: false,
+                            no_webpage: false,
+                        };
+                        Some((media.id, media.access_hash, caption))
+                    })
+                    .collect();
+                self.request(|w, now, user| {
+                    w.send_once(user, random_id, |w| {
+                        let files = refs
+                            .into_iter()
+                            .map(|(id, hash, caption)| Ok((w.media_by_ref(id, hash)?, caption)))
+                            .collect::<Result<Vec<_>, RpcError>>()?;
+                        let mut album = w.messages_send_multi_media(now, user, to, files)?;
+                        Ok(album.remove(0))
+                    })
+                })
+                .await?
             }
             OutgoingMessage::Forward {
                 from,
@@ -372,16 +399,20 @@ impl TelegramAccount for SimAccount {
         let (from, to) = (input_channel(from)?, input_channel(to)?);
         let sent = self
             .request(|w, now, user| {
-                let mut all = Vec::new();
                 // One random id per message (messages.forwardMessages: `random_id`
-                // "Random ID to prevent resending of messages"): a repeated id
-                // answers the message it made.
-                for (&id, &random_id) in ids.iter().zip(random_ids) {
-                    all.push(w.send_once(user, random_id, |w| {
-                        let mut one =
-                            w.messages_forward_messages(now, user, from, &[id], to, false)?;
-                        Ok(one.remove(0))
-                    })?);
+                // "Random ID to prevent resending of messages"): repeated ids answer
+                // the messages they made. The messages go in one call, so an album
+                // stays one album.
+                let known: Option<Vec<_>> = random_ids
+                    .iter()
+                    .map(|&random_id| w.sent_with_random_id(user, random_id))
+                    .collect();
+                if let Some(known) = known.filter(|known| known.len() == ids.len()) {
+                    return Ok(known);
+                }
+                let all = w.messages_forward_messages(now, user, from, ids, to, false)?;
+                for (message, &random_id) in all.iter().zip(random_ids) {
+                    w.keep_random_id(user, random_id, message);
                 }
                 Ok(all)
             })

@@ -15,7 +15,7 @@ use tg_world::{
     SentRecord, TOPICS,
 };
 use tgfleet_config::Service;
-use tgfleet_domain::relay::{ETIQUETTE_CODE, NOFORWARDS_CODE, RelayMode};
+use tgfleet_domain::relay::{ETIQUETTE_CODE, NOFORWARDS_CODE, PostKind, RelayMode};
 use tgfleet_domain::{ActivityWindows, CampaignName, GroupHandle, PostState};
 use tgfleet_store::{Campaign, CampaignTarget, ImportedGroup, NewCampaign, NewRelay, StoredPeer};
 use tgfleet_telegram::{JoinTarget, Resolved};
@@ -911,4 +911,154 @@ async fn a_relay_waits_until_the_account_manager_joins_a_reader_to_its_source(po
         Some(&(51..=60).collect::<Vec<_>>())
     );
     resume_time();
+}
+
+/// What the account `label` posted in a group, as the world shows it, oldest first.
+fn posted_in(fleet: &TestFleet, label: &str, channel_id: i64) -> Vec<tg_world::Message> {
+    let mut ids: Vec<i32> = sent(fleet)
+        .into_iter()
+        .filter(|(by, record)| by == label && record.channel_id == channel_id)
+        .map(|(_, record)| record.message_id)
+        .collect();
+    ids.sort_unstable();
+    let now = fleet.clock_now();
+    let mut world = fleet.world.lock().unwrap();
+    let user = world.user_id(label).unwrap();
+    let channel = world.input_channel(user, channel_id);
+    ids.into_iter()
+        .map(|id| {
+            let page = tg_world::HistoryPage::after(id - 1, 1);
+            let mut found = world
+                .messages_get_history_page(now, user, channel, page)
+                .unwrap()
+                .messages;
+            assert_eq!(found.len(), 1);
+            assert!(found[0].out);
+            found.remove(0)
+        })
+        .collect()
+}
+
+/// A source publishing albums (a photo, a video, a photo) and texts in turn, relayed
+/// in `mode` to two open groups and one that refuses videos: each album reaches each
+/// open group once, as one album; the group refusing videos never gets one.
+async fn albums_reach_each_group_once_as_albums(pool: PgPool, mode: RelayMode) {
+    let settings = SETTINGS.replace("5-10,18-24", "0-24");
+    let mut channel = source(false, 4);
+    if let Some(publish) = &mut channel.publish {
+        publish.kinds = vec![MediaOrText::Album, MediaOrText::Text];
+    }
+    let mix = GroupMix::default()
+        .with(Profile::Open, 2)
+        .with(Profile::NoVideos, 1);
+    let fleet = relay_fleet_of(pool, 1, mix, Some(60), channel, &settings).await;
+    join_source(&fleet, &["acc0001"]).await;
+    let joined = join_groups(&fleet, &["acc0001"], &[]).await;
+    let campaign = relay_campaign(&fleet, "albums", mode, &[], false).await;
+    run_replicas(
+        &fleet,
+        vec![spawn_marketer(&fleet, 1)],
+        Duration::from_secs(6 * 3600),
+    )
+    .await;
+
+    // One relay item per album, with its three files.
+    let items = fleet.store.relay_items_of(campaign.id).await.unwrap();
+    let kinds: Vec<(i32, PostKind, usize)> = items
+        .iter()
+        .map(|item| (item.source_message_id, item.kind, item.parts.len()))
+        .collect();
+    assert_eq!(
+        kinds,
+        vec![
+            (51, PostKind::Album, 3),
+            (54, PostKind::Text, 0),
+            (55, PostKind::Album, 3),
+            (58, PostKind::Text, 0),
+        ]
+    );
+    let posts = posts(&fleet.store).await;
+    for group in &joined {
+        let shown = posted_in(&fleet, "acc0001", group.channel_id);
+        if group.profile == Profile::NoVideos {
+            // The pre-check asks for the right of every kind in the album: skipped
+            // before any send, the texts go.
+            let texts: Vec<&str> = shown
+                .iter()
+                .map(|m| m.content.text().text.as_str())
+                .collect();
+            assert_eq!(texts, vec![post_text(2).as_str(), post_text(4).as_str()]);
+            let albums: Vec<_> = posts
+                .iter()
+                .filter(|post| post.group_id == group.id && [51, 55].contains(&post.round))
+                .collect();
+            assert!(!albums.is_empty());
+            assert!(
+                albums.iter().all(|post| post.state == PostState::Skipped),
+                "{albums:#?}"
+            );
+            continue;
+        }
+        assert_eq!(
+            shown.len(),
+            8,
+            "two albums of three and two texts in {}",
+            group.handle
+        );
+        let album = |range: std::ops::Range<usize>| {
+            let grouped: Vec<Option<i64>> =
+                shown[range.clone()].iter().map(|m| m.grouped_id).collect();
+            assert!(grouped[0].is_some(), "an album in {}", group.handle);
+            assert!(
+                grouped.iter().all(|id| *id == grouped[0]),
+                "one album: {grouped:?}"
+            );
+            let kinds: Vec<Option<tg_world::MediaKind>> = shown[range]
+                .iter()
+                .map(|m| match &m.content {
+                    tg_world::MessageContent::Media { media, .. } => Some(media.kind),
+                    tg_world::MessageContent::Text(_) => None,
+                })
+                .collect();
+            use tg_world::MediaKind::{Photo, Video};
+            assert_eq!(kinds, vec![Some(Photo), Some(Video), Some(Photo)]);
+            grouped[0]
+        };
+        let (first, second) = (album(0..3), album(4..7));
+        assert_ne!(first, second, "two albums");
+        assert_eq!(shown[3].grouped_id, None);
+        assert_eq!(shown[0].content.text().text, post_text(1));
+        assert_eq!(shown[4].content.text().text, post_text(3));
+        let sources: Vec<Option<i32>> = shown
+            .iter()
+            .map(|m| m.forward.map(|header| header.from_message_id))
+            .collect();
+        match mode {
+            RelayMode::Forward => {
+                assert_eq!(sources, (51..=58).map(Some).collect::<Vec<_>>());
+            }
+            RelayMode::Copy => assert!(sources.iter().all(Option::is_none), "copies"),
+        }
+        let sent: Vec<_> = posts
+            .iter()
+            .filter(|post| post.group_id == group.id)
+            .collect();
+        assert_eq!(sent.len(), 4, "one post per source post: {sent:#?}");
+        assert!(sent.iter().all(|post| post.state == PostState::Sent));
+    }
+    assert_eq!(
+        world_errors(&fleet, "acc0001", "CHAT_SEND_VIDEOS_FORBIDDEN"),
+        0
+    );
+    resume_time();
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn forwarded_albums_reach_each_group_once_as_albums(pool: PgPool) {
+    albums_reach_each_group_once_as_albums(pool, RelayMode::Forward).await;
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn copied_albums_reach_each_group_once_as_albums(pool: PgPool) {
+    albums_reach_each_group_once_as_albums(pool, RelayMode::Copy).await;
 }

@@ -330,6 +330,8 @@ pub enum MediaKind {
     Photo,
     /// A document (any file).
     Document,
+    /// A video (a document with `documentAttributeVideo`).
+    Video,
 }
 
 /// A message to send.
@@ -369,6 +371,10 @@ pub enum OutgoingMessage {
         /// `no_webpage`, as where the account lacks `embed_links`). A caption has none.
         link_preview: bool,
     },
+    /// Channel posts copied as one album of the account's own
+    /// (`messages.sendMultiMedia`, one `inputSingleMedia` per file re-sent by
+    /// reference, each with its caption and entities).
+    Album(Vec<PostContent>),
     /// A post of a source channel: forwarded (keeps the author) or copied (`drop_author`).
     Forward {
         /// The source channel, resolved for this account.
@@ -386,6 +392,7 @@ impl OutgoingMessage {
         match self {
             Self::Media { .. } => true,
             Self::Copy { content, .. } => content.media.is_some(),
+            Self::Album(_) => true,
             Self::Text { .. } | Self::Forward { .. } => false,
         }
     }
@@ -413,7 +420,7 @@ impl OutgoingMessage {
             Self::Text { text, .. } => text,
             Self::Media { caption, .. } => caption,
             Self::Copy { content, .. } => &content.text,
-            Self::Forward { .. } => return false,
+            Self::Album(_) | Self::Forward { .. } => return false,
         };
         ["http://", "https://", "t.me/", "www."]
             .iter()
