@@ -571,7 +571,7 @@ fn media_of(
                             file_name: media.file_name.clone(),
                         },
                     ))
-                    .chain((media.kind == MediaKind::Video).then(|| {
+                    .chain((media.kind == MediaKind::Video).then_some(
                         tl::enums::DocumentAttribute::Video(tl::types::DocumentAttributeVideo {
                             round_message: false,
                             supports_streaming: true,
@@ -582,8 +582,8 @@ fn media_of(
                             preload_prefix_size: None,
                             video_start_ts: None,
                             video_codec: None,
-                        })
-                    }))
+                        }),
+                    ))
                     .collect(),
                 })),
                 alt_documents: None,
