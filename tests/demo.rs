@@ -189,7 +189,7 @@ fn the_demo_shows_the_fleet_at_work_and_ends_with_the_readme_stats() {
                 (SELECT count(*) FROM posts WHERE state = 'sent') > 0,
                 (SELECT count(*) FROM events WHERE flood_wait_secs > 0) > 0,
                 (SELECT count(*) FROM posts WHERE state = 'skipped' AND error_code LIKE 'PRECHECK_%') > 0,
-                (SELECT count(*) FROM review_runs WHERE checked = 150) > 0,
+                (SELECT count(*) FROM review_runs WHERE checked = 151) > 0,
                 (SELECT count(*) FROM posts WHERE state = 'pending')",
     );
     assert_eq!(

@@ -364,10 +364,7 @@ async fn killing_the_marketer_mid_relay_loses_and_repeats_nothing(pool: PgPool) 
         .await
         .unwrap()
         .unwrap();
-    let items = fleet.store.relay_items_of(campaign.id).await.unwrap();
-    assert_eq!(items.len(), 30);
-    let ids: Vec<i32> = items.iter().map(|item| item.source_message_id).collect();
-    assert_eq!(ids, (51..=80).collect::<Vec<_>>());
+    assert_read_once(&fleet, &campaign, 51..=80).await;
     resume_time();
 }
 
@@ -578,6 +575,17 @@ async fn deleted_posts_are_not_relayed_and_the_reader_polls_gently(pool: PgPool)
     resume_time();
 }
 
+/// The campaign recorded each of the source's posts `ids` once, in order.
+async fn assert_read_once(
+    fleet: &TestFleet,
+    campaign: &Campaign,
+    ids: std::ops::RangeInclusive<i32>,
+) {
+    let items = fleet.store.relay_items_of(campaign.id).await.unwrap();
+    let read: Vec<i32> = items.iter().map(|item| item.source_message_id).collect();
+    assert_eq!(read, ids.collect::<Vec<_>>(), "every post read once");
+}
+
 /// The texts each group received, in the order they arrived.
 fn texts_by_group(records: &[(String, SentRecord)]) -> BTreeMap<i64, Vec<String>> {
     let mut by_group: BTreeMap<i64, Vec<(chrono::DateTime<chrono::Utc>, i32, String)>> =
@@ -752,7 +760,7 @@ async fn killing_the_reader_mid_poll_loses_and_repeats_nothing(pool: PgPool) {
     // Both accounts may read (one is busy while a killed replica's lease lasts).
     join_source(&fleet, &["acc0002"]).await;
     let joined = join_groups(&fleet, &["acc0001", "acc0002"], &[]).await;
-    relay_campaign(
+    let campaign = relay_campaign(
         &fleet,
         "bali relay",
         RelayMode::Forward,
@@ -760,12 +768,6 @@ async fn killing_the_reader_mid_poll_loses_and_repeats_nothing(pool: PgPool) {
         false,
     )
     .await;
-    let campaign = fleet
-        .store
-        .campaign_by_name("bali relay")
-        .await
-        .unwrap()
-        .unwrap();
 
     // Each replica's reader is stopped after the world answered its n-th read of the
     // source and before the posts were stored (the call never returns, the replica
@@ -795,9 +797,7 @@ async fn killing_the_reader_mid_poll_loses_and_repeats_nothing(pool: PgPool) {
 
     // The kills came while posts were still being published.
     assert!(cursors.iter().all(|cursor| *cursor < 80), "{cursors:?}");
-    let items = fleet.store.relay_items_of(campaign.id).await.unwrap();
-    let ids: Vec<i32> = items.iter().map(|item| item.source_message_id).collect();
-    assert_eq!(ids, (51..=80).collect::<Vec<_>>(), "every post read once");
+    assert_read_once(&fleet, &campaign, 51..=80).await;
     let expected = passing_ids(50, 30);
     let by_group = forwards_by_group(&sent(&fleet));
     for group in &joined {
