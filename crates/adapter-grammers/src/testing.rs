@@ -101,6 +101,17 @@ noforwards = true
 every_secs = 600
 count = 3
 kinds = ["text", "photo"]
+
+[[groups]]
+username = "bali_albums"
+title = "Bali Albums"
+kind = "broadcast"
+history = 10
+
+[groups.publish]
+every_secs = 600
+count = 2
+kinds = ["album", "video"]
 "#;
 
 /// tg-sim serving [`WIRE_SCENARIO`]'s world on a manual clock at the epoch.

@@ -321,17 +321,24 @@ impl TelegramAccount for SimAccount {
                         Some((media.id, media.access_hash, caption))
                     })
                     .collect();
-                self.request(|w, now, user| {
-                    w.send_once(user, random_id, |w| {
-                        let files = refs
-                            .into_iter()
-                            .map(|(id, hash, caption)| Ok((w.media_by_ref(id, hash)?, caption)))
-                            .collect::<Result<Vec<_>, RpcError>>()?;
-                        let mut album = w.messages_send_multi_media(now, user, to, files)?;
-                        Ok(album.remove(0))
+                // One random id per file, the first the album's (as the grammers
+                // adapter sends them).
+                let random_ids: Vec<i64> = (0i64..)
+                    .take(refs.len())
+                    .map(|index| random_id.wrapping_add(index))
+                    .collect();
+                let mut album = self
+                    .request(|w, now, user| {
+                        w.send_all_once(user, &random_ids, |w| {
+                            let files = refs
+                                .into_iter()
+                                .map(|(id, hash, caption)| Ok((w.media_by_ref(id, hash)?, caption)))
+                                .collect::<Result<Vec<_>, RpcError>>()?;
+                            w.messages_send_multi_media(now, user, to, files)
+                        })
                     })
-                })
-                .await?
+                    .await?;
+                album.remove(0)
             }
             OutgoingMessage::Forward {
                 from,
@@ -399,22 +406,11 @@ impl TelegramAccount for SimAccount {
         let (from, to) = (input_channel(from)?, input_channel(to)?);
         let sent = self
             .request(|w, now, user| {
-                // One random id per message (messages.forwardMessages: `random_id`
-                // "Random ID to prevent resending of messages"): repeated ids answer
-                // the messages they made. The messages go in one call, so an album
+                // One random id per message; the messages go in one call, so an album
                 // stays one album.
-                let known: Option<Vec<_>> = random_ids
-                    .iter()
-                    .map(|&random_id| w.sent_with_random_id(user, random_id))
-                    .collect();
-                if let Some(known) = known.filter(|known| known.len() == ids.len()) {
-                    return Ok(known);
-                }
-                let all = w.messages_forward_messages(now, user, from, ids, to, false)?;
-                for (message, &random_id) in all.iter().zip(random_ids) {
-                    w.keep_random_id(user, random_id, message);
-                }
-                Ok(all)
+                w.send_all_once(user, random_ids, |w| {
+                    w.messages_forward_messages(now, user, from, ids, to, false)
+                })
             })
             .await?;
         Ok(sent

@@ -97,3 +97,66 @@ async fn a_relay_reads_forwards_and_copies_over_the_wire(pool: PgPool) {
     );
     assert_eq!(sim.world().sent_by("ayu").len(), before);
 }
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn albums_are_read_forwarded_and_copied_as_albums_over_the_wire(pool: PgPool) {
+    let sim = SimWorld::start().await;
+    let store = Store::from_pool(pool);
+    let ayu = enrol(&store, &sim, "ayu").await;
+    let tg = test_connector(store.clone()).connect(&ayu).await.unwrap();
+    let market = resolve_chat(tg.as_ref(), "@bali_market").await;
+    tg.join(&JoinTarget::Public(market.peer)).await.unwrap();
+    let albums = resolve_chat(tg.as_ref(), "@bali_albums").await;
+
+    // An album (a photo, a video, a photo: one grouped_id), then a video.
+    sim.clock.advance(TimeDelta::minutes(25));
+    let posts = tg.channel_posts(&albums.peer, 10, 20).await.unwrap();
+    let ids: Vec<i32> = posts.iter().map(|post| post.id).collect();
+    assert_eq!(ids, [11, 12, 13, 14]);
+    let grouped: Vec<Option<i64>> = posts.iter().map(|post| post.grouped_id).collect();
+    assert!(grouped[0].is_some() && grouped[..3].iter().all(|id| *id == grouped[0]));
+    assert_eq!(grouped[3], None);
+    let kinds: Vec<Option<MediaKind>> = posts
+        .iter()
+        .map(|post| post.content.media.as_ref().map(|media| media.kind))
+        .collect();
+    use MediaKind::{Photo, Video};
+    assert_eq!(kinds, [Some(Photo), Some(Video), Some(Photo), Some(Video)]);
+    assert_eq!(posts[0].content.text, "Bali Albums post 1: villa for rent");
+
+    // Copied as one album (messages.sendMultiMedia, the files by reference).
+    let album =
+        OutgoingMessage::Album(posts[..3].iter().map(|post| post.content.clone()).collect());
+    let copied = tg.send(&market.peer, &album, 401).await.unwrap();
+    let again = tg.send(&market.peer, &album, 401).await.unwrap();
+    assert_eq!(again, copied, "the same random ids post nothing new");
+    let world = sim.world();
+    let sent = world.sent_by("ayu");
+    assert_eq!(sent.len(), 3);
+    assert_eq!(sent[0].message_id, copied.message_id);
+    assert_eq!(sent[0].text, "Bali Albums post 1: villa for rent");
+    assert!(matches!(
+        sent[1].kind,
+        SentKind::Media {
+            kind: tg_world::MediaKind::Video,
+            ..
+        }
+    ));
+    drop(world);
+
+    // Forwarded in one call: the three stay one album in the group.
+    let forwarded = tg
+        .forward(&albums.peer, &[11, 12, 13], &market.peer, &[501, 502, 503])
+        .await
+        .unwrap();
+    assert_eq!(forwarded.len(), 3);
+    let shown = tg
+        .channel_posts(&market.peer, copied.message_id - 1, 20)
+        .await
+        .unwrap();
+    let grouped: Vec<Option<i64>> = shown.iter().map(|post| post.grouped_id).collect();
+    assert_eq!(grouped.len(), 6, "{shown:#?}");
+    assert!(grouped[0].is_some() && grouped[..3].iter().all(|id| *id == grouped[0]));
+    assert!(grouped[3].is_some() && grouped[3..].iter().all(|id| *id == grouped[3]));
+    assert_ne!(grouped[0], grouped[3], "two albums");
+}

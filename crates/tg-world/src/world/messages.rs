@@ -180,16 +180,41 @@ impl World {
         Ok(sent)
     }
 
+    /// [`World::send_once`] for a send of several messages with one random id each
+    /// (`messages.forwardMessages`, `messages.sendMultiMedia`: "Random ID to prevent
+    /// resending of messages", core.telegram.org/method/messages.forwardMessages):
+    /// when every id was used, the messages they made are answered; else `send`
+    /// runs once for all of them (so an album stays one album).
+    pub fn send_all_once(
+        &mut self,
+        user: UserId,
+        random_ids: &[i64],
+        send: impl FnOnce(&mut Self) -> Result<Vec<Message>, RpcError>,
+    ) -> Result<Vec<Message>, RpcError> {
+        let known: Option<Vec<Message>> = random_ids
+            .iter()
+            .map(|&random_id| self.sent_with_random_id(user, random_id))
+            .collect();
+        if let Some(known) = known.filter(|known| !known.is_empty()) {
+            return Ok(known);
+        }
+        let sent = send(self)?;
+        for (message, &random_id) in sent.iter().zip(random_ids) {
+            self.keep_random_id(user, random_id, message);
+        }
+        Ok(sent)
+    }
+
     /// The message `user` sent with `random_id`, if Telegram keeps one (see
     /// [`World::send_once`]).
-    pub fn sent_with_random_id(&self, user: UserId, random_id: i64) -> Option<Message> {
+    fn sent_with_random_id(&self, user: UserId, random_id: i64) -> Option<Message> {
         let &(channel_id, id) = self.random_ids.get(&(user.0, random_id))?;
         let &group = self.by_channel.get(&channel_id)?;
         self.message_at(group, id, user)
     }
 
     /// Keeps `random_id` as the one `user` sent `message` with (see [`World::send_once`]).
-    pub fn keep_random_id(&mut self, user: UserId, random_id: i64, message: &Message) {
+    fn keep_random_id(&mut self, user: UserId, random_id: i64, message: &Message) {
         self.random_ids
             .insert((user.0, random_id), (message.channel_id, message.id));
     }
