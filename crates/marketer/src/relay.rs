@@ -29,6 +29,9 @@ use tgfleet_telegram::{
 pub const READ_PAGE: u32 = 20;
 /// Known posts re-read per poll to notice edits and deletions.
 pub const LOOKBACK: i32 = 10;
+/// The most files in one album (TDLib `sendMessageAlbum`: "Sends 2-10 messages
+/// grouped together into an album"): one that long is whole even at a page's end.
+const MAX_ALBUM: usize = 10;
 /// Readers tried per due source when the first is busy.
 const READERS_TRIED: usize = 3;
 
@@ -398,7 +401,10 @@ fn source_posts(posts: &[ChannelPost]) -> (Vec<SourcePost<'_>>, bool) {
             }),
         }
     }
-    let cut = posts.len() >= READ_PAGE as usize && grouped.last().is_some_and(SourcePost::is_album);
+    let cut = posts.len() >= READ_PAGE as usize
+        && grouped
+            .last()
+            .is_some_and(|last| last.is_album() && last.messages.len() < MAX_ALBUM);
     if cut {
         grouped.pop();
     }
