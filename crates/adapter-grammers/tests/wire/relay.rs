@@ -7,14 +7,20 @@ use crate::support::*;
 use chrono::TimeDelta;
 use tgfleet_telegram::{ChannelPost, PostContent};
 
-#[sqlx::test(migrations = "../../migrations")]
-async fn a_relay_reads_forwards_and_copies_over_the_wire(pool: PgPool) {
+/// tg-sim with `ayu` connected through grammers, a member of `@bali_market`.
+async fn ayu_in_the_market(pool: PgPool) -> (SimWorld, Box<dyn TelegramAccount>, ResolvedChat) {
     let sim = SimWorld::start().await;
     let store = Store::from_pool(pool);
     let ayu = enrol(&store, &sim, "ayu").await;
     let tg = test_connector(store.clone()).connect(&ayu).await.unwrap();
     let market = resolve_chat(tg.as_ref(), "@bali_market").await;
     tg.join(&JoinTarget::Public(market.peer)).await.unwrap();
+    (sim, tg, market)
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn a_relay_reads_forwards_and_copies_over_the_wire(pool: PgPool) {
+    let (sim, tg, market) = ayu_in_the_market(pool).await;
     let deals = resolve_chat(tg.as_ref(), "@bali_deals").await;
     assert_eq!(deals.kind, ChatKind::Broadcast);
 
@@ -100,12 +106,7 @@ async fn a_relay_reads_forwards_and_copies_over_the_wire(pool: PgPool) {
 
 #[sqlx::test(migrations = "../../migrations")]
 async fn albums_are_read_forwarded_and_copied_as_albums_over_the_wire(pool: PgPool) {
-    let sim = SimWorld::start().await;
-    let store = Store::from_pool(pool);
-    let ayu = enrol(&store, &sim, "ayu").await;
-    let tg = test_connector(store.clone()).connect(&ayu).await.unwrap();
-    let market = resolve_chat(tg.as_ref(), "@bali_market").await;
-    tg.join(&JoinTarget::Public(market.peer)).await.unwrap();
+    let (sim, tg, market) = ayu_in_the_market(pool).await;
     let albums = resolve_chat(tg.as_ref(), "@bali_albums").await;
 
     // An album (a photo, a video, a photo: one grouped_id), then a video.
