@@ -153,7 +153,8 @@ fn the_demo_shows_the_fleet_at_work_and_ends_with_the_readme_stats() {
         "Relayed post",
         "from @bali_news_feed",
         "Pre-check failed",
-        "Checked groups: 150",
+        // The 150 generated groups and the relay's source channel.
+        "Checked groups: 151",
         "marked banned:",
         "marketer stopped",
         "account-manager stopped",
@@ -188,7 +189,7 @@ fn the_demo_shows_the_fleet_at_work_and_ends_with_the_readme_stats() {
                 (SELECT count(*) FROM posts WHERE state = 'sent') > 0,
                 (SELECT count(*) FROM events WHERE flood_wait_secs > 0) > 0,
                 (SELECT count(*) FROM posts WHERE state = 'skipped' AND error_code LIKE 'PRECHECK_%') > 0,
-                (SELECT count(*) FROM review_runs WHERE checked = 150) > 0,
+                (SELECT count(*) FROM review_runs WHERE checked = 151) > 0,
                 (SELECT count(*) FROM posts WHERE state = 'pending')",
     );
     assert_eq!(

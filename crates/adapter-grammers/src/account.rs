@@ -551,12 +551,15 @@ impl TelegramAccount for GrammersAccount {
                 })?;
                 return Ok(SentMessage { message_id, date });
             }
-            OutgoingMessage::Copy(content) => {
+            OutgoingMessage::Copy {
+                content,
+                link_preview,
+            } => {
                 let entities = crate::convert::entities_from_bytes(&content.entities);
                 match &content.media {
                     None => {
                         self.call(&tl::functions::messages::SendMessage {
-                            no_webpage: false,
+                            no_webpage: !link_preview,
                             silent: false,
                             background: false,
                             clear_draft: false,
@@ -592,6 +595,44 @@ impl TelegramAccount for GrammersAccount {
                         .await
                     }
                 }
+            }
+            OutgoingMessage::Album(items) => {
+                // One `inputSingleMedia` per file, each with its own random id (the
+                // first is the album's: core.telegram.org/constructor/inputSingleMedia).
+                let multi_media = items
+                    .iter()
+                    .zip(0i64..)
+                    .filter_map(|(item, index)| {
+                        let media = item.media.as_ref()?;
+                        Some(
+                            tl::types::InputSingleMedia {
+                                media: crate::convert::input_media_ref(media),
+                                random_id: random_id.wrapping_add(index),
+                                message: item.text.clone(),
+                                entities: crate::convert::entities_from_bytes(&item.entities),
+                            }
+                            .into(),
+                        )
+                    })
+                    .collect();
+                self.call(&tl::functions::messages::SendMultiMedia {
+                    silent: false,
+                    background: false,
+                    clear_draft: false,
+                    noforwards: false,
+                    update_stickersets_order: false,
+                    invert_media: false,
+                    allow_paid_floodskip: false,
+                    peer: to,
+                    reply_to: None,
+                    multi_media,
+                    schedule_date: None,
+                    send_as: None,
+                    quick_reply_shortcut: None,
+                    effect: None,
+                    allow_paid_stars: None,
+                })
+                .await
             }
             OutgoingMessage::Forward {
                 from,

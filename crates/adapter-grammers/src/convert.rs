@@ -317,15 +317,25 @@ fn media_ref(media: &tl::enums::MessageMedia) -> Option<MediaRef> {
             }),
             tl::enums::Photo::Empty(_) => None,
         },
-        tl::enums::MessageMedia::Document(document) => match document.document.as_ref()? {
-            tl::enums::Document::Document(document) => Some(MediaRef {
-                kind: MediaKind::Document,
-                id: document.id,
-                access_hash: document.access_hash,
-                file_reference: document.file_reference.clone(),
-            }),
-            tl::enums::Document::Empty(_) => None,
-        },
+        tl::enums::MessageMedia::Document(document) => {
+            match document.document.as_ref()? {
+                tl::enums::Document::Document(document) => Some(MediaRef {
+                    // A video is a document with `documentAttributeVideo`
+                    // (core.telegram.org/constructor/documentAttributeVideo).
+                    kind: if document.attributes.iter().any(|attribute| {
+                        matches!(attribute, tl::enums::DocumentAttribute::Video(_))
+                    }) {
+                        MediaKind::Video
+                    } else {
+                        MediaKind::Document
+                    },
+                    id: document.id,
+                    access_hash: document.access_hash,
+                    file_reference: document.file_reference.clone(),
+                }),
+                tl::enums::Document::Empty(_) => None,
+            }
+        }
         _ => None,
     }
 }
@@ -344,18 +354,20 @@ pub(crate) fn input_media_ref(media: &MediaRef) -> tl::enums::InputMedia {
             ttl_seconds: None,
             video: None,
         }),
-        MediaKind::Document => tl::enums::InputMedia::Document(tl::types::InputMediaDocument {
-            spoiler: false,
-            id: tl::enums::InputDocument::Document(tl::types::InputDocument {
-                id: media.id,
-                access_hash: media.access_hash,
-                file_reference: media.file_reference.clone(),
-            }),
-            video_cover: None,
-            video_timestamp: None,
-            ttl_seconds: None,
-            query: None,
-        }),
+        MediaKind::Document | MediaKind::Video => {
+            tl::enums::InputMedia::Document(tl::types::InputMediaDocument {
+                spoiler: false,
+                id: tl::enums::InputDocument::Document(tl::types::InputDocument {
+                    id: media.id,
+                    access_hash: media.access_hash,
+                    file_reference: media.file_reference.clone(),
+                }),
+                video_cover: None,
+                video_timestamp: None,
+                ttl_seconds: None,
+                query: None,
+            })
+        }
     }
 }
 

@@ -150,9 +150,11 @@ pub(crate) fn input_media(
             video: None,
         }
         .into(),
-        MediaKind::Document => tl::types::InputMediaUploadedDocument {
+        // A video goes as a file Telegram may show as a video (`force_file` off:
+        // core.telegram.org/constructor/inputMediaUploadedDocument).
+        MediaKind::Document | MediaKind::Video => tl::types::InputMediaUploadedDocument {
             nosound_video: false,
-            force_file: true,
+            force_file: kind == MediaKind::Document,
             spoiler: false,
             file,
             thumb: None,

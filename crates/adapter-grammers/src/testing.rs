@@ -114,6 +114,17 @@ username = "canggu_forum"
 title = "Canggu Forum"
 forum = true
 general_closed = true
+
+[[groups]]
+username = "bali_albums"
+title = "Bali Albums"
+kind = "broadcast"
+history = 10
+
+[groups.publish]
+every_secs = 600
+count = 2
+kinds = ["album", "video"]
 "#;
 
 /// tg-sim serving [`WIRE_SCENARIO`]'s world on a manual clock at the epoch.

@@ -71,6 +71,7 @@ pub(crate) fn port_banned(rights: tg_world::BannedRights) -> BannedRights {
         send_media: rights.send_media,
         send_photos: rights.send_photos,
         send_docs: rights.send_docs,
+        send_videos: rights.send_videos,
         embed_links: rights.embed_links,
         until: rights.until_date,
         ..BannedRights::default()
@@ -89,6 +90,7 @@ pub(crate) fn channel_post(message: &Message) -> ChannelPost {
                 kind: match media.kind {
                     tg_world::MediaKind::Photo => MediaKind::Photo,
                     tg_world::MediaKind::Document => MediaKind::Document,
+                    tg_world::MediaKind::Video => MediaKind::Video,
                 },
                 id,
                 access_hash,

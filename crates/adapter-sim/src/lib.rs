@@ -274,6 +274,7 @@ impl TelegramAccount for SimAccount {
                     kind: match kind {
                         MediaKind::Photo => tg_world::MediaKind::Photo,
                         MediaKind::Document => tg_world::MediaKind::Document,
+                        MediaKind::Video => tg_world::MediaKind::Video,
                     },
                     file_name: file_name.clone(),
                     size: bytes.len() as u64,
@@ -286,12 +287,15 @@ impl TelegramAccount for SimAccount {
                 })
                 .await?
             }
-            OutgoingMessage::Copy(content) => {
+            OutgoingMessage::Copy {
+                content,
+                link_preview,
+            } => {
                 let body = TextBody {
                     text: content.text.clone(),
                     entities: content.entities.clone(),
                     has_link_entity: false,
-                    no_webpage: false,
+                    no_webpage: !link_preview,
                 };
                 match &content.media {
                     None => {
@@ -313,6 +317,39 @@ impl TelegramAccount for SimAccount {
                         .await?
                     }
                 }
+            }
+            OutgoingMessage::Album(items) => {
+                let refs: Vec<(i64, i64, TextBody)> = items
+                    .iter()
+                    .filter_map(|item| {
+                        let media = item.media.as_ref()?;
+                        let caption = TextBody {
+                            text: item.text.clone(),
+                            entities: item.entities.clone(),
+                            has_link_entity: false,
+                            no_webpage: false,
+                        };
+                        Some((media.id, media.access_hash, caption))
+                    })
+                    .collect();
+                // One random id per file, the first the album's (as the grammers
+                // adapter sends them).
+                let random_ids: Vec<i64> = (0i64..)
+                    .take(refs.len())
+                    .map(|index| random_id.wrapping_add(index))
+                    .collect();
+                let mut album = self
+                    .request(|w, now, user| {
+                        w.send_all_once(user, &random_ids, |w| {
+                            let files = refs
+                                .into_iter()
+                                .map(|(id, hash, caption)| Ok((w.media_by_ref(id, hash)?, caption)))
+                                .collect::<Result<Vec<_>, RpcError>>()?;
+                            w.messages_send_multi_media(now, user, to, files)
+                        })
+                    })
+                    .await?;
+                album.remove(0)
             }
             OutgoingMessage::Forward {
                 from,
@@ -380,18 +417,11 @@ impl TelegramAccount for SimAccount {
         let (from, to) = (input_channel(from)?, input_channel(to)?);
         let sent = self
             .request(|w, now, user| {
-                let mut all = Vec::new();
-                // One random id per message (messages.forwardMessages: `random_id`
-                // "Random ID to prevent resending of messages"): a repeated id
-                // answers the message it made.
-                for (&id, &random_id) in ids.iter().zip(random_ids) {
-                    all.push(w.send_once(user, random_id, |w| {
-                        let mut one =
-                            w.messages_forward_messages(now, user, from, &[id], to, false)?;
-                        Ok(one.remove(0))
-                    })?);
-                }
-                Ok(all)
+                // One random id per message; the messages go in one call, so an album
+                // stays one album.
+                w.send_all_once(user, random_ids, |w| {
+                    w.messages_forward_messages(now, user, from, ids, to, false)
+                })
             })
             .await?;
         Ok(sent

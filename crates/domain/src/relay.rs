@@ -39,7 +39,9 @@ status_enum!(
         Photo => "photo",
         /// A document with a caption.
         Document => "document",
-        /// Several photos or documents sent together.
+        /// A video with a caption.
+        Video => "video",
+        /// Several photos, videos or documents sent together (one `grouped_id`).
         Album => "album",
     }
 );
@@ -48,11 +50,33 @@ impl PostKind {
     /// The content kinds whose rights posting it needs (as [`VariantKind::needs`]:
     /// TDLib `can_send_message_content`, one right per content type, the legacy
     /// `send_media` covering every file).
+    /// An album's needs are those of every kind of file in it
+    /// ([`PostKind::album_needs`]); alone, `Album` claims them all.
     pub fn needs(self) -> &'static [ContentKind] {
         match self {
             Self::Text => &[ContentKind::Plain],
-            Self::Photo | Self::Album => &[ContentKind::Photos, ContentKind::Media],
+            Self::Photo => &[ContentKind::Photos, ContentKind::Media],
             Self::Document => &[ContentKind::Docs, ContentKind::Media],
+            Self::Video => &[ContentKind::Videos, ContentKind::Media],
+            Self::Album => &[
+                ContentKind::Photos,
+                ContentKind::Videos,
+                ContentKind::Docs,
+                ContentKind::Media,
+            ],
+        }
+    }
+
+    /// The rights an album of files of these kinds needs: the right of every kind
+    /// in it (TDLib `can_send_message_content` is asked per message of an album).
+    pub fn album_needs(parts: &[Self]) -> &'static [ContentKind] {
+        let has = |kind| parts.contains(&kind);
+        match (has(Self::Photo), has(Self::Video), has(Self::Document)) {
+            (true, false, false) => Self::Photo.needs(),
+            (false, true, false) => Self::Video.needs(),
+            (false, false, true) => Self::Document.needs(),
+            (true, true, false) => &[ContentKind::Photos, ContentKind::Videos, ContentKind::Media],
+            _ => Self::Album.needs(),
         }
     }
 
@@ -62,7 +86,7 @@ impl PostKind {
         match self {
             Self::Text => VariantKind::Text,
             Self::Photo | Self::Album => VariantKind::Photo,
-            Self::Document => VariantKind::Document,
+            Self::Document | Self::Video => VariantKind::Document,
         }
     }
 }
@@ -70,14 +94,14 @@ impl PostKind {
 /// The content hash of a source post: what readers see. A text post hashes as an
 /// ordinary plain-text variant with the same text does; a file is identified by
 /// Telegram's id for it (relays never download it), so the same photo posted twice
-/// by the source hashes alike.
-pub fn relay_content_hash(kind: PostKind, text: &str, media_id: Option<i64>) -> String {
-    let media = media_id.map(i64::to_le_bytes);
+/// by the source twice hashes alike; an album by the ids of its files, in order.
+pub fn relay_content_hash(kind: PostKind, text: &str, media_ids: &[i64]) -> String {
+    let media: Vec<u8> = media_ids.iter().flat_map(|id| id.to_le_bytes()).collect();
     Content {
         kind: kind.as_variant_kind(),
         format: BodyFormat::Plain,
         body: text,
-        media: media.as_ref().map(<[u8; 8]>::as_slice),
+        media: (!media_ids.is_empty()).then_some(media.as_slice()),
         source: None,
     }
     .hash()
@@ -515,13 +539,27 @@ mod tests {
         }
         .hash();
         assert_eq!(
-            relay_content_hash(PostKind::Text, "Villa for rent", None),
+            relay_content_hash(PostKind::Text, "Villa for rent", &[]),
             ordinary
         );
         assert_ne!(
-            relay_content_hash(PostKind::Photo, "Villa for rent", Some(1)),
-            relay_content_hash(PostKind::Photo, "Villa for rent", Some(2))
+            relay_content_hash(PostKind::Photo, "Villa for rent", &[1]),
+            relay_content_hash(PostKind::Photo, "Villa for rent", &[2])
         );
+        assert_ne!(
+            relay_content_hash(PostKind::Album, "Villa for rent", &[1, 2]),
+            relay_content_hash(PostKind::Album, "Villa for rent", &[2, 1])
+        );
+    }
+
+    #[test]
+    fn an_album_needs_the_right_of_every_kind_in_it() {
+        use PostKind::{Document, Photo, Video};
+        let needs = PostKind::album_needs(&[Photo, Video, Photo]);
+        assert!(needs.contains(&ContentKind::Photos) && needs.contains(&ContentKind::Videos));
+        assert!(!needs.contains(&ContentKind::Docs));
+        assert_eq!(PostKind::album_needs(&[Photo, Photo]), Photo.needs());
+        assert_eq!(PostKind::album_needs(&[Document]), Document.needs());
     }
 
     #[test]

@@ -16,8 +16,8 @@ use tgfleet_domain::relay::{
 use tgfleet_runtime::{AccountSession, Leased, WorkError};
 use tgfleet_store::{
     Campaign, DueRelay, GroupContent, KnownRelayPost, NewEvent, NewRelayPost, PostingTarget,
-    RelayConfig, RelayEdit, RelayMedia, RelayPost, RelayRead, RelayRecorded, StoreError, Variant,
-    relay_times,
+    RelayConfig, RelayEdit, RelayMedia, RelayPart, RelayPost, RelayRead, RelayRecorded, StoreError,
+    Variant, relay_times,
 };
 use tgfleet_telegram::{
     About, AccountRef, ChannelPost, MediaKind, MediaRef, OutgoingMessage, PeerRef, PostContent,
@@ -29,6 +29,9 @@ use tgfleet_telegram::{
 pub const READ_PAGE: u32 = 20;
 /// Known posts re-read per poll to notice edits and deletions.
 pub const LOOKBACK: i32 = 10;
+/// The most files in one album (TDLib `sendMessageAlbum`: "Sends 2-10 messages
+/// grouped together into an album"): one that long is whole even at a page's end.
+const MAX_ALBUM: usize = 10;
 /// Readers tried per due source when the first is busy.
 const READERS_TRIED: usize = 3;
 
@@ -67,6 +70,10 @@ impl Marketer {
                 continue;
             }
             let readers = self.ctx.store.relay_readers(due.campaign_id).await?;
+            if readers.is_empty() {
+                self.await_reader(&due).await?;
+                continue;
+            }
             for (id, label) in readers.into_iter().take(READERS_TRIED) {
                 let account = AccountRef { id, label };
                 let worked = self
@@ -98,6 +105,37 @@ impl Marketer {
             }
         }
         Ok(report)
+    }
+
+    /// No account is a member of the source yet: the relay waits, says why (once, in
+    /// the log and the events), and the source joins the catalogue, where the
+    /// account-manager's ordinary assignment and join slots join one account to it.
+    async fn await_reader(&self, due: &DueRelay) -> Result<(), StoreError> {
+        let source = &due.config.source;
+        let reason = format!("no reader is a member of {source} yet");
+        if self
+            .ctx
+            .store
+            .await_relay_reader(due.campaign_id, &reason)
+            .await?
+        {
+            tracing::warn!(campaign = %due.name, %source,
+                "Relay {} waits: {reason} (the account-manager joins one in its slots)", due.name);
+            self.ctx
+                .store
+                .record_event(&NewEvent {
+                    at: self.now(),
+                    service: self.ctx.service.name().to_owned(),
+                    account_id: None,
+                    group_id: None,
+                    action: "relay_waiting".to_owned(),
+                    outcome: "waiting".to_owned(),
+                    flood_wait_secs: None,
+                    detail: Some(format!("{}: {reason}", due.name)),
+                })
+                .await?;
+        }
+        Ok(())
     }
 
     /// One read of a source by `account`: resolve it once (stored per account), one
@@ -285,9 +323,98 @@ impl Marketer {
     }
 }
 
+/// One post of a source as readers see it: a single message, or the messages of
+/// one album (consecutive, sharing a `grouped_id`), oldest first.
+struct SourcePost<'a> {
+    messages: Vec<&'a ChannelPost>,
+}
+
+impl SourcePost<'_> {
+    /// Its id: its first message's (an album is stored under it).
+    fn id(&self) -> i32 {
+        self.messages[0].id
+    }
+
+    /// Its newest message id.
+    fn last_id(&self) -> i32 {
+        self.messages[self.messages.len() - 1].id
+    }
+
+    fn is_album(&self) -> bool {
+        self.messages[0].grouped_id.is_some()
+    }
+
+    /// The text readers see: a message's, an album's caption (the first one given).
+    fn text(&self) -> &str {
+        self.messages
+            .iter()
+            .map(|message| message.content.text.as_str())
+            .find(|text| !text.is_empty())
+            .unwrap_or_default()
+    }
+
+    /// The message carrying the text (its entities and edit date go with it).
+    fn captioned(&self) -> &ChannelPost {
+        self.messages
+            .iter()
+            .find(|message| !message.content.text.is_empty())
+            .unwrap_or(&self.messages[0])
+    }
+
+    fn kind(&self) -> PostKind {
+        if self.is_album() {
+            return PostKind::Album;
+        }
+        self.messages[0]
+            .content
+            .media
+            .as_ref()
+            .map_or(PostKind::Text, |media| media_kind(media.kind))
+    }
+
+    fn hash(&self) -> String {
+        let ids: Vec<i64> = self
+            .messages
+            .iter()
+            .filter_map(|message| message.content.media.as_ref().map(|media| media.id))
+            .collect();
+        relay_content_hash(self.kind(), self.text(), &ids)
+    }
+}
+
+/// The posts of a page, oldest first: an album's messages become one post. When the
+/// page was full, an album at its end may go on in the next page: it is left for the
+/// next read (`true`).
+fn source_posts(posts: &[ChannelPost]) -> (Vec<SourcePost<'_>>, bool) {
+    let mut sorted: Vec<&ChannelPost> = posts.iter().collect();
+    sorted.sort_by_key(|post| post.id);
+    let mut grouped: Vec<SourcePost<'_>> = Vec::new();
+    for post in sorted {
+        match grouped.last_mut() {
+            Some(last)
+                if post.grouped_id.is_some() && last.messages[0].grouped_id == post.grouped_id =>
+            {
+                last.messages.push(post);
+            }
+            _ => grouped.push(SourcePost {
+                messages: vec![post],
+            }),
+        }
+    }
+    let cut = posts.len() >= READ_PAGE as usize
+        && grouped
+            .last()
+            .is_some_and(|last| last.is_album() && last.messages.len() < MAX_ALBUM);
+    if cut {
+        grouped.pop();
+    }
+    (grouped, cut)
+}
+
 /// Compares a page read after `after` with the known posts: the new ones (above the
 /// cursor, and on a first read posted `since` the campaign began; filtered, hashed,
-/// timed), the edited and the deleted known ones.
+/// timed; an album as one post), the edited and the deleted known ones (an album is
+/// known by its first message).
 fn compare(
     config: &RelayConfig,
     filters: &RelayFilters,
@@ -303,10 +430,14 @@ fn compare(
         new_cursor: cursor,
         ..RelayRead::default()
     };
-    let by_id: HashMap<i32, &ChannelPost> = posts.iter().map(|post| (post.id, post)).collect();
-    // The page covers (after, newest read]; all of (after, top] when it was not full.
+    let (units, cut) = source_posts(posts);
+    let by_id: HashMap<i32, &SourcePost<'_>> = units.iter().map(|post| (post.id(), post)).collect();
+    // The page covers (after, newest read]; all of (after, top] when it was not full;
+    // short of an album left for the next read.
     let covered = if posts.len() < READ_PAGE as usize {
         i32::MAX
+    } else if cut {
+        units.last().map_or(after, SourcePost::last_id)
     } else {
         posts.iter().map(|post| post.id).max().unwrap_or(after)
     };
@@ -319,49 +450,61 @@ fn compare(
             None => {}
             Some(post) => {
                 let edited = post
+                    .captioned()
                     .edit_date
                     .filter(|at| old.edited_at.is_none_or(|was| *at > was));
                 if let Some(edited_at) = edited
-                    && post.content.text != old.body
+                    && post.text() != old.body
                 {
                     read.edits.push(RelayEdit {
-                        source_message_id: post.id,
-                        body: post.content.text.clone(),
-                        entities: post.content.entities.clone(),
-                        content_hash: post_hash(post),
+                        source_message_id: post.id(),
+                        body: post.text().to_owned(),
+                        entities: post.captioned().content.entities.clone(),
+                        content_hash: post.hash(),
                         edited_at,
                     });
                 }
             }
         }
     }
-    let mut new: Vec<&ChannelPost> = posts.iter().filter(|post| post.id > cursor).collect();
-    new.sort_by_key(|post| post.id);
-    for post in new {
-        read.new_cursor = read.new_cursor.max(post.id);
-        if since.is_some_and(|since| post.date < since) {
+    for post in units.iter().filter(|post| post.id() > cursor) {
+        read.new_cursor = read.new_cursor.max(post.last_id());
+        let first = post.messages[0];
+        if since.is_some_and(|since| first.date < since) {
             continue;
         }
-        let (ready_at, expires_at) = relay_times(config, post.date, now);
+        let (ready_at, expires_at) = relay_times(config, first.date, now);
+        let captioned = post.captioned();
+        let parts = if post.is_album() {
+            post.messages
+                .iter()
+                .filter_map(|message| {
+                    Some(RelayPart {
+                        source_message_id: message.id,
+                        body: message.content.text.clone(),
+                        entities: message.content.entities.clone(),
+                        media: relay_media(message.content.media.as_ref()?),
+                    })
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
         read.new_posts.push(NewRelayPost {
-            passed: filters.passes(&post.content.text),
-            content_hash: post_hash(post),
+            passed: filters.passes(post.text()),
+            content_hash: post.hash(),
             post: RelayPost {
-                source_message_id: post.id,
-                kind: post_kind(post),
-                body: post.content.text.clone(),
-                entities: post.content.entities.clone(),
-                media: post.content.media.as_ref().map(|media| RelayMedia {
-                    kind: media_kind(media.kind),
-                    id: media.id,
-                    access_hash: media.access_hash,
-                    file_reference: media.file_reference.clone(),
-                }),
-                noforwards: post.noforwards,
-                posted_at: post.date,
+                source_message_id: post.id(),
+                kind: post.kind(),
+                body: post.text().to_owned(),
+                entities: captioned.content.entities.clone(),
+                media: first.content.media.as_ref().map(relay_media),
+                parts,
+                noforwards: first.noforwards,
+                posted_at: first.date,
                 ready_at,
                 expires_at,
-                edited_at: post.edit_date,
+                edited_at: captioned.edit_date,
                 deleted_at: None,
             },
         });
@@ -369,26 +512,29 @@ fn compare(
     read
 }
 
+fn relay_media(media: &MediaRef) -> RelayMedia {
+    RelayMedia {
+        kind: media_kind(media.kind),
+        id: media.id,
+        access_hash: media.access_hash,
+        file_reference: media.file_reference.clone(),
+    }
+}
+
 fn media_kind(kind: MediaKind) -> PostKind {
     match kind {
         MediaKind::Photo => PostKind::Photo,
         MediaKind::Document => PostKind::Document,
+        MediaKind::Video => PostKind::Video,
     }
 }
 
-fn post_kind(post: &ChannelPost) -> PostKind {
-    post.content
-        .media
-        .as_ref()
-        .map_or(PostKind::Text, |media| media_kind(media.kind))
-}
-
-fn post_hash(post: &ChannelPost) -> String {
-    relay_content_hash(
-        post_kind(post),
-        &post.content.text,
-        post.content.media.as_ref().map(|media| media.id),
-    )
+fn port_media_kind(kind: PostKind) -> MediaKind {
+    match kind {
+        PostKind::Document => MediaKind::Document,
+        PostKind::Video => MediaKind::Video,
+        PostKind::Text | PostKind::Photo | PostKind::Album => MediaKind::Photo,
+    }
 }
 
 /// The relay pair rule for one target (see [`relay_pair_verdict`]).
@@ -411,7 +557,7 @@ pub(crate) fn pair_ready(
                 ready_at: post.ready_at,
                 expires_at: post.expires_at,
                 deleted: post.deleted_at.is_some(),
-                needs: post.kind.needs(),
+                needs: post_needs(post),
             })
         })
         .collect();
@@ -436,7 +582,18 @@ pub(crate) fn needs(variant: &Variant) -> &'static [tgfleet_domain::ContentKind]
     variant
         .relay
         .as_ref()
-        .map_or_else(|| variant.kind.needs(), |post| post.kind.needs())
+        .map_or_else(|| variant.kind.needs(), post_needs)
+}
+
+/// The rights a source post needs: its kind's, an album's the rights of every kind
+/// of file in it.
+fn post_needs(post: &RelayPost) -> &'static [tgfleet_domain::ContentKind] {
+    if post.kind == PostKind::Album {
+        let kinds: Vec<PostKind> = post.parts.iter().map(|part| part.media.kind).collect();
+        PostKind::album_needs(&kinds)
+    } else {
+        post.kind.needs()
+    }
 }
 
 /// What a relayed variant becomes on the wire.
@@ -450,6 +607,14 @@ pub(crate) enum RelayMessage {
         message: OutgoingMessage,
         /// A forward became a copy.
         fallback: bool,
+    },
+    /// Forward these messages of the source in one `messages.forwardMessages` call
+    /// (an album's, so it stays one album).
+    ForwardAll {
+        /// The source, resolved for this account.
+        from: PeerRef,
+        /// The album's message ids, in order.
+        ids: Vec<i32>,
     },
     /// The source forbids forwards and the campaign does not allow a copy.
     Refused,
@@ -465,9 +630,26 @@ pub(crate) fn relay_message(
     let (Some(config), Some(post)) = (&campaign.relay, &variant.relay) else {
         return RelayMessage::NotRelayed;
     };
-    let copy = || OutgoingMessage::Copy(post_content(post));
+    let copy = || {
+        if post.kind == PostKind::Album {
+            OutgoingMessage::Album(album_content(post))
+        } else {
+            OutgoingMessage::Copy {
+                content: post_content(post),
+                link_preview: true,
+            }
+        }
+    };
     match relay_send(config.mode, post.noforwards, config.allow_copy_fallback) {
         RelaySend::Forward => match source {
+            Some(from) if post.kind == PostKind::Album => RelayMessage::ForwardAll {
+                from,
+                ids: post
+                    .parts
+                    .iter()
+                    .map(|part| part.source_message_id)
+                    .collect(),
+            },
             Some(from) => RelayMessage::Send {
                 message: OutgoingMessage::Forward {
                     from,
@@ -494,16 +676,43 @@ fn post_content(post: &RelayPost) -> PostContent {
     PostContent {
         text: post.body.clone(),
         entities: post.entities.clone(),
-        media: post.media.as_ref().map(|media| MediaRef {
-            kind: match media.kind {
-                PostKind::Document => MediaKind::Document,
-                PostKind::Text | PostKind::Photo | PostKind::Album => MediaKind::Photo,
-            },
-            id: media.id,
-            access_hash: media.access_hash,
-            file_reference: media.file_reference.clone(),
-        }),
+        media: post.media.as_ref().map(media_ref),
     }
+}
+
+fn media_ref(media: &RelayMedia) -> MediaRef {
+    MediaRef {
+        kind: port_media_kind(media.kind),
+        id: media.id,
+        access_hash: media.access_hash,
+        file_reference: media.file_reference.clone(),
+    }
+}
+
+/// An album's files with their captions, the caption as last read (an edit at the
+/// source changes the post's text) on the file that carries it.
+fn album_content(post: &RelayPost) -> Vec<PostContent> {
+    let captioned = post
+        .parts
+        .iter()
+        .position(|part| !part.body.is_empty())
+        .unwrap_or(0);
+    post.parts
+        .iter()
+        .enumerate()
+        .map(|(index, part)| {
+            let (text, entities) = if index == captioned {
+                (&post.body, &post.entities)
+            } else {
+                (&part.body, &part.entities)
+            };
+            PostContent {
+                text: text.clone(),
+                entities: entities.clone(),
+                media: Some(media_ref(&part.media)),
+            }
+        })
+        .collect()
 }
 
 /// Whether a forward needs the source peer (copies do not).

@@ -17,7 +17,7 @@ use tgfleet_store::{
     Campaign, Claim, ClaimedPost, Lease, NewEvent, PostCompletion, PostingAccount, StoreError,
     Variant,
 };
-use tgfleet_telegram::{PeerRef, Resolved, TelegramAccount, TgError, TgResult};
+use tgfleet_telegram::{OutgoingMessage, PeerRef, Resolved, TelegramAccount, TgError, TgResult};
 use tracing::Instrument as _;
 
 /// At most this many candidates are tried in one unit (pre-check failures move on).
@@ -175,8 +175,18 @@ impl Marketer {
             None
         };
         let mut fallback = false;
+        let mut forward_all = None;
         let message = match crate::relay::relay_message(&attempt.campaign, variant, source) {
             RelayMessage::NotRelayed => content::outgoing(variant, media, source),
+            RelayMessage::ForwardAll { from, ids } => {
+                let first = ids.first().copied().unwrap_or_default();
+                forward_all = Some((from, ids));
+                Some(OutgoingMessage::Forward {
+                    from,
+                    message_id: first,
+                    drop_author: false,
+                })
+            }
             RelayMessage::Send {
                 message,
                 fallback: copied,
@@ -253,9 +263,27 @@ impl Marketer {
                 "No link previews in {} for {}: sent without its preview", target.handle, account.label);
             message = message.without_link_preview();
         }
-        let sent = self
-            .bounded_send(telegram.send(&peer, &message, attempt.post.random_id))
-            .await;
+        let sent = match &forward_all {
+            // One call for the album's messages, one random id each (derived from the
+            // post's, so a repeat posts nothing new).
+            Some((from, ids)) => {
+                let random_ids: Vec<i64> = (0i64..)
+                    .take(ids.len())
+                    .map(|index| attempt.post.random_id.wrapping_add(index))
+                    .collect();
+                self.bounded_send(async {
+                    let sent = telegram.forward(from, ids, &peer, &random_ids).await?;
+                    sent.into_iter()
+                        .next()
+                        .ok_or_else(|| TgError::unexpected("the forward answered no message"))
+                })
+                .await
+            }
+            None => {
+                self.bounded_send(telegram.send(&peer, &message, attempt.post.random_id))
+                    .await
+            }
+        };
         let now = self.now();
         let consequence = match &sent {
             Ok(_) => Consequence::sent(rights.slow_mode_secs, now),

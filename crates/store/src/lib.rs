@@ -80,7 +80,7 @@ pub use posts::{
 };
 pub use relay::{
     DueRelay, KnownRelayPost, NewRelay, NewRelayPost, RelayConfig, RelayEdit, RelayMedia,
-    RelayPost, RelayRead, RelayRecorded, relay_times,
+    RelayPart, RelayPost, RelayRead, RelayRecorded, relay_times,
 };
 pub use review::{
     CatalogueFacts, ERROR_FINDING, RecordedReview, ReviewFinding, ReviewHistoryEntry, ReviewRun,

@@ -55,6 +55,8 @@ pub struct RelayConfig {
     pub next_poll_at: DateTime<Utc>,
     /// The account that read it last.
     pub last_reader: Option<AccountId>,
+    /// Why it is not read now (no reader is a member of the source yet).
+    pub waiting: Option<String>,
 }
 
 /// A file of a source post, by Telegram's reference.
@@ -70,6 +72,19 @@ pub struct RelayMedia {
     pub file_reference: Vec<u8>,
 }
 
+/// One file of a source album.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RelayPart {
+    /// Its message id in the source.
+    pub source_message_id: i32,
+    /// Its caption.
+    pub body: String,
+    /// The caption's entities, TL-serialized, as read.
+    pub entities: Vec<u8>,
+    /// The file.
+    pub media: RelayMedia,
+}
+
 /// A source post as read: what is stored, whether it passed the filters or not.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RelayPost {
@@ -81,8 +96,10 @@ pub struct RelayPost {
     pub body: String,
     /// Its entities, TL-serialized, as read.
     pub entities: Vec<u8>,
-    /// The file, if any.
+    /// The file, if any (an album's first).
     pub media: Option<RelayMedia>,
+    /// An album's files, in order (empty for any other post).
+    pub parts: Vec<RelayPart>,
     /// The source forbids forwards.
     pub noforwards: bool,
     /// When the source posted it.
@@ -192,6 +209,7 @@ struct ConfigRow {
     last_message_id: i32,
     next_poll_at: DateTime<Utc>,
     last_reader_id: Option<i64>,
+    waiting_reason: Option<String>,
 }
 
 impl TryFrom<ConfigRow> for (CampaignId, RelayConfig) {
@@ -213,6 +231,7 @@ impl TryFrom<ConfigRow> for (CampaignId, RelayConfig) {
                 last_message_id: row.last_message_id,
                 next_poll_at: row.next_poll_at,
                 last_reader: row.last_reader_id.map(AccountId),
+                waiting: row.waiting_reason,
             },
         ))
     }
@@ -220,12 +239,20 @@ impl TryFrom<ConfigRow> for (CampaignId, RelayConfig) {
 
 macro_rules! config_columns {
     () => {
-        "campaign_id, source_handle, mode, include_patterns, exclude_patterns, delay_secs, max_age_secs, allow_copy_fallback, last_message_id, next_poll_at, last_reader_id"
+        "campaign_id, source_handle, mode, include_patterns, exclude_patterns, delay_secs, max_age_secs, allow_copy_fallback, last_message_id, next_poll_at, last_reader_id, waiting_reason"
     };
 }
 
+macro_rules! post_columns {
+    () => {
+        "id, variant_id, source_message_id, post_kind, body, entities, media_kind, media_id,
+         media_access_hash, media_file_reference, noforwards, posted_at, ready_at,
+         expires_at, edited_at, deleted_at"
+    };
+}
 #[derive(sqlx::FromRow)]
 struct PostRow {
+    id: i64,
     variant_id: Option<i64>,
     source_message_id: i32,
     post_kind: String,
@@ -262,6 +289,7 @@ impl TryFrom<PostRow> for RelayPost {
             body: row.body,
             entities: row.entities,
             media,
+            parts: Vec::new(),
             noforwards: row.noforwards,
             posted_at: row.posted_at,
             ready_at: row.ready_at,
@@ -295,22 +323,77 @@ pub(crate) async fn relay_posts(
     conn: &mut PgConnection,
     variants: &[i64],
 ) -> Result<HashMap<VariantId, RelayPost>, StoreError> {
-    let rows = sqlx::query_as::<_, PostRow>(
-        "SELECT variant_id, source_message_id, post_kind, body, entities, media_kind, media_id,
-                media_access_hash, media_file_reference, noforwards, posted_at, ready_at,
-                expires_at, edited_at, deleted_at
-           FROM relay_items WHERE variant_id = ANY($1)",
-    )
+    let rows = sqlx::query_as::<_, PostRow>(concat!(
+        "SELECT ",
+        post_columns!(),
+        " FROM relay_items WHERE variant_id = ANY($1)"
+    ))
     .bind(variants)
     .fetch_all(&mut *conn)
     .await?;
     let mut posts = HashMap::new();
-    for row in rows {
-        if let Some(variant) = row.variant_id {
-            posts.insert(VariantId(variant), RelayPost::try_from(row)?);
+    for (variant, post) in with_parts(conn, rows).await? {
+        if let Some(variant) = variant {
+            posts.insert(VariantId(variant), post);
         }
     }
     Ok(posts)
+}
+
+/// The posts of these rows with their album parts (one more query), each with its
+/// variant. Reads without locking.
+async fn with_parts(
+    conn: &mut PgConnection,
+    rows: Vec<PostRow>,
+) -> Result<Vec<(Option<i64>, RelayPost)>, StoreError> {
+    let albums: Vec<i64> = rows
+        .iter()
+        .filter(|row| row.post_kind == PostKind::Album.as_str())
+        .map(|row| row.id)
+        .collect();
+    let mut parts: HashMap<i64, Vec<RelayPart>> = HashMap::new();
+    if !albums.is_empty() {
+        #[derive(sqlx::FromRow)]
+        struct PartRow {
+            item_id: i64,
+            source_message_id: i32,
+            body: String,
+            entities: Vec<u8>,
+            media_kind: String,
+            media_id: i64,
+            media_access_hash: i64,
+            media_file_reference: Vec<u8>,
+        }
+        let rows = sqlx::query_as::<_, PartRow>(
+            "SELECT item_id, source_message_id, body, entities, media_kind, media_id,
+                    media_access_hash, media_file_reference
+               FROM relay_album_parts WHERE item_id = ANY($1) ORDER BY item_id, position",
+        )
+        .bind(&albums)
+        .fetch_all(&mut *conn)
+        .await?;
+        for row in rows {
+            parts.entry(row.item_id).or_default().push(RelayPart {
+                source_message_id: row.source_message_id,
+                body: row.body,
+                entities: row.entities,
+                media: RelayMedia {
+                    kind: decode_status("relay_album_parts.media_kind", &row.media_kind)?,
+                    id: row.media_id,
+                    access_hash: row.media_access_hash,
+                    file_reference: row.media_file_reference,
+                },
+            });
+        }
+    }
+    rows.into_iter()
+        .map(|row| {
+            let (id, variant) = (row.id, row.variant_id);
+            let mut post = RelayPost::try_from(row)?;
+            post.parts = parts.remove(&id).unwrap_or_default();
+            Ok((variant, post))
+        })
+        .collect()
 }
 
 fn secs(span: Duration, what: &str) -> Result<i32, StoreError> {
@@ -387,7 +470,7 @@ impl Store {
         let rows = sqlx::query_as::<_, Row>(
             "SELECT r.campaign_id, r.source_handle, r.mode, r.include_patterns, r.exclude_patterns,
                     r.delay_secs, r.max_age_secs, r.allow_copy_fallback, r.last_message_id,
-                    r.next_poll_at, r.last_reader_id, c.name, c.created_at
+                    r.next_poll_at, r.last_reader_id, r.waiting_reason, c.name, c.created_at
                FROM relay_sources r JOIN campaigns c ON c.id = r.campaign_id
               WHERE c.status = 'active' AND (c.ends_at IS NULL OR c.ends_at > $1)
                 AND r.next_poll_at <= $1
@@ -532,13 +615,14 @@ impl Store {
             } else {
                 None
             };
-            let inserted = sqlx::query(
+            let inserted: Option<i64> = sqlx::query_scalar(
                 "INSERT INTO relay_items
                     (campaign_id, source_message_id, variant_id, post_kind, body, entities,
                      media_kind, media_id, media_access_hash, media_file_reference, noforwards,
                      passed_filters, posted_at, seen_at, ready_at, expires_at, edited_at)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
-                 ON CONFLICT (campaign_id, source_message_id) DO NOTHING",
+                 ON CONFLICT (campaign_id, source_message_id) DO NOTHING
+                 RETURNING id",
             )
             .bind(campaign.0)
             .bind(post.source_message_id)
@@ -561,16 +645,34 @@ impl Store {
             .bind(post.ready_at)
             .bind(post.expires_at)
             .bind(post.edited_at)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if inserted == 0 {
+            .fetch_optional(&mut *tx)
+            .await?;
+            let Some(item) = inserted else {
                 // Read before: the cursor check makes this unreachable, but a repeat
                 // must never add a second variant.
                 return Err(StoreError::invalid(
                     format!("relay post {}", post.source_message_id),
                     "was already recorded",
                 ));
+            };
+            for (position, part) in (0i16..).zip(&post.parts) {
+                sqlx::query(
+                    "INSERT INTO relay_album_parts
+                        (item_id, position, source_message_id, body, entities, media_kind,
+                         media_id, media_access_hash, media_file_reference)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                )
+                .bind(item)
+                .bind(position)
+                .bind(part.source_message_id)
+                .bind(&part.body)
+                .bind(&part.entities)
+                .bind(part.media.kind.as_str())
+                .bind(part.media.id)
+                .bind(part.media.access_hash)
+                .bind(&part.media.file_reference)
+                .execute(&mut *tx)
+                .await?;
             }
             match variant {
                 Some(id) => recorded
@@ -622,7 +724,7 @@ impl Store {
         }
         sqlx::query(
             "UPDATE relay_sources SET last_message_id = greatest(last_message_id, $2),
-                    last_polled_at = $3, last_reader_id = $4
+                    last_polled_at = $3, last_reader_id = $4, waiting_reason = NULL
               WHERE campaign_id = $1",
         )
         .bind(campaign.0)
@@ -635,9 +737,9 @@ impl Store {
         Ok(recorded)
     }
 
-    /// The accounts that may read a relay source, best first: active accounts, the
-    /// last reader first, then those that resolved the source before, then by id.
-    /// Reads without locking.
+    /// The accounts that may read a relay source, best first: active accounts that
+    /// are members of the source (a `joined` membership of the catalogue group with
+    /// the source's handle), the last reader first, then by id. Reads without locking.
     pub async fn relay_readers(
         &self,
         campaign: CampaignId,
@@ -645,11 +747,10 @@ impl Store {
         let rows: Vec<(i64, String)> = sqlx::query_as(
             "SELECT a.id, a.label FROM accounts a
                JOIN relay_sources r ON r.campaign_id = $1
-              WHERE a.status = 'active'
-              ORDER BY (a.id = r.last_reader_id) DESC NULLS LAST,
-                       EXISTS (SELECT 1 FROM source_peers s
-                                WHERE s.account_id = a.id AND s.handle = r.source_handle) DESC,
-                       a.id",
+               JOIN groups g ON g.handle = r.source_handle
+               JOIN memberships m ON m.group_id = g.id AND m.account_id = a.id
+              WHERE a.status = 'active' AND m.state = 'joined'
+              ORDER BY (a.id = r.last_reader_id) DESC NULLS LAST, a.id",
         )
         .bind(campaign.0)
         .fetch_all(&self.pool)
@@ -658,6 +759,57 @@ impl Store {
             .into_iter()
             .map(|(id, label)| (AccountId(id), label))
             .collect())
+    }
+
+    /// Records that a relay waits for a reader: no active account is a member of its
+    /// source. The source joins the catalogue (`INSERT .. ON CONFLICT (handle) DO
+    /// NOTHING`, untagged), where the account-manager's ordinary assignment and join
+    /// slots give it to one account and join it; and the campaign's `waiting_reason`
+    /// says why nothing is read. Answers whether the reason is new (so the caller
+    /// reports it once).
+    ///
+    /// Relies on `UNIQUE (groups.handle)`; locks the campaign's `relay_sources` row
+    /// (`UPDATE`) and an inserted group row until commit. An insert (only when the
+    /// handle is not listed) notifies `tgfleet_changes`.
+    pub async fn await_relay_reader(
+        &self,
+        campaign: CampaignId,
+        reason: &str,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let source: Option<String> =
+            sqlx::query_scalar("SELECT source_handle FROM relay_sources WHERE campaign_id = $1")
+                .bind(campaign.0)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let Some(source) = source else {
+            return Err(StoreError::not_found(format!("relay campaign {campaign}")));
+        };
+        let listed: bool =
+            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM groups WHERE handle = $1)")
+                .bind(&source)
+                .fetch_one(&mut *tx)
+                .await?;
+        if !listed {
+            sqlx::query(
+                "INSERT INTO groups (handle, handle_kind) VALUES ($1, 'username')
+                 ON CONFLICT (handle) DO NOTHING",
+            )
+            .bind(&source)
+            .execute(&mut *tx)
+            .await?;
+        }
+        let changed = sqlx::query(
+            "UPDATE relay_sources SET waiting_reason = $2
+              WHERE campaign_id = $1 AND waiting_reason IS DISTINCT FROM $2",
+        )
+        .bind(campaign.0)
+        .bind(reason)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        tx.commit().await?;
+        Ok(changed == 1)
     }
 
     /// The Telegram user ids of the fleet's accounts (for the etiquette rule). Reads
@@ -684,18 +836,20 @@ impl Store {
     /// Every post of a campaign's source as read (deleted and filtered-out ones too),
     /// by source id. Reads without locking.
     pub async fn relay_items_of(&self, campaign: CampaignId) -> Result<Vec<RelayPost>, StoreError> {
-        sqlx::query_as::<_, PostRow>(
-            "SELECT variant_id, source_message_id, post_kind, body, entities, media_kind, media_id,
-                    media_access_hash, media_file_reference, noforwards, posted_at, ready_at,
-                    expires_at, edited_at, deleted_at
-               FROM relay_items WHERE campaign_id = $1 ORDER BY source_message_id",
-        )
+        let mut conn = self.pool.acquire().await?;
+        let rows = sqlx::query_as::<_, PostRow>(concat!(
+            "SELECT ",
+            post_columns!(),
+            " FROM relay_items WHERE campaign_id = $1 ORDER BY source_message_id"
+        ))
         .bind(campaign.0)
-        .fetch_all(&self.pool)
-        .await?
-        .into_iter()
-        .map(RelayPost::try_from)
-        .collect()
+        .fetch_all(&mut *conn)
+        .await?;
+        Ok(with_parts(&mut conn, rows)
+            .await?
+            .into_iter()
+            .map(|(_, post)| post)
+            .collect())
     }
 }
 

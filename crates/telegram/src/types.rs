@@ -356,6 +356,8 @@ pub enum MediaKind {
     Photo,
     /// A document (any file).
     Document,
+    /// A video (a document with `documentAttributeVideo`).
+    Video,
 }
 
 /// A message to send.
@@ -388,7 +390,17 @@ pub enum OutgoingMessage {
     /// entities as they were, and its file re-sent by reference (`messages.sendMessage`
     /// or `messages.sendMedia` with `inputMediaPhoto` / `inputMediaDocument`), so it
     /// needs no forward right from the source.
-    Copy(PostContent),
+    Copy {
+        /// What the post shows.
+        content: PostContent,
+        /// Telegram may show a preview of the text's first link (`false`: sent with
+        /// `no_webpage`, as where the account lacks `embed_links`). A caption has none.
+        link_preview: bool,
+    },
+    /// Channel posts copied as one album of the account's own
+    /// (`messages.sendMultiMedia`, one `inputSingleMedia` per file re-sent by
+    /// reference, each with its caption and entities).
+    Album(Vec<PostContent>),
     /// A post of a source channel: forwarded (keeps the author) or copied (`drop_author`).
     Forward {
         /// The source channel, resolved for this account.
@@ -405,7 +417,8 @@ impl OutgoingMessage {
     pub fn has_media(&self) -> bool {
         match self {
             Self::Media { .. } => true,
-            Self::Copy(content) => content.media.is_some(),
+            Self::Copy { content, .. } => content.media.is_some(),
+            Self::Album(_) => true,
             Self::Text { .. } | Self::Forward { .. } => false,
         }
     }
@@ -419,6 +432,10 @@ impl OutgoingMessage {
                 format,
                 link_preview: false,
             },
+            Self::Copy { content, .. } => Self::Copy {
+                content,
+                link_preview: false,
+            },
             other => other,
         }
     }
@@ -428,8 +445,8 @@ impl OutgoingMessage {
         let text = match self {
             Self::Text { text, .. } => text,
             Self::Media { caption, .. } => caption,
-            Self::Copy(content) => &content.text,
-            Self::Forward { .. } => return false,
+            Self::Copy { content, .. } => &content.text,
+            Self::Album(_) | Self::Forward { .. } => return false,
         };
         ["http://", "https://", "t.me/", "www."]
             .iter()
@@ -566,5 +583,20 @@ mod tests {
                 link_preview: false,
             }
         );
+        let copy = OutgoingMessage::Copy {
+            content: PostContent {
+                text: "see t.me/bali_news".into(),
+                ..PostContent::default()
+            },
+            link_preview: true,
+        };
+        assert!(copy.has_link());
+        assert!(matches!(
+            copy.without_link_preview(),
+            OutgoingMessage::Copy {
+                link_preview: false,
+                ..
+            }
+        ));
     }
 }

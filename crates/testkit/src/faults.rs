@@ -24,6 +24,8 @@ pub enum FaultCall {
     Join,
     /// `send`.
     Send,
+    /// `channel_posts` (a relay reader's `messages.getHistory` of its source).
+    History,
 }
 
 /// What a faulty call does instead of (or after) the real one.
@@ -139,9 +141,21 @@ impl Faulty {
     /// After `label`'s `nth` join went through, the call never returns; the receiver
     /// learns when that happened.
     pub fn hang_after_join(&self, label: &str, nth: u32) -> oneshot::Receiver<()> {
+        self.hang_after(FaultCall::Join, Some(label), nth)
+    }
+
+    /// After the `nth` call of this kind (by `label`, or by any account) went through
+    /// (Telegram answered), the call never returns; the receiver learns when that
+    /// happened.
+    pub fn hang_after(
+        &self,
+        call: FaultCall,
+        label: Option<&str>,
+        nth: u32,
+    ) -> oneshot::Receiver<()> {
         let index = self.add(Fault {
-            account: Some(label.to_owned()),
-            call: FaultCall::Join,
+            account: label.map(str::to_owned),
+            call,
             channel_id: None,
             action: FaultAction::HangAfter,
             skip: nth.saturating_sub(1),
@@ -297,7 +311,9 @@ impl TelegramAccount for FaultyAccount {
         after: i32,
         limit: u32,
     ) -> TgResult<Vec<ChannelPost>> {
-        self.inner.channel_posts(peer, after, limit).await
+        let fault = self.take(FaultCall::History, Some(peer.id));
+        self.faulty(fault, self.inner.channel_posts(peer, after, limit))
+            .await
     }
     async fn forward(
         &self,

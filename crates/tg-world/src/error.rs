@@ -119,6 +119,8 @@ pub mod names {
     pub const CHAT_SEND_PHOTOS_FORBIDDEN: &str = "CHAT_SEND_PHOTOS_FORBIDDEN";
     /// The group refuses documents (403).
     pub const CHAT_SEND_DOCS_FORBIDDEN: &str = "CHAT_SEND_DOCS_FORBIDDEN";
+    /// The group refuses videos (403).
+    pub const CHAT_SEND_VIDEOS_FORBIDDEN: &str = "CHAT_SEND_VIDEOS_FORBIDDEN";
     /// The user may not send here: banned, restricted personally, or spam-limited
     /// account-wide (400).
     pub const USER_BANNED_IN_CHANNEL: &str = "USER_BANNED_IN_CHANNEL";

@@ -78,6 +78,9 @@ profiles! {
     /// granular `send_photos`): text and documents go, photos answer
     /// CHAT_SEND_PHOTOS_FORBIDDEN.
     NoPhotos => no_photos, "no_photos", 0;
+    /// A public supergroup whose default rights forbid videos only (layer 150's
+    /// granular `send_videos`): photos go, videos answer CHAT_SEND_VIDEOS_FORBIDDEN.
+    NoVideos => no_videos, "no_videos", 0;
     /// A public supergroup whose default rights forbid links.
     NoLinks => no_links, "no_links", 3;
     /// A public supergroup where non-members must join before writing.
@@ -416,6 +419,7 @@ fn apply_profile(
         Profile::NoText => group.default_banned = vec![Right::SendPlain],
         Profile::NoMedia => group.default_banned = vec![Right::SendMedia],
         Profile::NoPhotos => group.default_banned = vec![Right::SendPhotos],
+        Profile::NoVideos => group.default_banned = vec![Right::SendVideos],
         Profile::NoLinks => group.default_banned = vec![Right::EmbedLinks],
         Profile::JoinToSend => group.join_to_send = true,
         Profile::SlowMode => group.slow_mode_secs = spec.slow_mode_secs,

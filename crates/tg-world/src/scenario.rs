@@ -147,6 +147,11 @@ pub enum MediaOrText {
     Photo,
     /// A document with a caption.
     Document,
+    /// A video with a caption.
+    Video,
+    /// An album: a photo, a video and a photo sent together (one `grouped_id`), the
+    /// caption on the first.
+    Album,
 }
 
 fn default_publish_kinds() -> Vec<MediaOrText> {

@@ -55,6 +55,8 @@ pub enum Right {
     SendPhotos,
     /// Sending documents (layer 150's granular `send_docs`).
     SendDocs,
+    /// Sending videos (layer 150's granular `send_videos`).
+    SendVideos,
     /// Sending links.
     EmbedLinks,
 }
@@ -77,6 +79,9 @@ pub struct BannedRights {
     /// Cannot send documents (`send_docs`, layer 150).
     #[serde(default)]
     pub send_docs: bool,
+    /// Cannot send videos (`send_videos`, layer 150).
+    #[serde(default)]
+    pub send_videos: bool,
     /// Cannot send links.
     pub embed_links: bool,
     /// Until when the restriction lasts (`None`: forever).
@@ -95,6 +100,7 @@ impl BannedRights {
                 Right::SendMedia => banned.send_media = true,
                 Right::SendPhotos => banned.send_photos = true,
                 Right::SendDocs => banned.send_docs = true,
+                Right::SendVideos => banned.send_videos = true,
                 Right::EmbedLinks => banned.embed_links = true,
             }
         }
@@ -110,6 +116,7 @@ impl BannedRights {
             send_media: true,
             send_photos: true,
             send_docs: true,
+            send_videos: true,
             embed_links: true,
             until_date: None,
         }
@@ -124,6 +131,7 @@ impl BannedRights {
             send_media: self.send_media || other.send_media,
             send_photos: self.send_photos || other.send_photos,
             send_docs: self.send_docs || other.send_docs,
+            send_videos: self.send_videos || other.send_videos,
             embed_links: self.embed_links || other.embed_links,
             until_date: self.until_date.or(other.until_date),
         }
@@ -342,6 +350,9 @@ pub enum MediaKind {
     Photo,
     /// A document (`inputMediaUploadedDocument`).
     Document,
+    /// A video: a document with `documentAttributeVideo`
+    /// (core.telegram.org/constructor/documentAttributeVideo).
+    Video,
 }
 
 /// An uploaded file: its size and name are all the world keeps.

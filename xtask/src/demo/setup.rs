@@ -48,7 +48,8 @@ const DEMO_MIX: [(&str, u32); 20] = [
     ("basic_invite", 2),
     ("closed_forum", 2),
 ];
-/// The relay campaign of the demo and its source channel (outside the catalogue).
+/// The relay campaign of the demo and its source channel (in the catalogue, untagged:
+/// its reader joins it through the account-manager's slots).
 pub const RELAY_CAMPAIGN: &str = "bali-news-relay";
 /// The relay source's username.
 const RELAY_SOURCE: &str = "bali_news_feed";
@@ -278,6 +279,12 @@ impl Demo {
         let sessions = self.dir.join("sessions");
         let groups = self.dir.join("groups.txt");
         self.tgfleet_step(&["accounts", "import", &sessions.to_string_lossy()])?;
+        // The relay's source first: a relay is read by a member of its source, and the
+        // account-manager joins it like any group, first in its account's queue.
+        let source = self.dir.join("relay-source.txt");
+        std::fs::write(&source, format!("@{RELAY_SOURCE}\n"))
+            .with_context(|| format!("cannot write {}", source.display()))?;
+        self.tgfleet_step(&["groups", "import", &source.to_string_lossy()])?;
         self.tgfleet_step(&[
             "groups",
             "import",

@@ -21,6 +21,7 @@ pub(super) fn serve(
     call.serve(|request| send_message(&mut session()?, request))
         .or_else(|| call.serve(|request| send_media(backend, &mut session()?, ctx, request)))
         .or_else(|| call.serve(|request| forward_messages(&mut session()?, request)))
+        .or_else(|| call.serve(|request| send_multi_media(&mut session()?, request)))
         .or_else(|| call.serve(|request| get_history(&mut session()?, request)))
         .or_else(|| call.serve(|request| read_history(&mut session()?, request)))
         .or_else(|| call.serve(|request| get_peer_stories(&mut session()?, request)))
@@ -153,18 +154,51 @@ fn forward_messages(
     let from = inputs::peer(&request.from_peer)?;
     let to = inputs::peer(&request.to_peer)?;
     let (now, me) = (session.now, session.me);
-    // One random id per message (core.telegram.org/method/messages.forwardMessages:
-    // `random_id` "Random ID to prevent resending of messages"): a repeated id answers
-    // the message it made.
-    let mut sent = Vec::with_capacity(request.id.len());
-    for (&id, &random_id) in request.id.iter().zip(&request.random_id) {
-        sent.push(session.world.send_once(me, random_id, |world| {
-            let mut one =
-                world.messages_forward_messages(now, me, from, &[id], to, request.drop_author)?;
-            Ok(one.remove(0))
-        })?);
-    }
+    // One random id per message; the messages go in one call, so an album stays one
+    // album.
+    let sent = session
+        .world
+        .send_all_once(me, &request.random_id, |world| {
+            world.messages_forward_messages(now, me, from, &request.id, to, request.drop_author)
+        })?;
     Ok(session.sent_updates(to, &sent, &request.random_id, &[from]))
+}
+
+/// `messages.sendMultiMedia` of files the world already holds (`inputMediaPhoto` /
+/// `inputMediaDocument`: a copied album re-sends them by reference; new files go
+/// through `messages.uploadMedia` first, which is not served), one message per
+/// `inputSingleMedia` with its caption, at most once per its random ids. Other
+/// media: MEDIA_INVALID.
+fn send_multi_media(
+    session: &mut Session<'_>,
+    request: tl::functions::messages::SendMultiMedia,
+) -> Result<tl::enums::Updates, RpcError> {
+    let peer = inputs::peer(&request.peer)?;
+    let mut files = Vec::with_capacity(request.multi_media.len());
+    let mut random_ids = Vec::with_capacity(request.multi_media.len());
+    for single in request.multi_media {
+        let tl::enums::InputSingleMedia::Media(single) = single;
+        let media = match &single.media {
+            tl::enums::InputMedia::Photo(tl::types::InputMediaPhoto {
+                id: tl::enums::InputPhoto::Photo(photo),
+                ..
+            }) => session.world.media_by_ref(photo.id, photo.access_hash)?,
+            tl::enums::InputMedia::Document(tl::types::InputMediaDocument {
+                id: tl::enums::InputDocument::Document(document),
+                ..
+            }) => session
+                .world
+                .media_by_ref(document.id, document.access_hash)?,
+            _ => return Err(RpcError::new(400, "MEDIA_INVALID")),
+        };
+        files.push((media, inputs::text(single.message, single.entities)));
+        random_ids.push(single.random_id);
+    }
+    let (now, me) = (session.now, session.me);
+    let sent = session.world.send_all_once(me, &random_ids, |world| {
+        world.messages_send_multi_media(now, me, peer, files)
+    })?;
+    Ok(session.sent_updates(peer, &sent, &random_ids, &[]))
 }
 
 /// `messages.channelMessages`, newest first, from `offset_id` (exclusive) down, moved by

@@ -176,7 +176,7 @@ pub(super) fn banned_rights(rights: &BannedRights) -> tl::enums::ChatBannedRight
         pin_messages: false,
         manage_topics: false,
         send_photos: media || rights.send_photos,
-        send_videos: media,
+        send_videos: media || rights.send_videos,
         send_roundvideos: media,
         send_audios: media,
         send_voices: media,
@@ -634,33 +634,51 @@ fn media_of(
             ttl_seconds: None,
             video: None,
         }),
-        MediaKind::Document => tl::enums::MessageMedia::Document(tl::types::MessageMediaDocument {
-            nopremium: false,
-            spoiler: false,
-            video: false,
-            round: false,
-            voice: false,
-            document: Some(tl::enums::Document::Document(tl::types::Document {
-                id,
-                access_hash,
-                file_reference: Vec::new(),
-                date: timestamp(date),
-                mime_type: mime_type(&media.file_name).to_owned(),
-                size,
-                thumbs: None,
-                video_thumbs: None,
-                dc_id: 2,
-                attributes: vec![tl::enums::DocumentAttribute::Filename(
-                    tl::types::DocumentAttributeFilename {
-                        file_name: media.file_name.clone(),
-                    },
-                )],
-            })),
-            alt_documents: None,
-            video_cover: None,
-            video_timestamp: None,
-            ttl_seconds: None,
-        }),
+        // A video is a document with `documentAttributeVideo`
+        // (core.telegram.org/constructor/documentAttributeVideo).
+        MediaKind::Document | MediaKind::Video => {
+            tl::enums::MessageMedia::Document(tl::types::MessageMediaDocument {
+                nopremium: false,
+                spoiler: false,
+                video: media.kind == MediaKind::Video,
+                round: false,
+                voice: false,
+                document: Some(tl::enums::Document::Document(tl::types::Document {
+                    id,
+                    access_hash,
+                    file_reference: Vec::new(),
+                    date: timestamp(date),
+                    mime_type: mime_type(&media.file_name).to_owned(),
+                    size,
+                    thumbs: None,
+                    video_thumbs: None,
+                    dc_id: 2,
+                    attributes: std::iter::once(tl::enums::DocumentAttribute::Filename(
+                        tl::types::DocumentAttributeFilename {
+                            file_name: media.file_name.clone(),
+                        },
+                    ))
+                    .chain((media.kind == MediaKind::Video).then_some(
+                        tl::enums::DocumentAttribute::Video(tl::types::DocumentAttributeVideo {
+                            round_message: false,
+                            supports_streaming: true,
+                            nosound: false,
+                            duration: 10.0,
+                            w: 640,
+                            h: 360,
+                            preload_prefix_size: None,
+                            video_start_ts: None,
+                            video_codec: None,
+                        }),
+                    ))
+                    .collect(),
+                })),
+                alt_documents: None,
+                video_cover: None,
+                video_timestamp: None,
+                ttl_seconds: None,
+            })
+        }
     }
 }
 

@@ -13,6 +13,7 @@ use crate::types::{
 };
 use chrono::{DateTime, TimeDelta, Utc};
 use rand::RngExt;
+use std::collections::HashMap;
 
 /// The most messages one `messages.getHistory` page returns (Telegram's limit).
 pub const HISTORY_PAGE_MAX: u32 = 100;
@@ -41,7 +42,7 @@ impl World {
                 return Err(RpcError::bad_request(names::MESSAGE_EMPTY));
             }
             let group = w.channel(account, peer, now)?;
-            w.post(account, group, now, MessageContent::Text(body), None)
+            w.post(account, group, now, MessageContent::Text(body), None, None)
         })
     }
 
@@ -64,7 +65,44 @@ impl World {
                 now,
                 MessageContent::Media { media, caption },
                 None,
+                None,
             )
+        })
+    }
+
+    /// `messages.sendMultiMedia`: an album ("Send an album or grouped media",
+    /// core.telegram.org/method/messages.sendMultiMedia). Each file passes the checks
+    /// of [`World::messages_send_media`] for its kind before any is posted (an album
+    /// goes whole or not at all: chosen for tests), then they are posted in order
+    /// with one new `grouped_id`, which the messages of an album share
+    /// (core.telegram.org/api/files#albums-grouped-media). MEDIA_INVALID for an
+    /// empty album.
+    pub fn messages_send_multi_media(
+        &mut self,
+        now: DateTime<Utc>,
+        user: UserId,
+        peer: InputChannel,
+        items: Vec<(UploadedMedia, TextBody)>,
+    ) -> Result<Vec<Message>, RpcError> {
+        self.call(user, |w| {
+            let (account, group) = w.begin_on(now, user, MethodClass::Send, peer)?;
+            if items.is_empty() {
+                return Err(RpcError::bad_request(names::MEDIA_INVALID));
+            }
+            w.publish_due(group, now);
+            let relation = w.relation(account, group, now);
+            let contents: Vec<MessageContent> = items
+                .into_iter()
+                .map(|(media, caption)| MessageContent::Media { media, caption })
+                .collect();
+            for content in &contents {
+                w.ensure_may_post(group, &relation, content, now)?;
+            }
+            let grouped_id = Some(w.new_grouped_id(group));
+            contents
+                .into_iter()
+                .map(|content| w.post(account, group, now, content, None, grouped_id))
+                .collect()
         })
     }
 
@@ -76,6 +114,9 @@ impl World {
     /// channel or group is protected, thus does not allow forwarding messages from
     /// it"), MESSAGE_ID_INVALID for unknown or deleted ids;
     /// then the same checks as [`World::messages_send_message`] per message.
+    /// Messages of one album forwarded together stay one album under a new
+    /// `grouped_id` (TDLib td/telegram/MessagesManager.cpp, `get_forwarded_messages`:
+    /// `new_forwarded_media_album_ids`).
     pub fn messages_forward_messages(
         &mut self,
         now: DateTime<Utc>,
@@ -102,6 +143,7 @@ impl World {
                 .ok_or_else(|| RpcError::bad_request(names::MESSAGE_ID_INVALID))?;
             let target = w.channel(account, to, now)?;
             let source_id = w.groups[source].id;
+            let mut albums: HashMap<i64, i64> = HashMap::new();
             originals
                 .into_iter()
                 .map(|original| {
@@ -110,7 +152,12 @@ impl World {
                         from_message_id: original.id,
                         date: original.date,
                     });
-                    w.post(account, target, now, original.content, header)
+                    let grouped_id = original.grouped_id.map(|album| {
+                        *albums
+                            .entry(album)
+                            .or_insert_with(|| w.new_grouped_id(target))
+                    });
+                    w.post(account, target, now, original.content, header, grouped_id)
                 })
                 .collect()
         })
@@ -126,16 +173,51 @@ impl World {
         random_id: i64,
         send: impl FnOnce(&mut Self) -> Result<Message, RpcError>,
     ) -> Result<Message, RpcError> {
-        if let Some(&(channel_id, id)) = self.random_ids.get(&(user.0, random_id))
-            && let Some(&group) = self.by_channel.get(&channel_id)
-            && let Some(original) = self.message_at(group, id, user)
-        {
+        if let Some(original) = self.sent_with_random_id(user, random_id) {
             return Ok(original);
         }
         let sent = send(self)?;
-        self.random_ids
-            .insert((user.0, random_id), (sent.channel_id, sent.id));
+        self.keep_random_id(user, random_id, &sent);
         Ok(sent)
+    }
+
+    /// [`World::send_once`] for a send of several messages with one random id each
+    /// (`messages.forwardMessages`, `messages.sendMultiMedia`: "Random ID to prevent
+    /// resending of messages", core.telegram.org/method/messages.forwardMessages):
+    /// when every id was used, the messages they made are answered; else `send`
+    /// runs once for all of them (so an album stays one album).
+    pub fn send_all_once(
+        &mut self,
+        user: UserId,
+        random_ids: &[i64],
+        send: impl FnOnce(&mut Self) -> Result<Vec<Message>, RpcError>,
+    ) -> Result<Vec<Message>, RpcError> {
+        let known: Option<Vec<Message>> = random_ids
+            .iter()
+            .map(|&random_id| self.sent_with_random_id(user, random_id))
+            .collect();
+        if let Some(known) = known.filter(|known| !known.is_empty()) {
+            return Ok(known);
+        }
+        let sent = send(self)?;
+        for (message, &random_id) in sent.iter().zip(random_ids) {
+            self.keep_random_id(user, random_id, message);
+        }
+        Ok(sent)
+    }
+
+    /// The message `user` sent with `random_id`, if Telegram keeps one (see
+    /// [`World::send_once`]).
+    fn sent_with_random_id(&self, user: UserId, random_id: i64) -> Option<Message> {
+        let &(channel_id, id) = self.random_ids.get(&(user.0, random_id))?;
+        let &group = self.by_channel.get(&channel_id)?;
+        self.message_at(group, id, user)
+    }
+
+    /// Keeps `random_id` as the one `user` sent `message` with (see [`World::send_once`]).
+    fn keep_random_id(&mut self, user: UserId, random_id: i64, message: &Message) {
+        self.random_ids
+            .insert((user.0, random_id), (message.channel_id, message.id));
     }
 
     /// `messages.getHistory`: up to `limit` (at most 100) messages older than
@@ -259,6 +341,7 @@ impl World {
         now: DateTime<Utc>,
         content: MessageContent,
         forward: Option<ForwardHeader>,
+        grouped_id: Option<i64>,
     ) -> Result<Message, RpcError> {
         self.publish_due(group, now);
         if self.accounts[account].spam.is_limited(now) {
@@ -307,6 +390,7 @@ impl World {
             as_channel: false,
             edit_date: None,
             deleted: false,
+            grouped_id,
         });
         let message_id = g.top_message_id();
         let channel_id = g.id;
@@ -333,6 +417,14 @@ impl World {
         Ok(self
             .message_at(group, message_id, user)
             .expect("the message was just stored"))
+    }
+
+    /// A new album id for the next message of `group` (derived from the seed, the
+    /// group and the message id: chosen for tests).
+    pub(super) fn new_grouped_id(&self, group: usize) -> i64 {
+        let g = &self.groups[group];
+        let next = u64::try_from(g.top_message_id()).unwrap_or_default() + 1;
+        derive::mix(self.seed, Tag::History, &[g.id.cast_unsigned(), 5, next]).cast_signed()
     }
 
     /// Whether this post (the relation's `posts + 1`-th) makes the admins ban the account.
@@ -417,6 +509,10 @@ impl World {
                 }
                 MediaKind::Document if rights.send_docs => {
                     return Err(RpcError::forbidden(names::CHAT_SEND_DOCS_FORBIDDEN));
+                }
+                // PyroTGFork 403_FORBIDDEN.tsv:27 CHAT_SEND_VIDEOS_FORBIDDEN.
+                MediaKind::Video if rights.send_videos => {
+                    return Err(RpcError::forbidden(names::CHAT_SEND_VIDEOS_FORBIDDEN));
                 }
                 _ => {}
             }

@@ -164,6 +164,8 @@ struct StoredMessage {
     edit_date: Option<DateTime<Utc>>,
     /// Deleted: gone from every history.
     deleted: bool,
+    /// Messages of one album share it (`message.grouped_id`).
+    grouped_id: Option<i64>,
 }
 
 enum KeyState {
@@ -401,7 +403,7 @@ impl World {
                 content: stored.content.clone(),
                 forward: stored.forward,
                 edit_date: stored.edit_date,
-                grouped_id: None,
+                grouped_id: stored.grouped_id,
                 noforwards: g.noforwards,
             });
         }

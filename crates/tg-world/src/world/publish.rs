@@ -25,7 +25,7 @@ impl World {
     /// from every history (core.telegram.org/method/channels.deleteMessages).
     pub(super) fn publish_due(&mut self, group: usize, now: DateTime<Utc>) {
         self.chatter_due(group, now);
-        let epoch = self.epoch;
+        let (epoch, seed) = (self.epoch, self.seed);
         let g = &mut self.groups[group];
         let Some(spec) = g.publish.clone() else {
             return;
@@ -40,44 +40,84 @@ impl World {
             let topic = TOPICS[(k as usize - 1) % TOPICS.len()];
             let text = TextBody::plain(format!("{} post {k}: {topic}", g.title));
             let kind = spec.kinds[(k as usize - 1) % spec.kinds.len().max(1)];
-            let content = match kind {
-                MediaOrText::Text => MessageContent::Text(text),
-                MediaOrText::Photo | MediaOrText::Document => MessageContent::Media {
-                    media: UploadedMedia {
-                        kind: if kind == MediaOrText::Photo {
-                            MediaKind::Photo
-                        } else {
-                            MediaKind::Document
-                        },
-                        file_name: format!(
-                            "post-{k}.{}",
-                            if kind == MediaOrText::Photo {
-                                "jpg"
-                            } else {
-                                "pdf"
-                            }
-                        ),
-                        size: 10_000 + u64::from(k),
-                    },
-                    caption: text,
-                },
+            let file = |kind: MediaKind, part: &str| UploadedMedia {
+                kind,
+                file_name: format!(
+                    "post-{k}{part}.{}",
+                    match kind {
+                        MediaKind::Photo => "jpg",
+                        MediaKind::Document => "pdf",
+                        MediaKind::Video => "mp4",
+                    }
+                ),
+                size: 10_000 + u64::from(k),
             };
-            g.posts.push(StoredMessage {
-                date,
-                from: UserId(0),
-                content,
-                forward: None,
-                as_channel: true,
-                edit_date: None,
-                deleted: false,
-            });
+            let media = |kind| MessageContent::Media {
+                media: file(kind, ""),
+                caption: text.clone(),
+            };
+            let (contents, grouped_id) = match kind {
+                MediaOrText::Text => (vec![MessageContent::Text(text.clone())], None),
+                MediaOrText::Photo => (vec![media(MediaKind::Photo)], None),
+                MediaOrText::Document => (vec![media(MediaKind::Document)], None),
+                MediaOrText::Video => (vec![media(MediaKind::Video)], None),
+                // An album's files share one `grouped_id`
+                // (core.telegram.org/api/files#albums-grouped-media); its caption is
+                // the first file's (chosen for tests).
+                MediaOrText::Album => {
+                    let parts = [
+                        (MediaKind::Photo, "a"),
+                        (MediaKind::Video, "b"),
+                        (MediaKind::Photo, "c"),
+                    ];
+                    let contents = parts
+                        .iter()
+                        .enumerate()
+                        .map(|(index, (kind, part))| MessageContent::Media {
+                            media: file(*kind, part),
+                            caption: if index == 0 {
+                                text.clone()
+                            } else {
+                                TextBody::plain(String::new())
+                            },
+                        })
+                        .collect();
+                    let next = u64::try_from(g.top_message_id()).unwrap_or_default() + 1;
+                    let album = crate::derive::mix(
+                        seed,
+                        crate::derive::Tag::History,
+                        &[g.id.cast_unsigned(), 5, next],
+                    );
+                    (contents, Some(album.cast_signed()))
+                }
+            };
+            for content in contents {
+                g.posts.push(StoredMessage {
+                    date,
+                    from: UserId(0),
+                    content,
+                    forward: None,
+                    as_channel: true,
+                    edit_date: None,
+                    deleted: false,
+                    grouped_id,
+                });
+            }
             g.published = k;
         }
         let channel_posts = g.posts.iter_mut().filter(|post| post.as_channel);
-        for (index, post) in channel_posts.enumerate() {
-            let k = u32::try_from(index).unwrap_or(u32::MAX).saturating_add(1);
+        // The k-th post: an album's files are one post (its first file carries the
+        // caption, so the edit).
+        let (mut k, mut album) = (0u32, None);
+        for post in channel_posts {
+            let first = post.grouped_id.is_none() || post.grouped_id != album;
+            album = post.grouped_id;
+            if first {
+                k = k.saturating_add(1);
+            }
             let posted = post.date;
-            if spec.edit_every > 0 && k % spec.edit_every == 0 && post.edit_date.is_none() {
+            if first && spec.edit_every > 0 && k % spec.edit_every == 0 && post.edit_date.is_none()
+            {
                 let at = posted + TimeDelta::seconds(i64::from(spec.edit_after_secs));
                 if at <= now {
                     post.edit_date = Some(at);
@@ -128,6 +168,7 @@ impl World {
                 as_channel: false,
                 edit_date: None,
                 deleted: false,
+                grouped_id: None,
             });
             g.chattered = n;
         }
