@@ -139,6 +139,32 @@ async fn log_in(client: &Client, base: &str, password: &str) {
         .unwrap();
 }
 
+/// The text of `#id` once it contains `needle` (the page before the form's answer
+/// may show the same element with another text); its last text after 5 s.
+async fn text_containing(client: &Client, id: &str, needle: &str) -> String {
+    let started = Instant::now();
+    loop {
+        let read = text(client, id).await;
+        if read.contains(needle) || started.elapsed() > Duration::from_secs(5) {
+            return read;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The path the browser shows once it has left `from` (a form's answer may still be
+/// loading when the click returns); `from` itself after 5 s.
+async fn path_after_leaving(client: &Client, from: &str) -> String {
+    let started = Instant::now();
+    loop {
+        let path = client.current_url().await.unwrap().path().to_owned();
+        if path != from || started.elapsed() > Duration::from_secs(5) {
+            return path;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 /// The text of `#id` on the page the browser shows once it has loaded: the element
 /// may not exist yet, or belong to the page being replaced (a stale reference), while
 /// a form's answer loads; both are asked again for up to 5 s.
@@ -224,11 +250,12 @@ async fn an_operator_works_through_the_console_in_chromium(pool: sqlx::PgPool) {
         .click()
         .await
         .unwrap();
-    assert!(text(&client, "login-error").await.contains("expired"));
+    let refused = text_containing(&client, "login-error", "expired").await;
+    assert!(refused.contains("expired"), "{refused}");
 
     // The right password opens the overview, whose numbers are the views'.
     log_in(&client, &base, PASSWORD).await;
-    assert_eq!(client.current_url().await.unwrap().path(), "/");
+    assert_eq!(path_after_leaving(&client, "/login").await, "/");
     let overview = app.store.overview().await.unwrap();
     assert_eq!(
         text(&client, "card-active-accounts").await,
@@ -478,6 +505,7 @@ async fn pausing_a_campaign_in_chromium_stops_a_running_marketer(pool: sqlx::PgP
     let profile = tempfile::tempdir().unwrap();
     let client = browser(&driver, profile.path()).await;
     log_in(&client, &base, PASSWORD).await;
+    assert_eq!(path_after_leaving(&client, "/login").await, "/");
     let campaign = fleet
         .store
         .campaign_by_name("villas")
