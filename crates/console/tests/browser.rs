@@ -324,7 +324,14 @@ async fn an_operator_works_through_the_console_in_chromium(pool: sqlx::PgPool) {
         .click()
         .await
         .unwrap();
-    assert!(client.source().await.unwrap().contains("CSRF"));
+    let started = Instant::now();
+    while !client.source().await.unwrap().contains("CSRF") {
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "the form without its token was not refused"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     assert_eq!(
         app.store
             .account_by_label("beta")
@@ -343,7 +350,10 @@ async fn an_operator_works_through_the_console_in_chromium(pool: sqlx::PgPool) {
         .click()
         .await
         .unwrap();
-    assert_eq!(text(&client, "account-status").await, "suspended");
+    assert_eq!(
+        text_containing(&client, "account-status", "suspended").await,
+        "suspended"
+    );
     assert_eq!(
         app.store
             .account_by_label("beta")
@@ -536,7 +546,10 @@ async fn pausing_a_campaign_in_chromium_stops_a_running_marketer(pool: sqlx::PgP
         .click()
         .await
         .unwrap();
-    assert_eq!(text(&client, "campaign-status").await, "paused");
+    assert_eq!(
+        text_containing(&client, "campaign-status", "paused").await,
+        "paused"
+    );
     let at_pause = world_sent(&fleet);
     tokio::time::sleep(Duration::from_secs(4)).await;
     let after = world_sent(&fleet);
