@@ -13,10 +13,12 @@ use std::collections::HashMap;
 use std::str::FromStr as _;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tg_world::{Budget, GeneratorSpec, GroupMix, Limits, Profile};
+use tg_world::{Budget, GeneratorSpec, GroupMix, Limits, PeerFloodPolicy, Profile};
 use tgfleet_config::Service;
+use tgfleet_domain::campaign::Content;
 use tgfleet_domain::{
-    BodyFormat, CampaignName, CampaignStatus, Clock as _, GroupHandle, VariantContent, VariantText,
+    BodyFormat, CampaignName, CampaignStatus, Clock as _, GroupHandle, VariantContent, VariantKind,
+    VariantText,
 };
 use tgfleet_marketer::Marketer;
 use tgfleet_runtime::ServiceContext;
@@ -90,12 +92,19 @@ fn new_campaign(name: &str) -> NewCampaign {
 }
 
 fn text_variant(trial: usize) -> NewVariant {
-    NewVariant {
-        content: VariantContent::Text(
-            VariantText::message(&format!("Wake-up trial {trial}")).expect("a valid text"),
-        ),
+    let text = VariantText::message(&format!("Wake-up trial {trial}")).expect("a valid text");
+    let content_hash = Content {
+        kind: VariantKind::Text,
         format: BodyFormat::Plain,
-        content_hash: format!("wake-up-{trial}"),
+        body: text.as_str(),
+        media: None,
+        source: None,
+    }
+    .hash();
+    NewVariant {
+        content: VariantContent::Text(text),
+        format: BodyFormat::Plain,
+        content_hash,
     }
 }
 
@@ -117,10 +126,18 @@ fn main() {
     runtime.block_on(async {
         let mut spec = GeneratorSpec::new(5, 1, GroupMix::default().with(Profile::Open, GROUPS));
         let wide = Budget::new(1_000_000, 1);
+        // Telegram's own limits are not what is measured: a FloodWait or a spam limit
+        // after a few dozen trials' sends would add its wait to the latency.
         spec.limits = Limits {
             join: wide,
             resolve: wide,
             info: wide,
+            send: wide,
+            history: wide,
+            peer_flood: PeerFloodPolicy {
+                max_sends: u32::MAX,
+                ..PeerFloodPolicy::default()
+            },
             ..Limits::default()
         };
         let fleet = TestFleet::builder(spec)
