@@ -87,6 +87,21 @@ pub struct CallContext {
     pub client: Option<Arc<ClientInfo>>,
 }
 
+/// The functions tg-sim serves whose `channel:InputChannel` parameter starts at this
+/// offset of the call's body (after the function's constructor id and, where it has
+/// one, its flags).
+const CHANNEL_PARAMETER_AT: [(u32, usize); 6] = [
+    (tl::functions::channels::JoinChannel::CONSTRUCTOR_ID, 4),
+    (tl::functions::channels::LeaveChannel::CONSTRUCTOR_ID, 4),
+    (tl::functions::channels::GetFullChannel::CONSTRUCTOR_ID, 4),
+    (tl::functions::channels::GetParticipant::CONSTRUCTOR_ID, 4),
+    (tl::functions::channels::ReadHistory::CONSTRUCTOR_ID, 4),
+    (
+        tl::functions::updates::GetChannelDifference::CONSTRUCTOR_ID,
+        8,
+    ),
+];
+
 /// One RPC call: the serialized TL function, constructor id first.
 #[derive(Clone, PartialEq, Eq)]
 pub struct RpcCall {
@@ -95,8 +110,41 @@ pub struct RpcCall {
 
 impl RpcCall {
     /// Wraps a serialized function. `None` if it is shorter than a constructor id.
-    pub fn from_body(body: Vec<u8>) -> Option<Self> {
-        (body.len() >= 4).then_some(Self { body })
+    ///
+    /// A channel peer where a function expects an `InputChannel` is read as that channel,
+    /// as Telegram reads it: Pyrogram and its forks pass `resolve_peer`'s
+    /// `inputPeerChannel` straight into `channels.joinChannel`
+    /// (pyrogram/pyrogram `pyrogram/methods/chats/join_chat.py`:
+    /// `JoinChannel(channel=await self.resolve_peer(chat_id))`; the same in
+    /// `get_chat_member.py` with `channels.getParticipant`), and their users join
+    /// and read channels that way. The two constructors have the same fields
+    /// (`inputPeerChannel#27bcbbfc` / `inputChannel#f35aec28`: channel_id, access_hash;
+    /// `inputPeerChannelFromMessage#bd2a0840` / `inputChannelFromMessage#5b934f9d`:
+    /// peer, msg_id, channel_id; core.telegram.org/type/InputPeer and
+    /// /type/InputChannel), so only the constructor id is rewritten.
+    pub fn from_body(mut body: Vec<u8>) -> Option<Self> {
+        if body.len() < 4 {
+            return None;
+        }
+        let function = u32::from_le_bytes(body[..4].try_into().expect("4 bytes"));
+        if let Some(&(_, at)) = CHANNEL_PARAMETER_AT
+            .iter()
+            .find(|(constructor, _)| *constructor == function)
+            && let Some(slot) = body.get_mut(at..at + 4)
+        {
+            let given = u32::from_le_bytes(slot.try_into().expect("4 bytes"));
+            let channel = if given == tl::types::InputPeerChannel::CONSTRUCTOR_ID {
+                Some(tl::types::InputChannel::CONSTRUCTOR_ID)
+            } else if given == tl::types::InputPeerChannelFromMessage::CONSTRUCTOR_ID {
+                Some(tl::types::InputChannelFromMessage::CONSTRUCTOR_ID)
+            } else {
+                None
+            };
+            if let Some(channel) = channel {
+                slot.copy_from_slice(&channel.to_le_bytes());
+            }
+        }
+        Some(Self { body })
     }
 
     /// Builds a call from a typed function (handy in tests).
@@ -250,6 +298,59 @@ mod tests {
         assert_eq!(
             call.serve(|_: tl::functions::help::GetConfig| Err(RpcError::internal())),
             None
+        );
+    }
+
+    #[test]
+    fn a_channel_peer_is_read_where_a_channel_is_expected() {
+        let peer = tl::types::InputPeerChannel {
+            channel_id: 77,
+            access_hash: -5,
+        };
+        // channels.joinChannel with an inputPeerChannel, as Pyrogram serializes it.
+        let mut body = tl::functions::channels::JoinChannel::CONSTRUCTOR_ID
+            .to_le_bytes()
+            .to_vec();
+        body.extend(tl::enums::InputPeer::Channel(peer).to_bytes());
+        let call = RpcCall::from_body(body).unwrap();
+        let decoded = call
+            .decode::<tl::functions::channels::JoinChannel>()
+            .unwrap();
+        assert_eq!(
+            decoded.map(|join| join.channel),
+            Ok(tl::enums::InputChannel::Channel(tl::types::InputChannel {
+                channel_id: 77,
+                access_hash: -5,
+            }))
+        );
+        // After flags too (updates.getChannelDifference).
+        let difference = tl::functions::updates::GetChannelDifference {
+            force: true,
+            channel: tl::enums::InputChannel::Channel(tl::types::InputChannel {
+                channel_id: 77,
+                access_hash: -5,
+            }),
+            filter: tl::enums::ChannelMessagesFilter::Empty,
+            pts: 1,
+            limit: 10,
+        };
+        let mut body = difference.to_bytes();
+        body[8..12].copy_from_slice(&tl::types::InputPeerChannel::CONSTRUCTOR_ID.to_le_bytes());
+        let call = RpcCall::from_body(body).unwrap();
+        assert_eq!(
+            call.decode::<tl::functions::updates::GetChannelDifference>(),
+            Some(Ok(difference))
+        );
+        // Other peers stay what they are: a user is no channel.
+        let mut body = tl::functions::channels::JoinChannel::CONSTRUCTOR_ID
+            .to_le_bytes()
+            .to_vec();
+        body.extend(tl::enums::InputPeer::PeerSelf.to_bytes());
+        let call = RpcCall::from_body(body).unwrap();
+        assert_eq!(
+            call.decode::<tl::functions::channels::JoinChannel>()
+                .map(|decoded| decoded.is_err()),
+            Some(true)
         );
     }
 

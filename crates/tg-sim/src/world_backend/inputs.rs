@@ -7,13 +7,9 @@ use crate::backend::RpcError;
 
 /// The channel an `inputChannel` names; `CHANNEL_INVALID` for anything else.
 ///
-/// An `inputPeerChannel` in an `InputChannel` parameter is not accepted: widely used clients
-/// convert it before sending (Telethon's `utils.get_input_channel`, grammers'
-/// `PeerRef::into`), no public source shows Telegram accepting it there, and Telegram refuses
-/// the opposite swap (a channel peer to `messages.readHistory` answers `PEER_ID_INVALID`,
-/// community report: github.com/zerobias/telegram-mtproto/issues/233). Being a different
-/// constructor, it does not deserialize as an `InputChannel` and is answered
-/// `INPUT_FETCH_ERROR`.
+/// A client's `inputPeerChannel` in an `InputChannel` parameter arrives here already read
+/// as the `inputChannel` it names (`RpcCall::from_body`: Pyrogram-family clients send
+/// it that way and Telegram serves them).
 pub(super) fn channel(input: &tl::enums::InputChannel) -> Result<InputChannel, RpcError> {
     match input {
         tl::enums::InputChannel::Channel(channel) => Ok(InputChannel {
