@@ -417,4 +417,19 @@ async fn relay_campaigns_name_a_bad_argument_and_store_nothing(pool: PgPool) {
     assert_eq!((config.delay_secs, config.max_age_secs), (300, 12 * 3600));
     assert!(config.allow_copy_fallback);
     assert_eq!(config.last_message_id, 0);
+
+    // A relay without a reader says why in the listing.
+    let listed = tgfleet(&url, &["campaigns", "list"]);
+    assert!(!listed.stdout.contains("waits"), "{listed:?}");
+    store
+        .await_relay_reader(campaign.id, "no reader is a member of @bali_news yet")
+        .await
+        .unwrap();
+    let listed = tgfleet(&url, &["campaigns", "list"]);
+    assert!(
+        listed
+            .stdout
+            .contains("news: relaying @bali_news waits: no reader is a member of @bali_news yet"),
+        "{listed:?}"
+    );
 }

@@ -479,6 +479,17 @@ async fn list(context: &Context) -> Result<(), CliError> {
     if !table.is_empty() {
         print(&table.render());
     }
+    for summary in &campaigns {
+        let campaign = &summary.campaign;
+        if let Some(relay) = store.relay_of(campaign.id).await?
+            && let Some(reason) = relay.waiting
+        {
+            print_line(&format!(
+                "{}: relaying {} waits: {reason}",
+                campaign.name, relay.source
+            ));
+        }
+    }
     print_line(&format!("{} campaign(s)", campaigns.len()));
     Ok(())
 }
