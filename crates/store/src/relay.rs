@@ -451,10 +451,18 @@ impl Store {
 
     /// The relay config of a campaign, if it is a relay campaign. Reads without locking.
     pub async fn relay_of(&self, campaign: CampaignId) -> Result<Option<RelayConfig>, StoreError> {
+        Ok(self.relays_of(&[campaign]).await?.remove(&campaign))
+    }
+
+    /// The relay configs of those of `campaigns` that are relay campaigns, in one
+    /// query. Reads without locking.
+    pub async fn relays_of(
+        &self,
+        campaigns: &[CampaignId],
+    ) -> Result<HashMap<CampaignId, RelayConfig>, StoreError> {
+        let ids: Vec<i64> = campaigns.iter().map(|campaign| campaign.0).collect();
         let mut conn = self.pool.acquire().await?;
-        Ok(relay_configs(&mut conn, &[campaign.0])
-            .await?
-            .remove(&campaign))
+        relay_configs(&mut conn, &ids).await
     }
 
     /// The active, unfinished relay campaigns whose next read is due at `now`, by

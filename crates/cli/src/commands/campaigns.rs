@@ -479,10 +479,15 @@ async fn list(context: &Context) -> Result<(), CliError> {
     if !table.is_empty() {
         print(&table.render());
     }
+    let ids: Vec<_> = campaigns
+        .iter()
+        .map(|summary| summary.campaign.id)
+        .collect();
+    let relays = store.relays_of(&ids).await?;
     for summary in &campaigns {
         let campaign = &summary.campaign;
-        if let Some(relay) = store.relay_of(campaign.id).await?
-            && let Some(reason) = relay.waiting
+        if let Some(relay) = relays.get(&campaign.id)
+            && let Some(reason) = &relay.waiting
         {
             print_line(&format!(
                 "{}: relaying {} waits: {reason}",
